@@ -1,0 +1,44 @@
+# ATB Portal. The two commands: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: demo test install lint check-services serve-demo clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+# --- make demo: embedded SQLite and file-system broker unless DATABASE_URL/REDIS_URL are set.
+demo: export DEBUG = true
+demo: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	@echo "ATB Portal demo on http://127.0.0.1:8000/ (web, worker and beat; Ctrl-C stops all)"
+	$(BIN)/honcho start -f Procfile
+
+# --- make test: the whole suite against real PostgreSQL and Redis.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb
+test: export REDIS_URL ?= redis://127.0.0.1:6379/1
+test: export SECRET_KEY ?= test-only-secret-key-not-for-production
+test: export SECURE_SSL_REDIRECT ?= false
+test: export SECURE_COOKIES ?= false
+test: install
+	@$(MANAGE) check_services
+	$(BIN)/ruff check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) node_modules var

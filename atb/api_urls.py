@@ -1,0 +1,30 @@
+"""The REST API under /api/: resources, the OpenAPI schema and its browsable docs.
+
+DRF marks its views exempt from LoginRequiredMiddleware and authenticates them itself
+(token or session), so another system gets 401 JSON rather than the sign-in page.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from recovery_at_home.api import QueueView
+from referrals.api import ReferralViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.include_format_suffixes = False
+router.register("referrals", ReferralViewSet, basename="referral")
+
+app_name = "api"
+
+urlpatterns = [
+    *router.urls,
+    path("rah/queue/", QueueView.as_view(), name="rah-queue"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The browsable docs are a page for people: behind the sign-in page.
+    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+]

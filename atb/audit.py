@@ -1,0 +1,85 @@
+"""Writing the audit trail. Every page or API response that shows a person calls one
+of these, in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
+
+from atb.models import AuditAction, AuditEvent, Patient
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The address the request came from (REMOTE_ADDR; set by the proxy in production)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _event(
+    *,
+    request: HttpRequest | None,
+    action: str,
+    user=None,
+    patient: Patient | None = None,
+    obj: models.Model | None = None,
+    detail: str = "",
+    username: str = "",
+) -> AuditEvent:
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    if obj is None and patient is not None:
+        obj = patient
+    return AuditEvent(
+        user=user,
+        username=username or (user.get_username() if user else ""),
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        patient=patient,
+        ip_address=client_ip(request),
+        path=(request.get_full_path()[:500] if request is not None else ""),
+        detail=detail[:500],
+    )
+
+
+def record_event(**kwargs) -> AuditEvent:
+    """Record one event (a view, a change, a sign-in...)."""
+    event = _event(**kwargs)
+    event.save()
+    return event
+
+
+def record_patients_listed(
+    *,
+    request: HttpRequest,
+    patients: Iterable[Patient],
+    detail: str = "",
+    unless_listed_within: timedelta | None = None,
+) -> int:
+    """Record that a list, search or export showed these patients: one row each, one query.
+
+    A page that refreshes itself (the live queue) passes `unless_listed_within`, so a
+    patient already recorded for this user in that time is not recorded again each poll.
+    """
+    patients = list(patients)
+    if unless_listed_within is not None and patients:
+        recent = set(
+            AuditEvent.objects.filter(
+                user=request.user,
+                action=AuditAction.LIST,
+                patient__in=patients,
+                at__gte=timezone.now() - unless_listed_within,
+            ).values_list("patient_id", flat=True)
+        )
+        patients = [patient for patient in patients if patient.pk not in recent]
+    events = [
+        _event(request=request, action=AuditAction.LIST, patient=patient, detail=detail)
+        for patient in patients
+    ]
+    AuditEvent.objects.bulk_create(events)
+    return len(events)

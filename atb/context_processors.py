@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from atb.models import Role
+from atb.navigation import workspaces_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    on_rah_duty = user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+    return {
+        "on_rah_duty": on_rah_duty,
+        "alert_count": _alert_count() if on_rah_duty else 0,
+        "workspaces": workspaces_for(user),
+        "can_find_patients": user.has_role(Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR),
+    }
+
+
+def _alert_count() -> int:
+    from recovery_at_home.alerts import unacknowledged_alerts
+
+    return unacknowledged_alerts().count()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+
+from atb.models import Patient
+
+
+class PatientForm(forms.ModelForm):
+    """Register or correct a patient. The practice list holds only the practices the
+    user serves, so a person they register stays within their relationship."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "nhs_number",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "practice",
+            "address",
+            "postcode",
+            "phone",
+            "lives_alone",
+            "care_home",
+            "carer_name",
+            "carer_relationship",
+            "carer_phone",
+            "carers_centre_offered",
+            "communication_needs",
+            "key_safety_information",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "communication_needs": forms.Textarea(attrs={"rows": 2}),
+            "key_safety_information": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+        self.fields["practice"].required = True
+        if not self.instance.pk and len(practices) == 1:
+            self.fields["practice"].initial = practices[0]  # most GPs work at one practice
+        self.fields["nhs_number"].help_text = "10 digits, e.g. 943 476 5919. Leave empty if not known yet."
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(
+                "The person",
+                Div(
+                    Div("nhs_number", css_class="col-md-4"),
+                    Div("date_of_birth", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("given_name", css_class="col-md-6"),
+                    Div("family_name", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "practice",
+                Div(
+                    Div("address", css_class="col-md-8"),
+                    Div("postcode", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "phone",
+                "lives_alone",
+                "care_home",
+            ),
+            Fieldset(
+                "Main carer",
+                Div(
+                    Div("carer_name", css_class="col-md-5"),
+                    Div("carer_relationship", css_class="col-md-3"),
+                    Div("carer_phone", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "carers_centre_offered",
+            ),
+            Fieldset("For visiting staff", "communication_needs", "key_safety_information"),
+            Submit("save", "Save patient"),
+        )
+
+    def clean_postcode(self):
+        return self.cleaned_data["postcode"].strip().upper()

@@ -1,0 +1,90 @@
+"""The person the portal exists for."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from atb.fields import NHSNumberField
+from atb.models.organisations import Practice
+from atb.nhs_numbers import format_nhs_number
+
+
+def validate_not_in_future(value: date) -> None:
+    if value > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.", code="future_date")
+
+
+class Patient(models.Model):
+    """One person; many referrals. The NHS number may be unknown at first contact."""
+
+    nhs_number = NHSNumberField(
+        "NHS number",
+        null=True,
+        blank=True,
+        unique=True,
+        error_messages={"unique": "A patient with this NHS number is already registered."},
+    )
+    given_name = models.CharField("first name", max_length=100)
+    family_name = models.CharField("last name", max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_not_in_future])
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    practice = models.ForeignKey(
+        Practice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients",
+        verbose_name="registered GP practice",
+    )
+    lives_alone = models.BooleanField(default=False)
+    care_home = models.CharField(
+        max_length=200, blank=True, help_text="Name of the care home, if the person lives in one."
+    )
+    carer_name = models.CharField("main carer's name", max_length=200, blank=True)
+    carer_relationship = models.CharField("carer's relationship", max_length=100, blank=True)
+    carer_phone = models.CharField("carer's phone", max_length=30, blank=True)
+    carers_centre_offered = models.BooleanField("Carers Centre referral offered", default=False)
+    communication_needs = models.TextField(blank=True, max_length=2000)
+    key_safety_information = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="What visiting staff must know: dogs, key safe, risks at the address.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [
+            # Patient search by name and date of birth.
+            models.Index(fields=["family_name", "given_name", "date_of_birth"], name="patient_name_dob_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("patient_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        return format_nhs_number(self.nhs_number or "")
+
+    @property
+    def age(self) -> int | None:
+        if not self.date_of_birth:
+            return None
+        today = timezone.localdate()
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

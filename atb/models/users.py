@@ -1,0 +1,86 @@
+"""Users, their roles and where they work.
+
+A user may hold several roles (a GP can be a referrer and attend MDTs); what they may
+see follows their memberships of practices and teams, never the role alone.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.functional import cached_property
+
+from atb.models.organisations import Organisation, Practice, Team
+
+
+class Role(models.TextChoices):
+    REFERRER = "referrer", "Referrer"
+    RAH_COORDINATOR = "rah_coordinator", "Recovery at Home coordinator"
+    RAH_RESPONDER = "rah_responder", "Recovery at Home responder"
+    CIT_MEMBER = "cit_member", "Community Integrated Team member"
+    MDT_COORDINATOR = "mdt_coordinator", "MDT coordinator"
+    SERVICE_MANAGER = "service_manager", "Service manager"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Discipline(models.TextChoices):
+    GP = "gp", "GP"
+    PRACTICE_NURSE = "practice_nurse", "Practice nurse"
+    DISTRICT_NURSE = "district_nurse", "District nurse"
+    COMMUNITY_MATRON = "community_matron", "Community matron"
+    NURSE = "nurse", "Nurse"
+    PARAMEDIC = "paramedic", "Paramedic"
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    OCCUPATIONAL_THERAPIST = "occupational_therapist", "Occupational therapist"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    SOCIAL_CARE = "social_care", "Social care worker"
+    HEALTHCARE_ASSISTANT = "healthcare_assistant", "Healthcare assistant"
+    MENTAL_HEALTH = "mental_health", "Mental health practitioner"
+    LINK_WORKER = "link_worker", "Age UK living well link worker"
+    DISCHARGE_WORKER = "discharge_worker", "Age UK hospital discharge worker"
+    CARERS_SUPPORT = "carers_support", "Carers support worker"
+    ADMIN = "admin", "Administrative staff"
+
+
+class User(AbstractUser):
+    phone = models.CharField(max_length=30, blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    discipline = models.CharField(max_length=40, choices=Discipline.choices, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text="Employing organisation.",
+    )
+    practices = models.ManyToManyField(Practice, blank=True, related_name="staff")
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def role_codes(self) -> frozenset[str]:
+        return frozenset(self.role_grants.values_list("role", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_codes.intersection(roles))
+
+
+class RoleGrant(models.Model):
+    """One role held by one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="rolegrant_once_per_user")]
+        indexes = [models.Index(fields=["role"], name="rolegrant_role_idx")]
+
+    def __str__(self) -> str:
+        return self.get_role_display()

@@ -1,0 +1,95 @@
+"""Sending email through the outbox.
+
+`queue_email` writes the row in the caller's transaction and asks a worker to send it once
+that transaction commits; `send_unsent_emails` (every minute, from beat) retries whatever
+a worker could not send, so an email survives a mail server or a worker being down.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from atb.models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+# A worker that claimed an email and died leaves it "sending"; after this it is retried.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail:
+    email, created = OutboundEmail.objects.get_or_create(
+        key=key, defaults={"to": to, "subject": subject, "body": body}
+    )
+    if created:
+        transaction.on_commit(lambda: _dispatch(email.pk))
+    return email
+
+
+def _dispatch(email_id: int) -> None:
+    """Ask a worker to send it now. Only a shortcut: if the broker is down, the change
+    the email reports has already been saved, and the sweep sends the email later."""
+    from atb.tasks import deliver_email
+
+    try:
+        deliver_email.delay(email_id)
+    except Exception:
+        logger.warning("Broker unavailable; email %s waits for the retry sweep.", email_id, exc_info=True)
+
+
+def _claim(email_id: int) -> bool:
+    """Take the email for sending; False if another worker has it or it is done."""
+    now = timezone.now()
+    claimable = Q(status=OutboundEmail.Status.PENDING) | Q(
+        status=OutboundEmail.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+    return bool(
+        OutboundEmail.objects.filter(claimable, pk=email_id).update(
+            status=OutboundEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def deliver(*, email_id: int) -> str:
+    """Send one email if it is still unsent. Returns what happened."""
+    if not _claim(email_id):
+        return "not claimable"
+    email = OutboundEmail.objects.get(pk=email_id)
+    try:
+        send_mail(email.subject, email.body, None, [email.to])
+    except Exception as exc:  # the mail server's failure is recorded, never raised to the sweep
+        give_up = email.attempts >= MAX_ATTEMPTS
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=OutboundEmail.Status.FAILED if give_up else OutboundEmail.Status.PENDING,
+            last_error=f"{exc.__class__.__name__}: {exc}"[:500],
+        )
+        return "failed"
+    OutboundEmail.objects.filter(pk=email_id).update(
+        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
+
+
+def send_unsent_emails(*, limit: int = 200) -> dict[str, int]:
+    """The retry sweep: every email still unsent (or stuck with a dead worker)."""
+    stuck_before = timezone.now() - CLAIM_TIMEOUT
+    unsent = (
+        OutboundEmail.objects.filter(
+            Q(status=OutboundEmail.Status.PENDING)
+            | Q(status=OutboundEmail.Status.SENDING, claimed_at__lt=stuck_before)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    results: dict[str, int] = {}
+    for email_id in list(unsent):
+        outcome = deliver(email_id=email_id)
+        results[outcome] = results.get(outcome, 0) + 1
+    return results

@@ -1,0 +1,22 @@
+"""Role checks for pages that show no patient (those answer 403); patient pages answer
+404 outside the user's relationship, see `atb.views.get_visible_patient`."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+
+def role_required(*roles: str):
+    def decorator(view_func):
+        @wraps(view_func)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_role(*roles):
+                raise PermissionDenied("Your role does not include this page.")
+            return view_func(request, *args, **kwargs)
+
+        wrapped.required_roles = roles
+        return wrapped
+
+    return decorator

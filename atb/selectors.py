@@ -1,0 +1,72 @@
+"""Read-only queries shared by pages: above all, who may see which patient.
+
+Access follows a legitimate relationship, never a role alone:
+- referrers and MDT coordinators: patients registered with their practices;
+- CIT members: patients of the practices their team serves.
+- Recovery at Home staff: people referred to Recovery at Home;
+- CIT members, also: people referred to their teams;
+- referrers, also: people they referred.
+Service managers and administrators see aggregates only.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from atb.models import Neighbourhood, Patient, Practice, Role, Service, User
+
+NO_ONE = Q(pk__in=[])
+
+
+def practices_served_by(*, user: User) -> QuerySet[Practice]:
+    """Practices the user works for directly, or through their CIT's neighbourhood."""
+    scope = NO_ONE
+    if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
+        scope |= Q(pk__in=user.practices.values("pk"))
+    if user.has_role(Role.CIT_MEMBER):
+        scope |= Q(neighbourhood__team__in=user.teams.values("pk"))
+    return Practice.objects.filter(scope).select_related("neighbourhood")
+
+
+def _referred(**referral_filter) -> Q:
+    return Q(pk__in=Patient.objects.filter(**referral_filter).values("pk"))
+
+
+def patients_visible_to(*, user: User) -> QuerySet[Patient]:
+    scope = NO_ONE
+    if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
+        scope |= Q(practice__in=user.practices.values("pk"))
+    if user.has_role(Role.REFERRER):
+        scope |= _referred(referrals__referred_by=user)
+    if user.has_role(Role.CIT_MEMBER):
+        scope |= Q(practice__neighbourhood__team__in=user.teams.values("pk"))
+        scope |= _referred(referrals__team__in=user.teams.values("pk"))
+    if user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
+        scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
+    return Patient.objects.filter(scope).select_related("practice__neighbourhood")
+
+
+def search_patients(*, user: User, query: str) -> QuerySet[Patient]:
+    """Visible patients matching an NHS number (any spacing) or part of a name."""
+    patients = patients_visible_to(user=user)
+    query = query.strip()
+    if not query:
+        return patients
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if digits and len(digits) == len(query.replace(" ", "").replace("-", "")):
+        return patients.filter(nhs_number__startswith=digits)
+    for word in query.split():
+        patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    return patients
+
+
+def neighbourhood_overview() -> QuerySet[Neighbourhood]:
+    """Aggregates for managers: practices and registered patients per neighbourhood."""
+    return (
+        Neighbourhood.objects.select_related("team")
+        .annotate(
+            practice_count=Count("practices", distinct=True),
+            patient_count=Count("practices__patients", distinct=True),
+        )
+        .order_by("name")
+    )

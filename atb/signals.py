@@ -1,0 +1,34 @@
+"""Sign-in, sign-out and failed sign-ins go to the audit trail."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from atb.audit import record_event
+from atb.middleware import SIGNED_IN_AT
+from atb.models import AuditAction
+
+
+@receiver(user_logged_in)
+def on_sign_in(sender, request, user, **kwargs):
+    if request is not None:
+        request.session[SIGNED_IN_AT] = time.time()
+    record_event(request=request, user=user, action=AuditAction.SIGN_IN)
+
+
+@receiver(user_logged_out)
+def on_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        record_event(request=request, user=user, action=AuditAction.SIGN_OUT)
+
+
+@receiver(user_login_failed)
+def on_sign_in_failed(sender, credentials, request=None, **kwargs):
+    record_event(
+        request=request,
+        action=AuditAction.SIGN_IN_FAILED,
+        username=str(credentials.get("username", ""))[:150],
+    )

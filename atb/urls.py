@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from atb import views
+
+admin.site.site_header = "ATB Portal administration"
+admin.site.site_title = "ATB Portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("healthz", views.healthz, name="healthz"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:pk>/edit/", views.patient_update, name="patient_update"),
+    path("overview/", views.service_overview, name="service_overview"),
+    path("referrals/", include("referrals.urls")),
+    path("recovery-at-home/", include("recovery_at_home.urls")),
+    path("teams/", include("teams.urls")),
+    path("mdt/", include("mdt.urls")),
+    path("api/", include("atb.api_urls")),
+    path("admin/", admin.site.urls),
+]

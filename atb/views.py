@@ -1,0 +1,178 @@
+"""Core pages: the role home redirect, patients, the managers' overview, health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from atb.audit import record_event, record_patients_listed
+from atb.forms import PatientForm
+from atb.heartbeats import heartbeat_age, heartbeat_status
+from atb.models import AuditAction, Patient, Role, RoleGrant
+from atb.navigation import workspaces_for
+from atb.permissions import role_required
+from atb.selectors import (
+    neighbourhood_overview,
+    patients_visible_to,
+    practices_served_by,
+    search_patients,
+)
+from recovery_at_home.alerts import SWEEP_HEARTBEAT
+from referrals.selectors import referrals_of_patient
+
+ALERT_SWEEP_STALE = timedelta(minutes=5)
+PATIENT_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR)
+REGISTERING_ROLES = (Role.REFERRER, Role.CIT_MEMBER)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to their work; someone with no role yet is told why."""
+    workspaces = workspaces_for(request.user)
+    if workspaces:
+        return redirect(workspaces[0].url_name)
+    return render(request, "atb/no_role.html")
+
+
+def get_visible_patient(request: HttpRequest, pk: int) -> Patient:
+    """The patient if the user has a relationship with them; otherwise 404, audited."""
+    try:
+        return patients_visible_to(user=request.user).get(pk=pk)
+    except Patient.DoesNotExist:
+        refused = Patient.objects.filter(pk=pk).first()
+        if refused is not None:
+            record_event(request=request, action=AuditAction.REFUSED, patient=refused)
+        raise Http404("No patient found.") from None
+
+
+@role_required(*PATIENT_ROLES)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    page = Paginator(search_patients(user=request.user, query=query), 25).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        record_patients_listed(request=request, patients=page.object_list, detail=f"search: {query}")
+    return render(
+        request,
+        "atb/patient_list.html",
+        {"page": page, "query": query, "can_register": request.user.has_role(*REGISTERING_ROLES)},
+    )
+
+
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_visible_patient(request, pk)
+    record_event(request=request, action=AuditAction.VIEW, patient=patient)
+    referrals = referrals_of_patient(user=request.user, patient_id=patient.pk)
+    return render(request, "atb/patient_detail.html", {"patient": patient, "referrals": referrals})
+
+
+@role_required(*REGISTERING_ROLES)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None, practices=practices_served_by(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+            record_event(request=request, action=AuditAction.CREATE, patient=patient)
+        messages.success(request, f"{patient.full_name} is registered.")
+        return redirect(patient)
+    return render(request, "atb/patient_form.html", {"form": form, "title": "Register a patient"})
+
+
+def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_visible_patient(request, pk)
+    form = PatientForm(
+        request.POST or None, instance=patient, practices=practices_served_by(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            record_event(
+                request=request,
+                action=AuditAction.UPDATE,
+                patient=patient,
+                detail="changed: " + ", ".join(form.changed_data),
+            )
+        messages.success(request, "The patient's details are saved.")
+        return redirect(patient)
+    if request.method == "GET":
+        record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="edit form")
+    return render(
+        request, "atb/patient_form.html", {"form": form, "patient": patient, "title": "Edit patient"}
+    )
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+def service_overview(request: HttpRequest) -> HttpResponse:
+    """Aggregates only: no person is named here."""
+    counts = dict(
+        RoleGrant.objects.filter(user__is_active=True)
+        .values("role")
+        .annotate(staff=Count("id"))
+        .values_list("role", "staff")
+    )
+    staff_by_role = {role: counts.get(role, 0) for role in Role.values}
+    return render(
+        request,
+        "atb/service_overview.html",
+        {
+            "neighbourhoods": neighbourhood_overview(),
+            "staff_by_role": [(Role(role).label, count) for role, count in staff_by_role.items()],
+        },
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return f"unreachable: {exc.__class__.__name__}"
+    return "ok"
+
+
+def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured (embedded broker)"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        return f"unreachable: {exc.__class__.__name__}"
+    return "ok"
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 when the database and Redis answer."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    down = [name for name, result in checks.items() if result.startswith("unreachable")]
+    if not down:
+        sweep = _check_alert_sweep()
+        checks["alert_sweep"] = sweep
+        if sweep.startswith("stale"):
+            down.append("alert_sweep")
+    body = {"status": "unavailable" if down else "ok", "unavailable": down, "checks": checks}
+    if "database" not in down:
+        # Reported, not failed on: web pages still work while the worker is down.
+        body["background_worker"] = heartbeat_status()
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _check_alert_sweep() -> str:
+    """The response-time alerts depend on the minute sweep: older than 5 minutes means
+    no alert is being raised. A portal that never swept yet (just installed) is not down."""
+    age = heartbeat_age(name=SWEEP_HEARTBEAT)
+    if age is None:
+        return "never run"
+    seconds = int(age.total_seconds())
+    return f"{'stale' if age > ALERT_SWEEP_STALE else 'ok'}: last sweep {seconds} seconds ago"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from mdt import views
+
+app_name = "mdt"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from recovery_at_home.models import AlertPolicy, TriageCategory
+
+
+@admin.register(TriageCategory)
+class TriageCategoryAdmin(admin.ModelAdmin):
+    """Windows apply to referrals triaged after a change; episodes keep their own."""
+
+    list_display = ["name", "code", "response_minutes", "two_hour_standard", "order"]
+    list_editable = ["response_minutes", "order"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+@admin.register(AlertPolicy)
+class AlertPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "due_soon_minutes", "escalate_after_minutes"]
+
+    def has_add_permission(self, request):
+        return not AlertPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

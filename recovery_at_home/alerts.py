@@ -1,0 +1,176 @@
+"""Response-time alerts: raised exactly once, never missed.
+
+A sweep (beat, every minute) looks at the time, not at "what changed since last run", so
+a sweep after an outage raises everything that became due meanwhile, marked late. Each
+alert is unique per episode, kind and due time in PostgreSQL; inserts ignore conflicts,
+so concurrent sweeps cannot raise one twice. Delivery is a second step that claims each
+new alert once and queues its emails through the outbox (at least once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from atb import heartbeats
+from atb.models import Role, User
+from atb.notifications import queue_email
+from recovery_at_home.models import Alert, AlertPolicy, Episode
+from referrals.models import OPEN_STATUSES, ReferralEvent
+
+SWEEP_HEARTBEAT = "alert_sweep"
+# An alert raised this long after it fell due was raised by a catch-up sweep.
+LATE_AFTER = timedelta(minutes=2)
+
+
+def _running_clocks() -> QuerySet[Episode]:
+    """Open referrals whose clock still runs: only these get alerts (uses the partial index)."""
+    return Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+
+
+def _without(kind: str) -> Exists:
+    return ~Exists(
+        Alert.objects.filter(episode=OuterRef("pk"), kind=kind, for_due_at=OuterRef("response_due_at"))
+    )
+
+
+def _alert(episode_id: int, kind: str, for_due_at: datetime, due_at: datetime, now: datetime) -> Alert:
+    return Alert(
+        episode_id=episode_id,
+        kind=kind,
+        for_due_at=for_due_at,
+        due_at=due_at,
+        raised_at=now,
+        late=now - due_at > LATE_AFTER,
+    )
+
+
+def raise_due_alerts(*, now: datetime | None = None) -> dict[str, int]:
+    """Insert every alert that is due and not raised yet. Returns how many were attempted
+    per kind; the unique constraint drops any another sweep raised first."""
+    now = now or timezone.now()
+    policy = AlertPolicy.current()
+    due_soon = timedelta(minutes=policy.due_soon_minutes)
+    escalate_after = timedelta(minutes=policy.escalate_after_minutes)
+
+    soon = _running_clocks().filter(response_due_at__gt=now, response_due_at__lte=now + due_soon)
+    breached = _running_clocks().filter(response_due_at__lte=now)
+    unanswered = Alert.objects.filter(
+        kind=Alert.Kind.BREACHED,
+        acknowledged_at__isnull=True,
+        raised_at__lte=now - escalate_after,
+        episode__in=_running_clocks(),
+        for_due_at=F("episode__response_due_at"),
+    ).exclude(
+        Exists(
+            Alert.objects.filter(
+                episode=OuterRef("episode"), kind=Alert.Kind.ESCALATED, for_due_at=OuterRef("for_due_at")
+            )
+        )
+    )
+    alerts = [
+        *(
+            _alert(pk, Alert.Kind.DUE_SOON, due, due - due_soon, now)
+            for pk, due in soon.filter(_without(Alert.Kind.DUE_SOON)).values_list("pk", "response_due_at")
+        ),
+        *(
+            _alert(pk, Alert.Kind.BREACHED, due, due, now)
+            for pk, due in breached.filter(_without(Alert.Kind.BREACHED)).values_list("pk", "response_due_at")
+        ),
+        *(
+            _alert(episode_id, Alert.Kind.ESCALATED, due, raised + escalate_after, now)
+            for episode_id, due, raised in unanswered.values_list("episode_id", "for_due_at", "raised_at")
+        ),
+    ]
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    counts = {kind: 0 for kind in Alert.Kind.values}
+    for alert in alerts:
+        counts[alert.kind] += 1
+    return counts
+
+
+def _recipients(kind: str) -> QuerySet[User]:
+    """Coordinators on duty get due-soon and breach alerts; service managers escalations.
+    (Everyone active in the role counts as on duty until there is a rota.)"""
+    role = Role.SERVICE_MANAGER if kind == Alert.Kind.ESCALATED else Role.RAH_COORDINATOR
+    return User.objects.filter(is_active=True, role_grants__role=role).exclude(email="").distinct()
+
+
+def notify_new_alerts(*, now: datetime | None = None) -> int:
+    """Claim each new alert once (a conditional update) and queue its timeline entry and
+    emails in the same transaction. Returns how many this call claimed."""
+    now = now or timezone.now()
+    claimed = 0
+    for alert_id in list(Alert.objects.filter(notified_at__isnull=True).values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            if not Alert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=now):
+                continue  # another sweep took it
+            alert = Alert.objects.select_related("episode__referral").get(pk=alert_id)
+            _deliver(alert)
+            claimed += 1
+    return claimed
+
+
+def _deliver(alert: Alert) -> None:
+    referral = alert.episode.referral
+    due = date_format(timezone.localtime(alert.for_due_at), "H:i")
+    what = {
+        Alert.Kind.DUE_SOON: f"due at {due}",
+        Alert.Kind.BREACHED: f"breached: was due at {due}",
+        Alert.Kind.ESCALATED: f"breach at {due} not acknowledged",
+    }[alert.kind]
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.ALERT,
+        actor="Alert",
+        note=f"{alert.get_kind_display()}{' (raised late)' if alert.late else ''}",
+    )
+    for user in _recipients(alert.kind):
+        queue_email(
+            key=f"alert-{alert.pk}-{user.pk}",
+            to=user.email,
+            subject=f"Recovery at Home {referral.reference} {what}",
+            body=(
+                f"Referral {referral.reference} is {what}.\\n"
+                f"Open it in the ATB Portal: {reverse('referrals:detail', args=[referral.reference])}\\n"
+                "(No patient details are sent by email.)"
+            ),
+        )
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """One sweep: raise, then deliver, then say the sweep is alive."""
+    counts = raise_due_alerts(now=now)
+    counts["notified"] = notify_new_alerts(now=now)
+    heartbeats.record_heartbeat(name=SWEEP_HEARTBEAT)
+    return counts
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: Alert, user: User) -> bool:
+    """True if this user acknowledged it; False if someone already had."""
+    if not Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    ):
+        return False
+    ReferralEvent.objects.create(
+        referral_id=alert.episode.referral_id,
+        kind=ReferralEvent.Kind.ALERT_ACKNOWLEDGED,
+        user=user,
+        note=alert.get_kind_display(),
+    )
+    return True
+
+
+def unacknowledged_alerts() -> QuerySet[Alert]:
+    """For the queue banner: alerts still waiting for a coordinator, newest first."""
+    return (
+        Alert.objects.filter(acknowledged_at__isnull=True, episode__in=_running_clocks())
+        .select_related("episode__referral__patient")
+        .order_by("-raised_at", "-pk")
+    )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django import forms
+
+from atb.models import BedUnit, Role, User
+from recovery_at_home.models import Outcome, TriageCategory
+
+
+class TriageForm(forms.Form):
+    category = forms.ModelChoiceField(
+        TriageCategory.objects.all(),
+        empty_label="Choose a category",
+        label="Triage category",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class AgreedLaterForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label="Agreed time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reason = forms.CharField(max_length=300, label="Why (who asked for it)")
+
+
+class ArrivalForm(forms.Form):
+    arrived_at = forms.DateTimeField(
+        required=False,
+        label="Arrived at (leave empty for now)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
+
+
+class ResponderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return f"{user} ({user.get_discipline_display()})" if user.discipline else str(user)
+
+
+class DispatchForm(forms.Form):
+    responder = ResponderChoiceField(
+        User.objects.filter(is_active=True, role_grants__role=Role.RAH_RESPONDER).order_by("last_name"),
+        empty_label="Choose a responder",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose the outcome"), *Outcome.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    planned_end_date = forms.DateField(
+        required=False, label="Planned end of short-term care", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    bed_unit = forms.ModelChoiceField(
+        BedUnit.objects.all(), required=False, label="Bed unit", empty_label="Choose a bed unit"
+    )
+    note = forms.CharField(
+        max_length=500, required=False, label="Note (for a hand-over: what the team should know)"
+    )
+
+
+class DischargeForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False, label="Discharge note")

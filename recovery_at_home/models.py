@@ -1,0 +1,281 @@
+"""The Recovery at Home response clock: triage categories and each referral's episode."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from atb.models import BedUnit, Patient
+from referrals.models import Referral
+
+
+class TriageCategory(models.Model):
+    """How fast Recovery at Home must reach the person. Editable by administrators; a
+    change applies to referrals triaged afterwards (each episode keeps its own window)."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    response_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(15), MaxValueValidator(24 * 60)],
+        help_text="Minutes from receiving the referral to reaching the person.",
+    )
+    two_hour_standard = models.BooleanField(
+        default=False, help_text="Counts towards the national 2-hour urgent community response standard."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "response_minutes"]
+        verbose_name_plural = "triage categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.TextChoices):
+    REMAINED_AT_HOME = "remained_at_home", "Remained at home with short-term care"
+    BED_UNIT = "bed_unit", "Admitted to a bed unit"
+    HOSPITAL = "hospital", "Admitted to hospital"
+    HANDED_TO_CIT = "handed_to_cit", "Handed to the Community Integrated Team"
+    DECLINED = "declined", "Declined by the person"
+    DIED = "died", "Died"
+
+
+class Episode(models.Model):
+    """One Recovery at Home referral's response: the clock starts when the referral was
+    received and stops at the first face-to-face contact."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="episode")
+    category = models.ForeignKey(
+        TriageCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="episodes",
+        help_text="Empty until a coordinator triages the referral.",
+    )
+    window_minutes = models.PositiveIntegerField(help_text="The response window this episode was given.")
+    response_due_at = models.DateTimeField()
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agreed_later_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why the person or their carer asked for a later visit; it moved the due time.",
+    )
+    arrived_at = models.DateTimeField(null=True, blank=True, help_text="First face-to-face contact.")
+    arrival_recorded_at = models.DateTimeField(null=True, blank=True)
+    arrival_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    arrival_late_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the arrival was recorded later than it happened."
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.CharField(max_length=500, blank=True)
+    planned_end_date = models.DateField(
+        null=True, blank=True, help_text="When short-term care at home is planned to end."
+    )
+    handover_referral = models.OneToOneField(
+        Referral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handed_over_from",
+        help_text="The CIT referral this episode handed the person on to.",
+    )
+
+    class Meta:
+        indexes = [
+            # The queue and the alert sweep: running clocks, soonest due first.
+            models.Index(
+                fields=["response_due_at"],
+                name="episode_running_clock_idx",
+                condition=Q(arrived_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(arrived_at__isnull=True) | Q(arrival_recorded_at__isnull=False),
+                name="episode_arrival_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}: due {self.response_due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_triaged(self) -> bool:
+        return self.category_id is not None
+
+    @property
+    def clock_running(self) -> bool:
+        return self.arrived_at is None
+
+    @property
+    def agreed_later(self) -> bool:
+        return bool(self.agreed_later_reason)
+
+    @property
+    def met_standard(self) -> bool | None:
+        """Reached within the window (None while the clock runs). An agreed later time
+        is reported separately, not as a met 2-hour response."""
+        if self.arrived_at is None:
+            return None
+        return self.arrived_at <= self.referral.received_at + timedelta(minutes=self.window_minutes)
+
+    @property
+    def two_hour_standard_met(self) -> bool | None:
+        """For the national 2-hour urgent community response standard: None when the
+        episode does not count towards it (another category, an agreed later time, or
+        the person not reached yet)."""
+        if self.category is None or not self.category.two_hour_standard or self.agreed_later:
+            return None
+        return self.met_standard
+
+
+class Dispatch(models.Model):
+    """A responder sent to the person. Several may go (a nurse and a therapist)."""
+
+    class State(models.TextChoices):
+        DISPATCHED = "dispatched", "Dispatched"
+        ON_THE_WAY = "on_the_way", "On the way"
+        ARRIVED = "arrived", "Arrived"
+        STOOD_DOWN = "stood_down", "Stood down"
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="dispatches")
+    responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dispatches"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DISPATCHED)
+    dispatched_at = models.DateTimeField()
+    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_the_way_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dispatched_at", "pk"]
+        constraints = [
+            # A responder is sent to a person once at a time.
+            models.UniqueConstraint(
+                fields=["episode", "responder"],
+                name="dispatch_once_per_responder",
+                condition=~Q(state="stood_down"),
+            ),
+        ]
+        indexes = [
+            # A responder's own visits, newest first.
+            models.Index(fields=["responder", "-dispatched_at"], name="dispatch_responder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.responder} to {self.episode.referral_id} ({self.get_state_display()})"
+
+
+class BedStay(models.Model):
+    """A person in a community bed. Occupancy is the count of stays not yet discharged."""
+
+    bed_unit = models.ForeignKey(BedUnit, on_delete=models.PROTECT, related_name="stays")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bed_stays")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="bed_stays")
+    admitted_at = models.DateTimeField()
+    admitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    discharge_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["admitted_at"]
+        constraints = [
+            # A person holds one bed at a time.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(discharged_at__isnull=True),
+                name="bedstay_one_bed_per_patient",
+            ),
+        ]
+        indexes = [
+            # The bed board and occupancy: current stays per unit.
+            models.Index(
+                fields=["bed_unit"], condition=Q(discharged_at__isnull=True), name="bedstay_current_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} in {self.bed_unit}"
+
+
+class AlertPolicy(models.Model):
+    """The alert thresholds. One row, editable by administrators."""
+
+    due_soon_minutes = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text="Warn this many minutes before a response is due.",
+    )
+    escalate_after_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text="Escalate to the service managers when a breach is not acknowledged in this time.",
+    )
+
+    class Meta:
+        verbose_name_plural = "alert policy"
+
+    def __str__(self) -> str:
+        return f"Due soon {self.due_soon_minutes} min, escalate after {self.escalate_after_minutes} min"
+
+    @classmethod
+    def current(cls) -> AlertPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class Alert(models.Model):
+    """Raised once per episode, kind and due time: the unique constraint makes a second
+    raise impossible, and a moved due time (an agreed later time) re-arms the alerts."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        BREACHED = "breached", "Breached"
+        ESCALATED = "escalated", "Escalated"
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    for_due_at = models.DateTimeField(help_text="The due time the alert was raised for.")
+    due_at = models.DateTimeField(help_text="When the alert should have been raised.")
+    raised_at = models.DateTimeField()
+    late = models.BooleanField(default=False, help_text="Raised by a catch-up sweep after an outage.")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When its emails were queued.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "kind", "for_due_at"], name="alert_once_per_due_time"),
+        ]
+        indexes = [
+            # The banner and the escalation sweep: alerts nobody has acknowledged yet.
+            models.Index(
+                fields=["raised_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_unacknowledged_idx",
+            ),
+            # The delivery step: alerts whose emails are not queued yet.
+            models.Index(
+                fields=["raised_at"], condition=Q(notified_at__isnull=True), name="alert_unnotified_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.episode.referral_id}"

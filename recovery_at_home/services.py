@@ -1,0 +1,313 @@
+"""The response clock's rules: open, triage, agree a later time, record arrival.
+
+The clock starts when the referral was received (not when it was triaged) and stops at
+the first face-to-face contact. Times are UTC instants, so a window across a clock
+change is that many real minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from atb.models import BedUnit, Role, Service, User
+from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
+from referrals import services as referral_services
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
+
+# Until a coordinator triages it, a referral is due within the 2-hour standard.
+PROVISIONAL_CATEGORY = "urgent"
+PROVISIONAL_MINUTES = 120
+# An arrival recorded more than this after it happened needs a reason.
+LATE_RECORDING = timedelta(minutes=15)
+
+
+class ClockRefused(Exception):
+    """The change cannot be made; the message says why."""
+
+
+def _local(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j M H:i")
+
+
+def open_episode(*, referral: Referral) -> Episode:
+    """Start the clock for a referral that has reached Recovery at Home."""
+    provisional = TriageCategory.objects.filter(code=PROVISIONAL_CATEGORY).first()
+    minutes = provisional.response_minutes if provisional else PROVISIONAL_MINUTES
+    episode, _ = Episode.objects.get_or_create(
+        referral=referral,
+        defaults={
+            "window_minutes": minutes,
+            "response_due_at": referral.received_at + timedelta(minutes=minutes),
+        },
+    )
+    return episode
+
+
+def _running_episode(referral: Referral) -> Episode:
+    episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
+    if episode.referral.status not in OPEN_STATUSES:
+        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    if not episode.clock_running:
+        raise ClockRefused(f"The clock stopped at {_local(episode.arrived_at)}, when the person was reached.")
+    return episode
+
+
+def _move_referral(referral: Referral, user: User, *, from_status: str, move) -> None:
+    """Triage accepts the referral for the service; the first arrival starts the work.
+    If a colleague moved it a moment earlier, that is the same outcome."""
+    if Referral.objects.filter(pk=referral.pk, status=from_status).exists():
+        try:
+            move(referral=referral, user=user)
+        except referral_services.TransitionRefused:
+            pass
+
+
+@transaction.atomic
+def triage_referral(*, referral: Referral, category: TriageCategory, user: User) -> Episode:
+    """Set the category and so the window, counted from when the referral was received."""
+    episode = _running_episode(referral)
+    episode.category = category
+    episode.window_minutes = category.response_minutes
+    if not episode.agreed_later:
+        episode.response_due_at = episode.referral.received_at + timedelta(minutes=category.response_minutes)
+    episode.triaged_at = timezone.now()
+    episode.triaged_by = user
+    episode.save()
+    _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.TRIAGED,
+        user=user,
+        note=f"{category}: due {_local(episode.response_due_at)}",
+    )
+    return episode
+
+
+@transaction.atomic
+def agree_later_time(*, referral: Referral, user: User, due_at: datetime, reason: str) -> Episode:
+    """The person or their carer asked for a later visit: the due time moves, and the
+    response is reported apart from the 2-hour standard."""
+    reason = reason.strip()
+    if not reason:
+        raise ClockRefused("Say why a later time was agreed.")
+    episode = _running_episode(referral)
+    if due_at <= episode.referral.received_at:
+        raise ClockRefused("The agreed time must be after the referral was received.")
+    episode.response_due_at = due_at
+    episode.agreed_later_reason = reason
+    episode.save(update_fields=["response_due_at", "agreed_later_reason"])
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.AGREED_LATER,
+        user=user,
+        note=f"Due {_local(due_at)}: {reason}",
+    )
+    return episode
+
+
+@transaction.atomic
+def record_arrival(
+    *, referral: Referral, user: User, arrived_at: datetime | None = None, late_reason: str = ""
+) -> Episode:
+    """Stop the clock at the first face-to-face contact. Only the first recording counts."""
+    now = timezone.now()
+    arrived_at = arrived_at or now
+    if arrived_at > now:
+        raise ClockRefused("The arrival time cannot be in the future.")
+    if arrived_at < referral.received_at:
+        raise ClockRefused("The arrival time cannot be before the referral was received.")
+    if now - arrived_at > LATE_RECORDING and not late_reason.strip():
+        raise ClockRefused("Recording an arrival after the event needs a reason.")
+    stopped = Episode.objects.filter(
+        referral=referral, arrived_at__isnull=True, referral__status__in=OPEN_STATUSES
+    ).update(
+        arrived_at=arrived_at,
+        arrival_recorded_at=now,
+        arrival_recorded_by=user,
+        arrival_late_reason=late_reason.strip(),
+    )
+    episode = Episode.objects.select_related("arrival_recorded_by", "referral").get(referral=referral)
+    if stopped != 1:
+        if episode.arrived_at is not None:
+            who, when = episode.arrival_recorded_by, _local(episode.arrived_at)
+            raise ClockRefused(f"Arrival was already recorded by {who} at {when}.")
+        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    note = f"Arrived {_local(arrived_at)}" + (
+        f" (recorded later: {late_reason.strip()})" if late_reason else ""
+    )
+    ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.ARRIVED, user=user, note=note)
+    # Reaching the person means the service took the referral, triaged or not.
+    _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
+    _move_referral(referral, user, from_status=Status.ACCEPTED, move=referral_services.start_referral)
+    return episode
+
+
+@transaction.atomic
+def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Dispatch:
+    """Send a responder to the person."""
+    if not responder.has_role(Role.RAH_RESPONDER):
+        raise ClockRefused(f"{responder} is not a Recovery at Home responder.")
+    episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
+    if episode.referral.status not in OPEN_STATUSES:
+        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
+        raise ClockRefused(f"{responder} is already dispatched to this person.")
+    now = timezone.now()
+    dispatch = Dispatch.objects.create(
+        episode=episode, responder=responder, dispatched_at=now, dispatched_by=user
+    )
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.DISPATCHED,
+        user=user,
+        note=f"{responder}{', ' + responder.get_discipline_display() if responder.discipline else ''}",
+    )
+    return dispatch
+
+
+def _move_dispatch(
+    dispatch: Dispatch, *, user: User, from_states: list[str], to_state: str, **fields
+) -> None:
+    if dispatch.responder_id != user.pk:
+        raise ClockRefused("Only the dispatched responder can record this.")
+    if not Dispatch.objects.filter(pk=dispatch.pk, state__in=from_states).update(state=to_state, **fields):
+        current = Dispatch.objects.get(pk=dispatch.pk)
+        raise ClockRefused(f"This visit is already {current.get_state_display().lower()}.")
+
+
+@transaction.atomic
+def record_on_the_way(*, dispatch: Dispatch, user: User) -> Dispatch:
+    _move_dispatch(
+        dispatch,
+        user=user,
+        from_states=[Dispatch.State.DISPATCHED],
+        to_state=Dispatch.State.ON_THE_WAY,
+        on_the_way_at=timezone.now(),
+    )
+    ReferralEvent.objects.create(
+        referral_id=dispatch.episode.referral_id, kind=ReferralEvent.Kind.ON_THE_WAY, user=user
+    )
+    dispatch.refresh_from_db()
+    return dispatch
+
+
+@transaction.atomic
+def record_responder_arrival(
+    *, dispatch: Dispatch, user: User, arrived_at: datetime | None = None, late_reason: str = ""
+) -> Dispatch:
+    """The responder is with the person. The first face-to-face contact stops the clock;
+    a second responder arriving later only records their own visit."""
+    arrived_at = arrived_at or timezone.now()
+    referral = Referral.objects.get(pk=dispatch.episode.referral_id)
+    if Episode.objects.filter(pk=dispatch.episode_id, arrived_at__isnull=True).exists():
+        try:
+            with transaction.atomic():
+                record_arrival(referral=referral, user=user, arrived_at=arrived_at, late_reason=late_reason)
+        except ClockRefused:
+            if Episode.objects.filter(pk=dispatch.episode_id, arrived_at__isnull=True).exists():
+                raise  # refused for another reason (a bad time, a closed referral)
+    _move_dispatch(
+        dispatch,
+        user=user,
+        from_states=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY],
+        to_state=Dispatch.State.ARRIVED,
+        arrived_at=arrived_at,
+    )
+    dispatch.refresh_from_db()
+    return dispatch
+
+
+def free_beds(*, bed_unit: BedUnit) -> int:
+    return bed_unit.beds - BedStay.objects.filter(bed_unit=bed_unit, discharged_at__isnull=True).count()
+
+
+def admit_to_bed(*, episode: Episode, bed_unit: BedUnit, user: User) -> BedStay:
+    """Take a free bed. The unit's row is locked while its beds are counted, so two
+    coordinators can never both take the last one. Call inside a transaction."""
+    locked = BedUnit.objects.select_for_update().get(pk=bed_unit.pk)
+    if free_beds(bed_unit=locked) <= 0:
+        raise ClockRefused(f"{locked} has no free bed.")
+    patient = episode.referral.patient
+    if BedStay.objects.filter(patient=patient, discharged_at__isnull=True).exists():
+        raise ClockRefused(f"{patient.full_name} is already in a bed unit.")
+    stay = BedStay.objects.create(
+        bed_unit=locked, patient=patient, episode=episode, admitted_at=timezone.now(), admitted_by=user
+    )
+    ReferralEvent.objects.create(
+        referral=episode.referral, kind=ReferralEvent.Kind.BED_ADMITTED, user=user, note=str(locked)
+    )
+    return stay
+
+
+@transaction.atomic
+def discharge_from_bed(*, stay: BedStay, user: User, note: str = "") -> BedStay:
+    if not BedStay.objects.filter(pk=stay.pk, discharged_at__isnull=True).update(
+        discharged_at=timezone.now(), discharged_by=user, discharge_note=note.strip()
+    ):
+        raise ClockRefused("This person was already discharged from the bed.")
+    stay.refresh_from_db()
+    ReferralEvent.objects.create(
+        referral_id=stay.episode.referral_id,
+        kind=ReferralEvent.Kind.BED_DISCHARGED,
+        user=user,
+        note=note.strip(),
+    )
+    return stay
+
+
+def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
+    """The CIT referral a hand-over creates, routed to the patient's team, linked back."""
+    referral = episode.referral
+    return referral_services.submit_referral(
+        patient=referral.patient,
+        service=Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS),
+        team=None,
+        referrer=referral_services.Referrer(user=user, name="", role="Recovery at Home", phone=user.phone),
+        source="recovery_at_home",
+        reason="discharge_follow_up",
+        clinical_summary=f"Handed over by Recovery at Home ({referral.reference}). {note}".strip(),
+        carer_breakdown=referral.carer_breakdown,
+        safeguarding_concern=referral.safeguarding_concern,
+        key_safe=referral.key_safe,
+        consent_to_referral=referral.consent_to_referral,
+        consent_to_share=referral.consent_to_share,
+    )
+
+
+@transaction.atomic
+def record_outcome(
+    *,
+    referral: Referral,
+    user: User,
+    outcome: str,
+    note: str = "",
+    planned_end_date: date | None = None,
+    bed_unit: BedUnit | None = None,
+) -> Episode:
+    """Record how the episode ended and close the referral with it, in one transaction."""
+    episode = Episode.objects.select_for_update().select_related("referral__patient").get(referral=referral)
+    if episode.outcome:
+        raise ClockRefused(f"The outcome was already recorded: {episode.get_outcome_display().lower()}.")
+    if outcome == Outcome.REMAINED_AT_HOME and planned_end_date is None:
+        raise ClockRefused("Give the planned end date of the short-term care.")
+    if outcome == Outcome.BED_UNIT and bed_unit is None:
+        raise ClockRefused("Choose the bed unit.")
+    _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
+    if outcome == Outcome.BED_UNIT:
+        admit_to_bed(episode=episode, bed_unit=bed_unit, user=user)
+    if outcome == Outcome.HANDED_TO_CIT:
+        episode.handover_referral = _hand_to_cit(episode=episode, user=user, note=note)
+    episode.outcome = outcome
+    episode.outcome_note = note.strip()
+    episode.planned_end_date = planned_end_date if outcome == Outcome.REMAINED_AT_HOME else None
+    episode.save(update_fields=["outcome", "outcome_note", "planned_end_date", "handover_referral"])
+    label = Outcome(outcome).label + (f" ({bed_unit})" if bed_unit and outcome == Outcome.BED_UNIT else "")
+    try:
+        referral_services.close_referral(referral=referral, user=user, outcome=label)
+    except referral_services.TransitionRefused as refused:
+        raise ClockRefused(str(refused)) from None
+    return episode

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from recovery_at_home import views
+
+app_name = "recovery_at_home"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("referrals/<str:reference>/triage/", views.triage, name="triage"),
+    path("referrals/<str:reference>/agreed-later/", views.agree_later, name="agree_later"),
+    path("referrals/<str:reference>/arrival/", views.arrival, name="arrival"),
+    path("referrals/<str:reference>/dispatch/", views.dispatch, name="dispatch"),
+    path("referrals/<str:reference>/outcome/", views.outcome, name="outcome"),
+    path("beds/", views.beds, name="beds"),
+    path("beds/stays/<int:pk>/discharge/", views.discharge, name="discharge"),
+    path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("alerts/count/", views.alert_count, name="alert_count"),
+    path("visits/", views.my_visits, name="my_visits"),
+    path("visits/<int:pk>/on-the-way/", views.on_the_way, name="on_the_way"),
+    path("visits/<int:pk>/arrived/", views.visit_arrival, name="visit_arrival"),
+]

@@ -1,0 +1,333 @@
+"""Recovery at Home pages: the Leechmere base, the live queue, and the clock's actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from atb.audit import record_event, record_patients_listed
+from atb.models import AuditAction, BedUnit, Role, Service, User
+from atb.permissions import role_required
+from recovery_at_home import alerts, selectors, services
+from recovery_at_home.forms import (
+    AgreedLaterForm,
+    ArrivalForm,
+    DischargeForm,
+    DispatchForm,
+    OutcomeForm,
+    TriageForm,
+)
+from recovery_at_home.models import BedStay
+from referrals.selectors import referral_for
+from referrals.views import audit_refused_referral
+
+RAH_STAFF = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
+SESSION_FILTERS = "rah_queue_filters"
+POLL_SECONDS = 15
+
+
+@role_required(*RAH_STAFF)
+def home(request: HttpRequest) -> HttpResponse:
+    """The Leechmere base: the service, its bed units and the staff on its rota."""
+    service = (
+        Service.objects.filter(code=Service.Code.RECOVERY_AT_HOME)
+        .prefetch_related(Prefetch("bed_units", queryset=BedUnit.objects.order_by("name")))
+        .first()
+    )
+    staff = (
+        User.objects.filter(is_active=True, role_grants__role__in=list(RAH_STAFF))
+        .select_related("organisation")
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+    return render(request, "recovery_at_home/home.html", {"service": service, "staff": staff})
+
+
+def _queue_staff_only(request: HttpRequest) -> None:
+    """The queue shows people: outside Recovery at Home it does not exist (404)."""
+    if not request.user.has_role(*RAH_STAFF):
+        raise Http404("No such page.")
+
+
+def _filters(request: HttpRequest) -> selectors.QueueFilters:
+    """The coordinator's filters: from the request, else as they last left them."""
+    if any(name in request.GET for name in QUEUE_FILTERS):
+        chosen = {name: request.GET.get(name, "")[:40] for name in QUEUE_FILTERS}
+        request.session[SESSION_FILTERS] = chosen
+    else:
+        chosen = request.session.get(SESSION_FILTERS, {})
+    return selectors.QueueFilters(
+        category=chosen.get("category", ""),
+        locality=chosen.get("locality", ""),
+        state=chosen.get("state", ""),
+        unassigned=chosen.get("unassigned", "") in ("1", "on", "true"),
+    )
+
+
+def _queue_context(request: HttpRequest) -> dict:
+    now = timezone.now()
+    filters = _filters(request)
+    episodes = list(selectors.open_queue(filters=filters, now=now))
+    rows = [(episode, selectors.queue_state(episode, now=now)) for episode in episodes]
+    record_patients_listed(
+        request=request,
+        patients=[episode.referral.patient for episode in episodes],
+        detail="Recovery at Home queue",
+        unless_listed_within=timedelta(minutes=15),
+    )
+    return {
+        "rows": rows,
+        "filters": filters,
+        "now": now,
+        "poll_seconds": POLL_SECONDS,
+        "alerts": list(alerts.unacknowledged_alerts()[:20]),
+        "can_acknowledge": request.user.has_role(Role.RAH_COORDINATOR),
+    }
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    _queue_staff_only(request)
+    return render(
+        request, "recovery_at_home/queue.html", {**_queue_context(request), **selectors.filter_choices()}
+    )
+
+
+def queue_rows(request: HttpRequest) -> HttpResponse:
+    """The queue's rows alone, fetched by the page every few seconds (htmx)."""
+    _queue_staff_only(request)
+    return render(request, "recovery_at_home/_queue_rows.html", {**_queue_context(request), "oob": True})
+
+
+def _act(request: HttpRequest, reference: str, form_class, perform, done: str) -> HttpResponse:
+    referral = referral_for(user=request.user, reference=reference)
+    if referral is None:
+        audit_refused_referral(request, reference)
+        raise Http404("No such referral.")
+    if not hasattr(referral, "episode"):
+        raise Http404("No such referral.")
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(referral)
+    try:
+        perform(referral, request.user, form.cleaned_data)
+    except services.ClockRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(referral)
+    record_event(
+        request=request, action=AuditAction.UPDATE, patient=referral.patient, obj=referral, detail=done
+    )
+    messages.success(request, f"Referral {referral.reference}: {done}.")
+    return redirect(referral)
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def triage(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        TriageForm,
+        lambda referral, user, data: services.triage_referral(
+            referral=referral, category=data["category"], user=user
+        ),
+        "triaged",
+    )
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def agree_later(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        AgreedLaterForm,
+        lambda referral, user, data: services.agree_later_time(
+            referral=referral, user=user, due_at=data["due_at"], reason=data["reason"]
+        ),
+        "later time agreed",
+    )
+
+
+@require_POST
+@role_required(*RAH_STAFF)
+def arrival(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        ArrivalForm,
+        lambda referral, user, data: services.record_arrival(
+            referral=referral, user=user, arrived_at=data["arrived_at"], late_reason=data["late_reason"]
+        ),
+        "arrival recorded",
+    )
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def dispatch(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        DispatchForm,
+        lambda referral, user, data: services.dispatch_responder(
+            referral=referral, responder=data["responder"], user=user
+        ),
+        "responder dispatched",
+    )
+
+
+@role_required(Role.RAH_RESPONDER)
+def my_visits(request: HttpRequest) -> HttpResponse:
+    """The responder's own visits, soonest due first (laid out for a tablet)."""
+    visits = list(selectors.visits_for(responder=request.user))
+    record_patients_listed(
+        request=request,
+        patients=[visit.episode.referral.patient for visit in visits],
+        detail="My visits",
+        unless_listed_within=timedelta(minutes=15),
+    )
+    return render(
+        request,
+        "recovery_at_home/my_visits.html",
+        {"visits": visits, "arrival_form": ArrivalForm(), "now": timezone.now()},
+    )
+
+
+def _own_visit(request: HttpRequest, pk: int):
+    visit = selectors.visits_for(responder=request.user).filter(pk=pk).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
+@require_POST
+@role_required(Role.RAH_RESPONDER)
+def on_the_way(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _own_visit(request, pk)
+    try:
+        services.record_on_the_way(dispatch=visit, user=request.user)
+    except services.ClockRefused as refused:
+        messages.error(request, str(refused))
+    return redirect("recovery_at_home:my_visits")
+
+
+@require_POST
+@role_required(Role.RAH_RESPONDER)
+def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _own_visit(request, pk)
+    form = ArrivalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("recovery_at_home:my_visits")
+    try:
+        services.record_responder_arrival(dispatch=visit, user=request.user, **form.cleaned_data)
+    except services.ClockRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("recovery_at_home:my_visits")
+    referral = visit.episode.referral
+    record_event(
+        request=request,
+        action=AuditAction.UPDATE,
+        patient=referral.patient,
+        obj=referral,
+        detail="responder arrived",
+    )
+    messages.success(request, f"Arrival with {referral.patient.full_name} recorded.")
+    return redirect("recovery_at_home:my_visits")
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def outcome(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        OutcomeForm,
+        lambda referral, user, data: services.record_outcome(
+            referral=referral,
+            user=user,
+            outcome=data["outcome"],
+            note=data["note"],
+            planned_end_date=data["planned_end_date"],
+            bed_unit=data["bed_unit"],
+        ),
+        "outcome recorded and closed",
+    )
+
+
+def beds(request: HttpRequest) -> HttpResponse:
+    """The bed board: each unit's beds, who is in them and for how long."""
+    _queue_staff_only(request)
+    units = list(
+        BedUnit.objects.order_by("name").prefetch_related(
+            Prefetch(
+                "stays",
+                queryset=BedStay.objects.filter(discharged_at__isnull=True)
+                .select_related("patient", "episode__referral")
+                .order_by("admitted_at"),
+                to_attr="current_stays",
+            )
+        )
+    )
+    record_patients_listed(
+        request=request,
+        patients=[stay.patient for unit in units for stay in unit.current_stays],
+        detail="Bed board",
+        unless_listed_within=timedelta(minutes=15),
+    )
+    return render(
+        request,
+        "recovery_at_home/beds.html",
+        {"units": units, "now": timezone.now(), "can_discharge": request.user.has_role(Role.RAH_COORDINATOR)},
+    )
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def discharge(request: HttpRequest, pk: int) -> HttpResponse:
+    stay = (
+        BedStay.objects.filter(pk=pk, discharged_at__isnull=True).select_related("patient", "episode").first()
+    )
+    if stay is None:
+        raise Http404("No such bed stay.")
+    form = DischargeForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.discharge_from_bed(stay=stay, user=request.user, note=note)
+    except services.ClockRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("recovery_at_home:beds")
+    record_event(
+        request=request, action=AuditAction.UPDATE, patient=stay.patient, obj=stay, detail="discharged"
+    )
+    messages.success(request, f"{stay.patient.full_name} is discharged from {stay.bed_unit}.")
+    return redirect("recovery_at_home:beds")
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = alerts.unacknowledged_alerts().filter(pk=pk).first()
+    if alert is None:
+        messages.info(request, "That alert was already acknowledged.")
+    elif alerts.acknowledge_alert(alert=alert, user=request.user):
+        messages.success(
+            request, f"{alert.get_kind_display()} alert for {alert.episode.referral.reference} acknowledged."
+        )
+    return redirect("recovery_at_home:queue")
+
+
+def alert_count(request: HttpRequest) -> HttpResponse:
+    """The navigation bar's live count of alerts waiting (htmx swaps it every 30 s)."""
+    _queue_staff_only(request)
+    return render(
+        request, "recovery_at_home/_alert_count.html", {"alert_count": alerts.unacknowledged_alerts().count()}
+    )

@@ -1,0 +1,286 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
+from django import forms
+from django.urls import reverse
+
+from atb.fields import NHSNumberFormField
+from atb.models import Discipline, Patient, Practice, Service, Team, User
+from atb.models.patients import validate_not_in_future
+from referrals import services
+from referrals.models import REASONS_BY_SERVICE, Source, Status
+
+
+def _reason_choices():
+    grouped = [("", "Choose the reason")]
+    for code, reasons in REASONS_BY_SERVICE.items():
+        grouped.append((Service.Code(code).label, [(r.value, r.label) for r in reasons]))
+    return grouped
+
+
+class ReferralForm(forms.Form):
+    """A referral with its patient: found among known patients, or new.
+
+    Professionals get defaults from their account (practice, phone, source); a phone-in
+    (`phone_in=True`) adds the caller, who may be the person or their family.
+    """
+
+    # The person.
+    nhs_number = NHSNumberFormField(label="NHS number", required=False)
+    given_name = forms.CharField(label="First name", max_length=100)
+    family_name = forms.CharField(label="Last name", max_length=100)
+    date_of_birth = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[validate_not_in_future],
+    )
+    practice = forms.ModelChoiceField(
+        Practice.objects.select_related("neighbourhood"), label="Registered GP practice"
+    )
+    address = forms.CharField(max_length=300, required=False)
+    postcode = forms.CharField(max_length=10, required=False)
+    phone = forms.CharField(label="Patient's phone", max_length=30, required=False)
+    lives_alone = forms.BooleanField(required=False)
+
+    # The referral.
+    service = forms.ModelChoiceField(
+        Service.objects.all(), widget=forms.RadioSelect, empty_label=None, label="Refer to"
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.all(),
+        required=False,
+        label="Community Integrated Team",
+        help_text="Leave empty to send it to the team of the patient's practice.",
+    )
+    source = forms.ChoiceField(choices=Source.choices)
+    reason = forms.ChoiceField(choices=_reason_choices)
+    clinical_summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+        help_text="What has changed, and what you would like the team to do.",
+    )
+    carer_breakdown = forms.BooleanField(label="Carer breakdown", required=False)
+    safeguarding_concern = forms.BooleanField(label="Safeguarding concern", required=False)
+    key_safe = forms.BooleanField(label="Key safe at the property", required=False)
+    consent_to_referral = forms.BooleanField(
+        label="The person (or their representative) agrees to this referral",
+        error_messages={"required": "A referral needs the person's consent, or their representative's."},
+    )
+    consent_to_share = forms.BooleanField(
+        label="They agree to information being shared between ATB partners", required=False
+    )
+    referrer_phone = forms.CharField(label="Your contact number", max_length=30)
+    confirm_duplicate = forms.BooleanField(
+        label="Refer anyway: this is a new concern", required=False, widget=forms.HiddenInput
+    )
+
+    CALLER_FIELDS = ("caller_name", "caller_relationship", "caller_phone")
+
+    def __init__(self, *args, user: User, phone_in: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.phone_in = phone_in
+        self.patient: Patient | None = None
+        self.duplicates = []
+        if phone_in:
+            self.fields["caller_name"] = forms.CharField(label="Caller's name", max_length=200)
+            self.fields["caller_relationship"] = forms.CharField(
+                label="Caller's relationship or role",
+                max_length=100,
+                help_text="e.g. the person themself, daughter, neighbour, district nurse",
+            )
+            self.fields["caller_phone"] = forms.CharField(label="Caller's number", max_length=30)
+            self.fields["date_of_birth"].required = False
+            self.fields["practice"].required = False
+            del self.fields["referrer_phone"]
+            self.initial.setdefault(
+                "service", Service.objects.filter(code=Service.Code.RECOVERY_AT_HOME).first()
+            )
+            self.initial.setdefault("source", Source.FAMILY_CARER)
+        else:
+            own_practices = list(user.practices.all()[:2])
+            if len(own_practices) == 1:
+                self.initial.setdefault("practice", own_practices[0])
+            self.initial.setdefault("referrer_phone", user.phone)
+            self.initial.setdefault(
+                "source",
+                Source.GP
+                if user.discipline in (Discipline.GP, Discipline.PRACTICE_NURSE)
+                else Source.OTHER_PROFESSIONAL,
+            )
+        if self.data.get("confirm_duplicate") or self.data.get("duplicates_shown"):
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+        self.helper = self._layout()
+
+    def _layout(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_tag = False
+        caller = (
+            [
+                Fieldset(
+                    "The caller",
+                    Div(*(Div(name, css_class="col-md-4") for name in self.CALLER_FIELDS), css_class="row"),
+                )
+            ]
+            if self.phone_in
+            else []
+        )
+        helper.layout = Layout(
+            *caller,
+            Fieldset(
+                "The person",
+                Div(
+                    Div(Field("nhs_number", **self._lookup_attrs()), css_class="col-md-4"),
+                    Div("date_of_birth", css_class="col-md-4"),
+                    Div(
+                        css_id="patient-lookup",
+                        css_class="col-md-4 pt-md-4",
+                        role="status",
+                        **{"aria-live": "polite"},
+                    ),
+                    css_class="row",
+                ),
+                Div(
+                    Div("given_name", css_class="col-md-6"),
+                    Div("family_name", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "practice",
+                Div(
+                    Div("address", css_class="col-md-8"),
+                    Div("postcode", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("phone", css_class="col-md-6"),
+                    Div("lives_alone", css_class="col-md-6 pt-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "The referral",
+                Div(
+                    Div(Field("service"), css_class="col-md-4"),
+                    Div("team", css_class="col-md-8"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("source", css_class="col-md-4"), Div("reason", css_class="col-md-8"), css_class="row"
+                ),
+                "clinical_summary",
+                Div(
+                    Div("carer_breakdown", css_class="col-md-4"),
+                    Div("safeguarding_concern", css_class="col-md-4"),
+                    Div("key_safe", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "consent_to_referral",
+                "consent_to_share",
+                *([] if self.phone_in else ["referrer_phone"]),
+                "confirm_duplicate",
+            ),
+            Submit("submit", "Send referral"),
+        )
+        return helper
+
+    @staticmethod
+    def _lookup_attrs() -> dict:
+        return {
+            "hx-get": reverse("referrals:patient_lookup"),
+            "hx-trigger": "input changed delay:500ms, change",
+            "hx-target": "#patient-lookup",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        service, reason = cleaned.get("service"), cleaned.get("reason")
+        if service and reason and not services.reason_fits_service(reason=reason, service=service):
+            self.add_error("reason", f"Choose a reason that {service} responds to.")
+        if self.errors:
+            return cleaned
+        self.patient = self._find_or_build_patient(cleaned)
+        if self.patient is None:
+            return cleaned
+        if (
+            service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS
+            and not cleaned.get("team")
+            and self.patient.practice_id is None
+        ):
+            self.add_error("team", "Choose the team: the person's GP practice is not known.")
+        self.duplicates = list(services.open_duplicates(patient=self.patient, service=service)[:3])
+        if self.duplicates and not cleaned.get("confirm_duplicate"):
+            self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+            raise forms.ValidationError(
+                "This person already has an open referral to %(service)s. Open it below, or tick "
+                "'Refer anyway' if this is a new concern.",
+                code="duplicate",
+                params={"service": service},
+            )
+        return cleaned
+
+    def _find_or_build_patient(self, cleaned) -> Patient | None:
+        try:
+            return services.resolve_patient(
+                nhs_number=cleaned.get("nhs_number"),
+                given_name=cleaned["given_name"],
+                family_name=cleaned["family_name"],
+                date_of_birth=cleaned.get("date_of_birth"),
+                practice=cleaned.get("practice"),
+                address=cleaned.get("address", ""),
+                postcode=cleaned.get("postcode", ""),
+                phone=cleaned.get("phone", ""),
+                lives_alone=cleaned.get("lives_alone", False),
+            )
+        except services.PatientMismatch as mismatch:
+            self.add_error(mismatch.field, str(mismatch))
+            return None
+
+    def referrer(self) -> services.Referrer:
+        if self.phone_in:
+            return services.Referrer(
+                name=self.cleaned_data["caller_name"],
+                role=self.cleaned_data["caller_relationship"],
+                phone=self.cleaned_data["caller_phone"],
+            )
+        return services.Referrer(
+            user=self.user,
+            practice=services.referring_practice(user=self.user, candidate=self.cleaned_data.get("practice")),
+            name="",
+            role=self.user.job_title or self.user.get_discipline_display(),
+            phone=self.cleaned_data["referrer_phone"],
+        )
+
+
+class ReferralFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Status.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    received_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    received_to = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Why is it declined?"
+    )
+
+
+class RedirectForm(forms.Form):
+    service = forms.ModelChoiceField(Service.objects.all(), empty_label=None, label="Redirect to")
+    team = forms.ModelChoiceField(Team.objects.all(), required=False, label="Team (for CIT)")
+    note = forms.CharField(max_length=1000, required=False)
+
+
+class CloseForm(forms.Form):
+    outcome = forms.CharField(max_length=300, label="Outcome")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)

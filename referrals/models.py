@@ -1,0 +1,251 @@
+"""A referral, from "someone is worried about this person" to closure, and its timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from atb.models import Patient, Practice, Service, Team
+
+
+class Source(models.TextChoices):
+    GP = "gp", "GP practice"
+    COMMUNITY_NURSING = "community_nursing", "Community nursing"
+    SOCIAL_CARE = "social_care", "Social care"
+    HOSPITAL_DISCHARGE = "hospital_discharge", "Hospital discharge"
+    NHS_111 = "nhs_111", "NHS 111"
+    AMBULANCE = "ambulance", "Ambulance service"
+    CARE_HOME = "care_home", "Care home"
+    SELF = "self", "Self-referral"
+    FAMILY_CARER = "family_carer", "Family or carer"
+    OTHER_PROFESSIONAL = "other_professional", "Other professional"
+    RECOVERY_AT_HOME = "recovery_at_home", "Recovery at Home hand-over"
+
+
+PHONE_IN_SOURCES = {Source.SELF, Source.FAMILY_CARER}
+
+
+class Reason(models.TextChoices):
+    # Recovery at Home: the urgent community response conditions.
+    FALL = "fall", "Fall without serious injury"
+    FRAILTY = "frailty", "Frailty decompensation"
+    REDUCED_FUNCTION = "reduced_function", "Reduced function or deconditioning"
+    PALLIATIVE = "palliative", "Palliative or end of life crisis"
+    EQUIPMENT = "equipment", "Urgent equipment"
+    DELIRIUM = "delirium", "Confusion or delirium"
+    CATHETER = "catheter", "Urgent catheter care"
+    DIABETES = "diabetes", "Urgent diabetes support"
+    CARER_BREAKDOWN = "carer_breakdown", "Unpaid carer breakdown"
+    # Community Integrated Teams.
+    LONG_TERM_CONDITION = "long_term_condition", "Long-term condition management"
+    FRAILTY_REVIEW = "frailty_review", "Frailty review and care planning"
+    WOUND_CARE = "wound_care", "Wound care"
+    MEDICATION = "medication", "Medication support"
+    SOCIAL_ISOLATION = "social_isolation", "Social isolation or loneliness"
+    CARER_SUPPORT = "carer_support", "Support for the carer"
+    DISCHARGE_FOLLOW_UP = "discharge_follow_up", "Follow-up after hospital discharge"
+    OTHER = "other", "Other (say in the summary)"
+
+
+REASONS_BY_SERVICE = {
+    Service.Code.RECOVERY_AT_HOME: [
+        Reason.FALL,
+        Reason.FRAILTY,
+        Reason.REDUCED_FUNCTION,
+        Reason.PALLIATIVE,
+        Reason.EQUIPMENT,
+        Reason.DELIRIUM,
+        Reason.CATHETER,
+        Reason.DIABETES,
+        Reason.CARER_BREAKDOWN,
+    ],
+    Service.Code.COMMUNITY_INTEGRATED_TEAMS: [
+        Reason.LONG_TERM_CONDITION,
+        Reason.FRAILTY_REVIEW,
+        Reason.WOUND_CARE,
+        Reason.MEDICATION,
+        Reason.SOCIAL_ISOLATION,
+        Reason.CARER_SUPPORT,
+        Reason.DISCHARGE_FOLLOW_UP,
+        Reason.FALL,
+        Reason.OTHER,
+    ],
+}
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "Received"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REDIRECTED = "redirected", "Redirected"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = [Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS]
+
+
+class Referral(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="referrals")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        help_text="The Community Integrated Team, for CIT referrals.",
+    )
+    source = models.CharField(max_length=30, choices=Source.choices)
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    clinical_summary = models.TextField(max_length=4000, blank=True)
+    carer_breakdown = models.BooleanField("carer breakdown", default=False)
+    safeguarding_concern = models.BooleanField(default=False)
+    key_safe = models.BooleanField("key safe at the property", default=False)
+    consent_to_referral = models.BooleanField(default=False)
+    consent_to_share = models.BooleanField("consent to share information", default=False)
+
+    # Who referred: a signed-in user, or the caller on a phoned-in referral.
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_made",
+    )
+    referring_practice = models.ForeignKey(
+        Practice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_made",
+    )
+    referrer_name = models.CharField(max_length=200, blank=True)
+    referrer_role = models.CharField(
+        max_length=100, blank=True, help_text="Job, or relationship to the person."
+    )
+    referrer_phone = models.CharField(max_length=30, blank=True)
+
+    received_at = models.DateTimeField(default=timezone.now, help_text="The clock starts here.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decline_reason = models.TextField(max_length=2000, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+    redirected_from = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redirected_to",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            # A service's or team's inbox: newest first, filtered by status.
+            models.Index(fields=["service", "status", "-received_at"], name="referral_inbox_idx"),
+            models.Index(fields=["team", "status", "-received_at"], name="referral_team_inbox_idx"),
+            # "My referrals" and "My practice's referrals".
+            models.Index(fields=["referred_by", "-received_at"], name="referral_referrer_idx"),
+            models.Index(fields=["referring_practice", "-received_at"], name="referral_practice_idx"),
+            # The duplicate guard: open referrals of a patient to a service.
+            models.Index(
+                fields=["patient", "service"],
+                name="referral_open_by_patient_idx",
+                condition=Q(status__in=["received", "accepted", "in_progress"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="referral_declined_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | ~Q(outcome=""),
+                name="referral_closed_has_outcome",
+            ),
+            models.CheckConstraint(condition=Q(consent_to_referral=True), name="referral_has_consent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("referrals:detail", args=[self.reference])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def referrer_display(self) -> str:
+        if self.referred_by_id and not self.referrer_name:
+            return str(self.referred_by)
+        return self.referrer_name
+
+
+class ReferralEvent(models.Model):
+    """One line of the timeline: who did what, when."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        VIEWED = "viewed", "Viewed by the receiving team"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REDIRECTED = "redirected", "Redirected"
+        REDIRECTED_IN = "redirected_in", "Received by redirection"
+        STARTED = "started", "Work started"
+        TRIAGED = "triaged", "Triaged"
+        AGREED_LATER = "agreed_later", "Later time agreed"
+        DISPATCHED = "dispatched", "Responder dispatched"
+        ON_THE_WAY = "on_the_way", "Responder on the way"
+        ARRIVED = "arrived", "Arrived (clock stopped)"
+        OUTCOME = "outcome", "Outcome recorded"
+        BED_ADMITTED = "bed_admitted", "Admitted to a bed unit"
+        BED_DISCHARGED = "bed_discharged", "Discharged from the bed unit"
+        ALERT = "alert", "Alert raised"
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
+        NOTE = "note", "Note"
+        CLOSED = "closed", "Closed"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.CharField(max_length=200, blank=True, help_text="Who, when not a signed-in user.")
+    note = models.TextField(max_length=4000, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["referral", "at"], name="referralevent_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number allocated in a year; its row lock serialises allocation."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

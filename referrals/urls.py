@@ -1,0 +1,16 @@
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("practice/", views.practice_list, name="practice"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("new/", views.create, name="create"),
+    path("phone-in/", views.phone_in, name="phone_in"),
+    path("patient-lookup/", views.patient_lookup, name="patient_lookup"),
+    path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/<slug:action>/", views.act, name="act"),
+]

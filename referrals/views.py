@@ -1,0 +1,284 @@
+"""Referral pages: refer, phone in, the referrer's lists, the receiving inbox, one referral."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from atb.audit import record_event, record_patients_listed
+from atb.models import AuditAction, Role, Service
+from atb.nhs_numbers import normalise_nhs_number
+from atb.permissions import role_required
+from atb.selectors import patients_visible_to
+from referrals import selectors, services
+from referrals.forms import CloseForm, DeclineForm, NoteForm, RedirectForm, ReferralFilterForm, ReferralForm
+from referrals.models import Referral
+
+PAGE_SIZE = 25
+REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
+
+
+def _referral_list(request: HttpRequest, referrals, template: str, context: dict) -> HttpResponse:
+    """Filter, paginate and audit a list of referrals."""
+    filters = ReferralFilterForm(request.GET or None)
+    if filters.is_valid():
+        referrals = selectors.filter_referrals(referrals, **filters.cleaned_data)
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        record_patients_listed(
+            request=request,
+            patients=[r.patient for r in page.object_list],
+            detail=context.get("title", "referrals"),
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, template, {**context, "page": page, "filters": filters, "query_string": query.urlencode()}
+    )
+
+
+@role_required(Role.REFERRER)
+def home(request: HttpRequest) -> HttpResponse:
+    """The referrer's start: the referrals they made."""
+    return _referral_list(
+        request,
+        selectors.my_referrals(user=request.user),
+        "referrals/list.html",
+        {"title": "My referrals", "tab": "mine"},
+    )
+
+
+@role_required(Role.REFERRER)
+def practice_list(request: HttpRequest) -> HttpResponse:
+    return _referral_list(
+        request,
+        selectors.practice_referrals(user=request.user),
+        "referrals/list.html",
+        {"title": "My practice's referrals", "tab": "practice"},
+    )
+
+
+@role_required(Role.RAH_COORDINATOR, Role.RAH_RESPONDER, Role.CIT_MEMBER)
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The receiving inbox: Recovery at Home for its staff, otherwise the member's team."""
+    teams = list(request.user.teams.all()) if request.user.has_role(Role.CIT_MEMBER) else []
+    if request.user.has_role(*selectors.RAH_ROLES):
+        service, team = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME), None
+    elif teams:
+        service = Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
+        chosen = request.GET.get("team")
+        team = next((t for t in teams if str(t.pk) == chosen), teams[0])
+    else:
+        raise PermissionDenied("You are not a member of a team yet.")
+    referrals = selectors.inbox(user=request.user, service=service, team_id=team.pk if team else None)
+    return _referral_list(
+        request,
+        referrals,
+        "referrals/inbox.html",
+        {
+            "title": f"Inbox: {team or service}",
+            "teams": teams,
+            "team": team,
+            "can_phone_in": request.user.has_role(Role.RAH_COORDINATOR),
+        },
+    )
+
+
+def submit_and_audit(request: HttpRequest, *, patient, service, team, referrer, details: dict) -> Referral:
+    """Submit through the service and audit the new patient, if any, and the referral,
+    all in one transaction (pages and the API both come here)."""
+    with transaction.atomic():
+        is_new_patient = patient.pk is None
+        referral = services.submit_referral(
+            patient=patient,
+            service=service,
+            team=team,
+            referrer=referrer,
+            **{name: details[name] for name in services.REFERRAL_DETAILS},
+        )
+        if is_new_patient:
+            record_event(request=request, action=AuditAction.CREATE, patient=patient)
+        record_event(request=request, action=AuditAction.CREATE, patient=patient, obj=referral)
+    return referral
+
+
+def _submit(request: HttpRequest, *, phone_in: bool) -> HttpResponse:
+    form = ReferralForm(request.POST or None, user=request.user, phone_in=phone_in)
+    if request.method == "POST" and form.is_valid():
+        referral = submit_and_audit(
+            request,
+            patient=form.patient,
+            service=form.cleaned_data["service"],
+            team=form.cleaned_data.get("team"),
+            referrer=form.referrer(),
+            details=form.cleaned_data,
+        )
+        messages.success(
+            request, f"Referral {referral.reference} is sent to {referral.team or referral.service}."
+        )
+        return redirect(referral)
+    return render(
+        request,
+        "referrals/form.html",
+        {
+            "form": form,
+            "phone_in": phone_in,
+            "title": "Phone-in referral" if phone_in else "Refer a patient",
+        },
+    )
+
+
+@role_required(*REFERRING_ROLES)
+def create(request: HttpRequest) -> HttpResponse:
+    return _submit(request, phone_in=False)
+
+
+@role_required(Role.RAH_COORDINATOR)
+def phone_in(request: HttpRequest) -> HttpResponse:
+    return _submit(request, phone_in=True)
+
+
+@role_required(*REFERRING_ROLES)
+@require_GET
+def patient_lookup(request: HttpRequest) -> HttpResponse:
+    """The referral form's live check of an NHS number: says whether it is valid and,
+    for the user's own patients only, who it is. Nobody else's record is revealed."""
+    typed = request.GET.get("nhs_number", "")[:20].strip()
+    context: dict = {"typed": typed}
+    if typed:
+        try:
+            digits = normalise_nhs_number(typed)
+        except ValidationError as invalid:
+            context["error"] = invalid.messages[0]
+        else:
+            patient = patients_visible_to(user=request.user).filter(nhs_number=digits).first()
+            context["patient"] = patient
+            if patient is not None:
+                record_patients_listed(request=request, patients=[patient], detail="referral form lookup")
+    return render(request, "referrals/_patient_lookup.html", context)
+
+
+def audit_refused_referral(request: HttpRequest, reference: str) -> None:
+    """A referral outside the user's relationship answers 404; the attempt is audited."""
+    refused = Referral.objects.filter(reference=reference).select_related("patient").first()
+    if refused is not None:
+        record_event(request=request, action=AuditAction.REFUSED, patient=refused.patient, obj=refused)
+
+
+def _visible_referral(request: HttpRequest, reference: str) -> Referral:
+    referral = selectors.referral_for(user=request.user, reference=reference)
+    if referral is None:
+        audit_refused_referral(request, reference)
+        raise Http404("No referral found.")
+    return referral
+
+
+def can_act_on(user, referral: Referral) -> bool:
+    """Only the receiving side moves a referral along."""
+    if referral.service.code == Service.Code.RECOVERY_AT_HOME:
+        return user.has_role(Role.RAH_COORDINATOR)
+    return user.has_role(Role.CIT_MEMBER) and user.teams.filter(pk=referral.team_id).exists()
+
+
+def _clock_forms(user, referral: Referral) -> dict:
+    """The Recovery at Home clock's forms, for those who may use them."""
+    episode = getattr(referral, "episode", None)
+    if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
+        return {}
+    from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
+
+    coordinator = user.has_role(Role.RAH_COORDINATOR)
+    return {
+        "triage_form": TriageForm(initial={"category": episode.category}) if coordinator else None,
+        "agreed_later_form": AgreedLaterForm() if coordinator else None,
+        "dispatch_form": DispatchForm() if coordinator else None,
+        "outcome_form": OutcomeForm() if coordinator else None,
+        "arrival_form": ArrivalForm(),
+    }
+
+
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    referral = _visible_referral(request, reference)
+    acting = can_act_on(request.user, referral)
+    with transaction.atomic():
+        if acting and services.record_viewed_by_receiver(referral=referral, user=request.user):
+            referral = selectors.referral_for(user=request.user, reference=reference)
+        record_event(request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral)
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "can_act": acting,
+            "decline_form": DeclineForm(),
+            "redirect_form": RedirectForm(),
+            "close_form": CloseForm(),
+            "note_form": NoteForm(),
+            **_clock_forms(request.user, referral),
+        },
+    )
+
+
+ACTIONS = {
+    "accept": (None, lambda referral, user, data: services.accept_referral(referral=referral, user=user)),
+    "decline": (
+        DeclineForm,
+        lambda referral, user, data: services.decline_referral(
+            referral=referral, user=user, reason=data["reason"]
+        ),
+    ),
+    "redirect": (
+        RedirectForm,
+        lambda referral, user, data: services.redirect_referral(
+            referral=referral, user=user, service=data["service"], team=data["team"], note=data["note"]
+        ),
+    ),
+    "start": (None, lambda referral, user, data: services.start_referral(referral=referral, user=user)),
+    "close": (
+        CloseForm,
+        lambda referral, user, data: services.close_referral(
+            referral=referral, user=user, outcome=data["outcome"]
+        ),
+    ),
+}
+
+
+@require_POST
+def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """Accept, decline, redirect, start, close, or add a note."""
+    referral = _visible_referral(request, reference)
+    if action == "note":
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            services.add_note(referral=referral, user=request.user, note=form.cleaned_data["note"])
+            messages.success(request, "Note added.")
+        else:
+            messages.error(request, "The note is empty or too long.")
+        return redirect(referral)
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    if not can_act_on(request.user, referral):
+        raise PermissionDenied("Only the receiving team can do that.")
+    form_class, perform = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(referral)
+    try:
+        result = perform(referral, request.user, form.cleaned_data if form else {})
+    except services.TransitionRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(referral)
+    record_event(
+        request=request, action=AuditAction.UPDATE, patient=referral.patient, obj=referral, detail=action
+    )
+    done = services.ACTION_DONE[action]
+    if action == "redirect":
+        done += f" as {result.reference} to {result.team or result.service}"
+    messages.success(request, f"Referral {referral.reference}: {done}.")
+    return redirect(referral)

@@ -1,0 +1,142 @@
+"""Who may open what. The matrix has a row for every URL name outside the admin (which
+has its own staff permissions); a new URL without a row fails `test_every_url_is_in_the_matrix`."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.urls import walk
+
+PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
+# The API authenticates by token or session and answers 401 JSON, not a sign-in page;
+# its browsable docs are a page for people, behind the sign-in page.
+API_401 = {name for name, _ in walk() if name.startswith("api:") and name != "api:docs"}
+
+ROLES = [
+    "gp_a",
+    "gp_b",
+    "rah_coordinator",
+    "rah_responder",
+    "cit_member_a",
+    "mdt_coordinator_a",
+    "service_manager",
+    "administrator",
+]
+
+
+# url name -> (args from the world, {role: expected status}); roles not listed get `default`.
+# patient_a is registered at practice A (neighbourhood A): gp_a, cit_member_a and
+# mdt_coordinator_a have a relationship with them; nobody else does.
+def _patient_a(world):
+    return [world.patient_a.pk]
+
+
+def _referral_a(world):
+    return [world.referral_a.reference]
+
+
+MATRIX = {
+    "home": (None, {}, 302),
+    "login": (None, {}, 302),  # signed in already: sent on to their work
+    "logout": (None, {}, 405),  # only POST signs out
+    "password_change": (None, {}, 200),
+    "password_change_done": (None, {}, 200),
+    "healthz": (None, {}, 200),
+    "patient_list": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 403),
+    "patient_create": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200}, 403),
+    "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "patient_update": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "service_overview": (None, {"service_manager": 200, "administrator": 200}, 403),
+    "referrals:home": (None, {"gp_a": 200, "gp_b": 200}, 403),
+    "referrals:practice": (None, {"gp_a": 200, "gp_b": 200}, 403),
+    "referrals:inbox": (None, {"rah_coordinator": 200, "rah_responder": 200, "cit_member_a": 200}, 403),
+    "referrals:create": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "rah_coordinator": 200}, 403),
+    "referrals:phone_in": (None, {"rah_coordinator": 200}, 403),
+    "referrals:patient_lookup": (
+        None,
+        {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "rah_coordinator": 200},
+        403,
+    ),
+    # referral_a: gp_a's referral of patient_a to team A's CIT.
+    "referrals:detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "referrals:act": (lambda world: [world.referral_a.reference, "accept"], {}, 405),  # POST only
+    "api:referral-list": (None, {}, 200),  # everyone gets the list of what they may see
+    "api:referral-detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "api:referral-accept": (_referral_a, {}, 405),  # transitions are POST only
+    "api:referral-decline": (_referral_a, {}, 405),
+    "api:referral-redirect": (_referral_a, {}, 405),
+    "api:referral-start": (_referral_a, {}, 405),
+    "api:referral-close": (_referral_a, {}, 405),
+    "api:referral-notes": (_referral_a, {}, 405),
+    "api:rah-queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
+    "api:schema": (None, {}, 200),
+    "api:docs": (None, {}, 200),
+    "recovery_at_home:home": (None, {"rah_coordinator": 200, "rah_responder": 200}, 403),
+    # The queue shows people: outside Recovery at Home it does not exist.
+    "recovery_at_home:queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
+    "recovery_at_home:queue_rows": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
+    "recovery_at_home:triage": (lambda world: [world.referral_b.reference], {}, 405),  # POST only
+    "recovery_at_home:agree_later": (lambda world: [world.referral_b.reference], {}, 405),
+    "recovery_at_home:arrival": (lambda world: [world.referral_b.reference], {}, 405),
+    "recovery_at_home:dispatch": (lambda world: [world.referral_b.reference], {}, 405),
+    "recovery_at_home:my_visits": (None, {"rah_responder": 200}, 403),
+    "recovery_at_home:acknowledge": (lambda world: [1], {}, 405),  # POST only
+    "recovery_at_home:alert_count": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
+    "recovery_at_home:outcome": (lambda world: [world.referral_b.reference], {}, 405),  # POST only
+    "recovery_at_home:beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # shows people
+    "recovery_at_home:discharge": (lambda world: [1], {}, 405),
+    "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only
+    "recovery_at_home:visit_arrival": (lambda world: [1], {}, 405),
+    "teams:home": (None, {"cit_member_a": 200}, 403),
+    "mdt:home": (None, {"mdt_coordinator_a": 200}, 403),
+}
+
+CELLS = [(name, role) for name in MATRIX for role in ROLES]
+
+
+def _url(world, name):
+    args = MATRIX[name][0]
+    return reverse(name, args=args(world) if args else [])
+
+
+def test_every_url_is_in_the_matrix():
+    names = {name for name, _ in walk() if not name.startswith("admin:")}
+    assert names - set(MATRIX) == set(), "add these URLs to MATRIX"
+    assert set(MATRIX) - names == set(), "MATRIX names URLs that no longer exist"
+
+
+@pytest.mark.parametrize(("name", "role"), CELLS)
+def test_each_role_gets_what_the_matrix_says(world, client_for, name, role):
+    _, statuses, default = MATRIX[name]
+    response = client_for(world.users[role]).get(_url(world, name))
+    assert response.status_code == statuses.get(role, default)
+
+
+def _is_sign_in(location: str) -> bool:
+    return location.startswith((reverse("login") + "?next=", reverse("admin:login") + "?next="))
+
+
+@pytest.mark.parametrize(("name", "path"), list(walk()))
+def test_anonymous_requests_are_sent_to_sign_in(db, client, name, path):
+    response = client.get(path)
+    if name in PUBLIC:
+        assert response.status_code == 200
+    elif name in API_401:
+        assert response.status_code == 401, f"{path} answered {response.status_code}"
+        assert response["WWW-Authenticate"] == "Token"
+    else:
+        assert response.status_code == 302, f"{path} answered {response.status_code}"
+        assert _is_sign_in(response["Location"]), f"{path} redirected to {response['Location']}"
+
+
+def test_static_files_are_served_without_signing_in(db, client):
+    response = client.get(settings.STATIC_URL + "css/atb.css")
+    assert response.status_code == 200
+
+
+def test_a_role_page_refused_does_not_say_more_than_it_must(world, client_for):
+    response = client_for(world.users["gp_a"]).get(reverse("service_overview"))
+    assert response.status_code == 403
+    assert "not available to you" in response.content.decode()

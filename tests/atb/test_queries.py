@@ -1,0 +1,41 @@
+"""List pages run a constant number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from atb.models import AuditAction, AuditEvent
+from tests.factories import PatientFactory
+
+
+@pytest.mark.parametrize("patients", [5, 60])
+def test_the_patient_list_runs_a_constant_number_of_queries(
+    world, client_for, django_assert_max_num_queries, patients
+):
+    PatientFactory.create_batch(patients, practice=world.practice_a)
+    client = client_for(world.users["cit_member_a"])
+    # session, user, role grants, count of patients, savepoint, page of patients,
+    # one audit insert for the page, release, savepoint, session renewal, release
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("patient_list"))
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.LIST).count() == min(patients + 1, 25)
+
+
+@pytest.mark.parametrize("patients", [5, 60])
+def test_role_home_pages_run_a_constant_number_of_queries(
+    world, client_for, django_assert_max_num_queries, patients
+):
+    PatientFactory.create_batch(patients, practice=world.practice_a)
+    for user, url_name in [
+        ("cit_member_a", "teams:home"),
+        ("mdt_coordinator_a", "mdt:home"),
+        ("rah_coordinator", "recovery_at_home:home"),
+        ("service_manager", "service_overview"),
+    ]:
+        client = client_for(world.users[user])
+        # session, user, role grants, at most three for the page's data, [the navigation's
+        # alert count for Recovery at Home staff], savepoint, session renewal, release
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse(url_name)).status_code == 200

@@ -1,0 +1,114 @@
+"""Shared fixtures: a small world of two neighbourhoods (A and B) and one named user per
+role, for permission and access tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+
+from atb.models import Patient, Practice, Role, Service, Team, User
+from referrals.models import Referral
+from tests.factories import (
+    CommunityTeamsServiceFactory,
+    PatientFactory,
+    PracticeFactory,
+    RecoveryAtHomeFactory,
+    ReferralFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static_files():
+    """Pages are rendered with the production (manifest) storage, as in production; an
+    incremental collectstatic keeps the manifest true to the files."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_broker_queue():
+    """Messages left in the test broker by an earlier run must not reach this run's worker."""
+    from atb.celery import app
+
+    app.control.purge()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness would dominate the suite; the check is the same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    team_a: Team
+    team_b: Team
+    practice_a: Practice
+    practice_b: Practice
+    patient_a: Patient
+    patient_b: Patient
+    users: dict[str, User]
+    rah: Service
+    cit: Service
+    referral_a: Referral  # gp_a's referral of patient_a to team A (the CIT)
+    referral_b: Referral  # gp_b's referral of patient_b to Recovery at Home
+
+
+@pytest.fixture
+def world(db) -> World:
+    team_a, team_b = TeamFactory(), TeamFactory()
+    practice_a = PracticeFactory(neighbourhood=team_a.neighbourhood)
+    practice_b = PracticeFactory(neighbourhood=team_b.neighbourhood)
+    users = {
+        "gp_a": UserFactory(username="gp_a", roles=[Role.REFERRER], practices=[practice_a]),
+        "gp_b": UserFactory(username="gp_b", roles=[Role.REFERRER], practices=[practice_b]),
+        "rah_coordinator": UserFactory(username="rah_coordinator", roles=[Role.RAH_COORDINATOR]),
+        "rah_responder": UserFactory(username="rah_responder", roles=[Role.RAH_RESPONDER]),
+        "cit_member_a": UserFactory(username="cit_member_a", roles=[Role.CIT_MEMBER], teams=[team_a]),
+        "mdt_coordinator_a": UserFactory(
+            username="mdt_coordinator_a", roles=[Role.MDT_COORDINATOR], practices=[practice_a]
+        ),
+        "service_manager": UserFactory(username="service_manager", roles=[Role.SERVICE_MANAGER]),
+        "administrator": UserFactory(
+            username="administrator", roles=[Role.ADMINISTRATOR], is_staff=True, is_superuser=True
+        ),
+    }
+    rah, cit = RecoveryAtHomeFactory(), CommunityTeamsServiceFactory()
+    patient_a, patient_b = PatientFactory(practice=practice_a), PatientFactory(practice=practice_b)
+    return World(
+        rah=rah,
+        cit=cit,
+        referral_a=ReferralFactory(
+            patient=patient_a,
+            service=cit,
+            team=team_a,
+            referred_by=users["gp_a"],
+            referring_practice=practice_a,
+        ),
+        referral_b=ReferralFactory(
+            patient=patient_b, service=rah, referred_by=users["gp_b"], referring_practice=practice_b
+        ),
+        team_a=team_a,
+        team_b=team_b,
+        practice_a=practice_a,
+        practice_b=practice_b,
+        patient_a=patient_a,
+        patient_b=patient_b,
+        users=users,
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """Sign the test client in as one of the world's users."""
+
+    def sign_in(user: User):
+        client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,136 @@
+"""factory_boy factories for the core models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from nhs_number import calculate_checksum
+
+from atb.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
+from referrals import services as referral_services
+from referrals.models import Reason, Referral, Source
+
+
+def valid_nhs_number(n: int) -> str:
+    """The n-th valid NHS number in the never-issued 999 range (each n has its own ten stems)."""
+    for stem in range(999_000_000 + 10 * n, 999_000_000 + 10 * n + 10):
+        check = calculate_checksum(str(stem))
+        if check is not None and check < 10:
+            return f"{stem}{check}"
+    raise AssertionError("ten consecutive stems always hold a valid NHS number")
+
+
+class NeighbourhoodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Neighbourhood
+
+    name = factory.Sequence(lambda n: f"Neighbourhood {n}")
+    code = factory.Sequence(lambda n: f"neighbourhood-{n}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    neighbourhood = factory.SubFactory(NeighbourhoodFactory)
+    name = factory.LazyAttribute(lambda team: f"{team.neighbourhood.name} Community Integrated Team")
+
+
+class PracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practice
+
+    ods_code = factory.Sequence(lambda n: f"A{10000 + n:05d}")
+    name = factory.Sequence(lambda n: f"Practice {n}")
+    neighbourhood = factory.SubFactory(NeighbourhoodFactory)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    nhs_number = factory.Sequence(valid_nhs_number)
+    given_name = factory.Faker("first_name", locale="en_GB")
+    family_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = dt.date(1940, 5, 17)
+    practice = factory.SubFactory(PracticeFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.nhs.uk")
+    password = factory.django.Password("correct-horse-battery-staple")
+
+    @factory.post_generation
+    def roles(self, create, roles, **kwargs):
+        for role in roles or []:
+            RoleGrant.objects.create(user=self, role=role)
+
+    @factory.post_generation
+    def practices(self, create, practices, **kwargs):
+        if practices:
+            self.practices.set(practices)
+
+    @factory.post_generation
+    def teams(self, create, teams, **kwargs):
+        if teams:
+            self.teams.set(teams)
+
+
+class RecoveryAtHomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ["code"]
+
+    code = Service.Code.RECOVERY_AT_HOME
+    name = "Recovery at Home"
+    base = "Leechmere"
+
+
+class CommunityTeamsServiceFactory(RecoveryAtHomeFactory):
+    code = Service.Code.COMMUNITY_INTEGRATED_TEAMS
+    name = "Community Integrated Teams"
+    base = ""
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    """Made through `submit_referral`, so each has its reference and first timeline event."""
+
+    class Meta:
+        model = Referral
+
+    patient = factory.SubFactory(PatientFactory)
+    service = factory.SubFactory(RecoveryAtHomeFactory)
+    team = None
+    referred_by = None
+    referring_practice = None
+    source = Source.GP
+    reason = factory.LazyAttribute(
+        lambda referral: (
+            Reason.FALL if referral.service.code == Service.Code.RECOVERY_AT_HOME else Reason.FRAILTY_REVIEW
+        )
+    )
+    clinical_summary = "Two falls this week, no injury; struggling with stairs."
+
+    @classmethod
+    def _create(cls, model_class, *, patient, service, team, referred_by, referring_practice, **fields):
+        return referral_services.submit_referral(
+            patient=patient,
+            service=service,
+            team=team,
+            referrer=referral_services.Referrer(
+                user=referred_by,
+                practice=referring_practice,
+                name="" if referred_by else "Caller",
+                phone="0191 555 0000",
+            ),
+            consent_to_referral=True,
+            **fields,
+        )

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from atb.models import Role
+from recovery_at_home import services
+from recovery_at_home.models import Dispatch, TriageCategory
+from referrals.models import ReferralEvent, Status
+from tests.factories import UserFactory
+
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False) as clock:
+        yield clock
+
+
+@pytest.fixture
+def physio(db):
+    return UserFactory(
+        roles=[Role.RAH_RESPONDER], discipline="physiotherapist", first_name="Priya", last_name="Physio"
+    )
+
+
+def _dispatch(world, responder):
+    return services.dispatch_responder(
+        referral=world.referral_b, responder=responder, user=world.users["rah_coordinator"]
+    )
+
+
+def test_triage_accepts_the_referral_for_the_service(world):
+    services.triage_referral(
+        referral=world.referral_b,
+        category=TriageCategory.objects.get(code="urgent"),
+        user=world.users["rah_coordinator"],
+    )
+    world.referral_b.refresh_from_db()
+    assert world.referral_b.status == Status.ACCEPTED
+
+
+def test_a_coordinator_dispatches_two_responders_and_the_queue_shows_them(world, client_for, physio):
+    _dispatch(world, world.users["rah_responder"])
+    _dispatch(world, physio)
+    rows = client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:queue")).context["rows"]
+    (episode,) = [e for e, _ in rows if e.referral == world.referral_b]
+    assert {d.responder for d in episode.current_dispatches} == {world.users["rah_responder"], physio}
+    assert world.referral_b.events.filter(kind=ReferralEvent.Kind.DISPATCHED).count() == 2
+
+
+def test_only_responders_can_be_dispatched_and_only_once(world, physio):
+    with pytest.raises(services.ClockRefused, match="not a Recovery at Home responder"):
+        _dispatch(world, world.users["gp_a"])
+    _dispatch(world, physio)
+    with pytest.raises(services.ClockRefused, match="already dispatched"):
+        _dispatch(world, physio)
+
+
+def test_the_unassigned_filter_shows_only_referrals_nobody_is_going_to(world, client_for, physio):
+    client = client_for(world.users["rah_coordinator"])
+    unassigned = client.get(reverse("recovery_at_home:queue"), {"unassigned": "1"}).context["rows"]
+    assert world.referral_b in [e.referral for e, _ in unassigned]
+    _dispatch(world, physio)
+    unassigned = client.get(reverse("recovery_at_home:queue"), {"unassigned": "1"}).context["rows"]
+    assert world.referral_b not in [e.referral for e, _ in unassigned]
+
+
+def test_a_responder_goes_on_the_way_arrives_and_the_clock_stops(world, client_for, frozen_clock):
+    responder = world.users["rah_responder"]
+    visit = _dispatch(world, responder)
+    client = client_for(responder)
+    page = client.get(reverse("recovery_at_home:my_visits")).content.decode()
+    assert "On my way" in page
+
+    client.post(reverse("recovery_at_home:on_the_way", args=[visit.pk]))
+    frozen_clock.shift(dt.timedelta(minutes=25))  # within the 30-minute idle limit
+    client.post(
+        reverse("recovery_at_home:visit_arrival", args=[visit.pk]), {"arrived_at": "", "late_reason": ""}
+    )
+
+    visit.refresh_from_db()
+    episode = visit.episode
+    episode.refresh_from_db()
+    assert visit.state == Dispatch.State.ARRIVED
+    assert episode.arrived_at == NOW + dt.timedelta(minutes=25) and episode.met_standard
+    world.referral_b.refresh_from_db()
+    assert world.referral_b.status == Status.IN_PROGRESS
+
+
+def test_a_second_responder_arriving_later_does_not_move_the_clock(world, physio, frozen_clock):
+    first = _dispatch(world, world.users["rah_responder"])
+    second = _dispatch(world, physio)
+    frozen_clock.shift(dt.timedelta(minutes=30))
+    services.record_responder_arrival(dispatch=first, user=world.users["rah_responder"])
+    frozen_clock.shift(dt.timedelta(minutes=30))
+    services.record_responder_arrival(dispatch=second, user=physio)
+    first.episode.refresh_from_db()
+    assert first.episode.arrived_at == NOW + dt.timedelta(minutes=30)
+    assert Dispatch.objects.get(pk=second.pk).state == Dispatch.State.ARRIVED
+
+
+def test_a_responder_sees_only_their_own_visits(world, client_for, physio):
+    _dispatch(world, physio)
+    page = client_for(world.users["rah_responder"]).get(reverse("recovery_at_home:my_visits"))
+    assert page.context["visits"] == []
+    mine = Dispatch.objects.get(responder=physio)
+    response = client_for(world.users["rah_responder"]).post(
+        reverse("recovery_at_home:on_the_way", args=[mine.pk])
+    )
+    assert response.status_code == 404
+    assert Dispatch.objects.get(pk=mine.pk).state == Dispatch.State.DISPATCHED
+
+
+def test_a_visit_shows_the_safety_information_for_the_visitor(world, client_for):
+    world.patient_b.key_safety_information = "Dog in the house; ask for it to be shut away."
+    world.patient_b.save()
+    _dispatch(world, world.users["rah_responder"])
+    page = (
+        client_for(world.users["rah_responder"]).get(reverse("recovery_at_home:my_visits")).content.decode()
+    )
+    assert "Dog in the house" in page
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_my_visits_runs_a_constant_number_of_queries(world, client_for, django_assert_max_num_queries, count):
+    from tests.factories import ReferralFactory
+
+    responder = world.users["rah_responder"]
+    for _ in range(count):
+        referral = ReferralFactory(service=world.rah, patient=world.patient_b)
+        services.dispatch_responder(
+            referral=referral, responder=responder, user=world.users["rah_coordinator"]
+        )
+    client = client_for(responder)
+    # session, user, role grants, visits with patients, recent audit, audit insert,
+    # savepoint, session renewal, release
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("recovery_at_home:my_visits"))
+    assert len(response.context["visits"]) == count

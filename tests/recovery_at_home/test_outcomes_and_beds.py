@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils.html import escape
+
+from atb.models import BedUnit, Role
+from recovery_at_home import services
+from recovery_at_home.models import BedStay, Episode, Outcome
+from referrals.models import Referral, Status
+from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
+
+
+@pytest.fixture
+def houghton(world):
+    return BedUnit.objects.create(service=world.rah, name="Houghton", beds=2)
+
+
+def _outcome(world, outcome, referral=None, **fields):
+    return services.record_outcome(
+        referral=referral or world.referral_b, user=world.users["rah_coordinator"], outcome=outcome, **fields
+    )
+
+
+def test_remaining_at_home_needs_a_planned_end_date_and_closes_the_referral(world):
+    with pytest.raises(services.ClockRefused, match="planned end date"):
+        _outcome(world, Outcome.REMAINED_AT_HOME)
+    episode = _outcome(world, Outcome.REMAINED_AT_HOME, planned_end_date=dt.date(2026, 12, 7))
+    referral = Referral.objects.get(pk=world.referral_b.pk)
+    assert referral.status == Status.CLOSED
+    assert referral.outcome == "Remained at home with short-term care"
+    assert episode.planned_end_date == dt.date(2026, 12, 7)
+
+
+def test_an_outcome_is_recorded_once(world):
+    _outcome(world, Outcome.HOSPITAL)
+    with pytest.raises(services.ClockRefused, match="already recorded"):
+        _outcome(world, Outcome.DIED)
+
+
+def test_handing_to_the_cit_creates_the_teams_referral_linked_to_the_history(world, client_for):
+    episode = _outcome(world, Outcome.HANDED_TO_CIT, note="Needs ongoing wound care")
+    handover = episode.handover_referral
+    assert (handover.service, handover.team) == (world.cit, world.team_b)  # the patient's practice's team
+    assert handover.patient == world.patient_b and handover.status == Status.RECEIVED
+    assert world.referral_b.reference in handover.clinical_summary
+    assert Referral.objects.get(pk=world.referral_b.pk).status == Status.CLOSED
+    page = (
+        client_for(world.users["rah_coordinator"]).get(world.referral_b.get_absolute_url()).content.decode()
+    )
+    assert handover.reference in page
+
+
+def test_admitting_to_a_bed_unit_takes_a_bed_and_discharge_frees_it(world, houghton):
+    _outcome(world, Outcome.BED_UNIT, bed_unit=houghton)
+    assert services.free_beds(bed_unit=houghton) == 1
+    stay = BedStay.objects.get(bed_unit=houghton)
+    services.discharge_from_bed(stay=stay, user=world.users["rah_coordinator"], note="Home with carers")
+    assert services.free_beds(bed_unit=houghton) == 2
+    with pytest.raises(services.ClockRefused, match="already discharged"):
+        services.discharge_from_bed(stay=stay, user=world.users["rah_coordinator"])
+
+
+def test_a_full_unit_refuses_and_nothing_is_half_saved(world, houghton):
+    for _ in range(2):
+        _outcome(world, Outcome.BED_UNIT, referral=ReferralFactory(service=world.rah), bed_unit=houghton)
+    with pytest.raises(services.ClockRefused, match="no free bed"):
+        _outcome(world, Outcome.BED_UNIT, bed_unit=houghton)
+    assert Referral.objects.get(pk=world.referral_b.pk).status != Status.CLOSED
+    assert Episode.objects.get(referral=world.referral_b).outcome == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_admitting_to_the_last_free_bed_one_succeeds():
+    rah = RecoveryAtHomeFactory()
+    unit = BedUnit.objects.create(service=rah, name="Town End Farm", beds=1)
+    referrals = [ReferralFactory(service=rah, patient=PatientFactory()) for _ in range(2)]
+    coordinators = UserFactory.create_batch(2, roles=[Role.RAH_COORDINATOR])
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def admit(referral, user):
+        try:
+            start.wait()
+            services.record_outcome(referral=referral, user=user, outcome=Outcome.BED_UNIT, bed_unit=unit)
+            results.append("admitted")
+        except services.ClockRefused as refused:
+            results.append(str(refused))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=admit, args=pair) for pair in zip(referrals, coordinators, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results) == ["Town End Farm has no free bed.", "admitted"]
+    assert BedStay.objects.filter(bed_unit=unit, discharged_at__isnull=True).count() == 1
+    assert Referral.objects.filter(status=Status.CLOSED).count() == 1
+
+
+def test_the_bed_board_shows_occupants_and_is_hidden_outside_the_service(world, houghton, client_for):
+    _outcome(world, Outcome.BED_UNIT, bed_unit=houghton)
+    page = client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:beds")).content.decode()
+    assert escape(world.patient_b.family_name).upper() in page.upper()
+    assert "1 of 2 beds taken" in page
+    assert client_for(world.users["gp_b"]).get(reverse("recovery_at_home:beds")).status_code == 404
+
+
+def test_a_coordinator_records_an_outcome_from_the_referral_page(world, client_for):
+    response = client_for(world.users["rah_coordinator"]).post(
+        reverse("recovery_at_home:outcome", args=[world.referral_b.reference]),
+        {"outcome": Outcome.HOSPITAL, "note": "Suspected fracture", "planned_end_date": "", "bed_unit": ""},
+        follow=True,
+    )
+    assert "outcome recorded and closed" in response.content.decode()
+    assert Referral.objects.get(pk=world.referral_b.pk).outcome == "Admitted to hospital"

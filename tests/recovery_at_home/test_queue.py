@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from atb.models import AuditAction, AuditEvent
+from recovery_at_home import services
+from recovery_at_home.models import TriageCategory
+from referrals import services as referral_services
+from tests.factories import PatientFactory, PracticeFactory, ReferralFactory
+
+LONDON = ZoneInfo("Europe/London")
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Each test, sign-in included, happens at NOW; referrals are made in its past."""
+    with time_machine.travel(NOW, tick=False) as clock:
+        yield clock
+
+
+def _referral(world, minutes_ago, code=None, **patient):
+    with time_machine.travel(NOW - dt.timedelta(minutes=minutes_ago), tick=False):
+        referral = ReferralFactory(service=world.rah, patient=PatientFactory(**patient))
+    if code:
+        services.triage_referral(
+            referral=referral,
+            category=TriageCategory.objects.get(code=code),
+            user=world.users["rah_coordinator"],
+        )
+    return referral
+
+
+def _queue(client, **filters):
+    return client.get(reverse("recovery_at_home:queue"), filters)
+
+
+def _references(response):
+    return [episode.referral.reference for episode, _ in response.context["rows"]]
+
+
+def test_the_queue_is_ordered_by_due_time_and_a_closed_referral_leaves_it(world, client_for):
+    same_day = _referral(world, 10, "same_day")  # due 13:50
+    crisis = _referral(world, 5, "crisis")  # due 10:55
+    untriaged = _referral(world, 90)  # provisional 2 hours: due 10:30
+    coordinator = world.users["rah_coordinator"]
+    client = client_for(coordinator)
+
+    references = _references(_queue(client))
+    expected = [untriaged.reference, crisis.reference, same_day.reference]
+    assert [ref for ref in references if ref in expected] == expected
+
+    referral_services.close_referral(referral=crisis, user=coordinator, outcome="Stayed at home")
+    assert crisis.reference not in _references(_queue(client))
+
+
+def test_each_row_shows_its_state_by_time_left(world, client_for):
+    breached = _referral(world, 130, "urgent")  # due 09:50
+    due_soon = _referral(world, 100, "urgent")  # due 10:20
+    on_time = _referral(world, 10, "urgent")  # due 11:50
+    response = _queue(client_for(world.users["rah_coordinator"]))
+    states = {episode.referral.reference: state for episode, state in response.context["rows"]}
+    assert states[breached.reference] == "breached"
+    assert states[due_soon.reference] == "due_soon"
+    assert states[on_time.reference] == "on_time"
+    page = response.content.decode()
+    assert 'class="atb-queue-breached"' in page and "Breached" in page
+
+
+def test_filters_narrow_the_queue_and_are_kept_for_the_next_visit(world, client_for):
+    east = PracticeFactory(neighbourhood=world.team_a.neighbourhood)
+    in_east = _referral(world, 10, "crisis", practice=east)
+    elsewhere = _referral(world, 10, "crisis")
+    client = client_for(world.users["rah_coordinator"])
+    locality = world.team_a.neighbourhood.code
+
+    filtered = _references(_queue(client, locality=locality))
+    assert in_east.reference in filtered and elsewhere.reference not in filtered
+    kept = _queue(client)  # no filters in the address: the coordinator's last ones
+    assert kept.context["filters"].locality == locality
+    assert elsewhere.reference not in _references(kept)
+    polled = client.get(
+        reverse("recovery_at_home:queue_rows"), {"locality": locality, "category": "", "state": ""}
+    )
+    assert elsewhere.reference not in polled.content.decode()
+
+
+def test_untriaged_and_breached_filters(world, client_for):
+    untriaged = _referral(world, 10)
+    breached = _referral(world, 130, "urgent")
+    client = client_for(world.users["rah_coordinator"])
+    assert _references(_queue(client, category="untriaged", state="")) == [
+        untriaged.reference,
+        world.referral_b.reference,
+    ]
+    assert breached.reference in _references(_queue(client, category="", state="breached"))
+    assert untriaged.reference not in _references(_queue(client, category="", state="breached"))
+
+
+def test_the_rows_refresh_on_their_own(world, client_for):
+    page = _queue(client_for(world.users["rah_coordinator"])).content.decode()
+    assert f'hx-get="{reverse("recovery_at_home:queue_rows")}"' in page
+    assert 'hx-trigger="every 15s"' in page and 'hx-include="#queue-filters"' in page
+    assert "js/queue" in page  # the countdown and new-referral chime
+
+
+@pytest.mark.parametrize("user", ["gp_a", "cit_member_a", "mdt_coordinator_a", "service_manager"])
+def test_outside_recovery_at_home_the_queue_does_not_exist(world, client_for, user):
+    client = client_for(world.users[user])
+    assert client.get(reverse("recovery_at_home:queue")).status_code == 404
+    assert client.get(reverse("recovery_at_home:queue_rows")).status_code == 404
+
+
+def test_polling_records_each_patient_once_per_quarter_hour(world, client_for, frozen_clock):
+    referral = _referral(world, 10, "urgent")
+    client = client_for(world.users["rah_coordinator"])
+    for minutes in (0, 1, 1, 14):  # at 10:00, 10:01, 10:02 and 10:16
+        frozen_clock.shift(dt.timedelta(minutes=minutes))
+        client.get(reverse("recovery_at_home:queue_rows"))
+    listed = AuditEvent.objects.filter(action=AuditAction.LIST, patient=referral.patient)
+    assert listed.count() == 2
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+@pytest.mark.parametrize("url_name", ["recovery_at_home:queue", "recovery_at_home:queue_rows"])
+def test_the_queue_runs_a_constant_number_of_queries(
+    world, client_for, django_assert_max_num_queries, count, url_name
+):
+    with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
+        ReferralFactory.create_batch(count, service=world.rah, patient=world.patient_b)
+    client = client_for(world.users["rah_coordinator"])
+    # session, user, role grants, the queue with patients and categories, its dispatches,
+    # recent audit, audit insert, waiting alerts for the banner, the navigation's alert count,
+    # savepoint, session renewal, release, [categories, localities for the page]
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse(url_name))
+    assert len(response.context["rows"]) == count + 1
+
+
+def test_a_coordinator_triages_from_the_referral_page(world, client_for):
+    referral = _referral(world, 30)
+    client = client_for(world.users["rah_coordinator"])
+    page = client.get(referral.get_absolute_url()).content.decode()
+    assert "Response clock" in page and "Not triaged yet" in page
+    crisis = TriageCategory.objects.get(code="crisis")
+    response = client.post(
+        reverse("recovery_at_home:triage", args=[referral.reference]), {"category": crisis.pk}, follow=True
+    )
+    assert "triaged" in response.content.decode()
+    referral.episode.refresh_from_db()
+    assert timezone_local(referral.episode.response_due_at) == "10:30"  # received 09:30 + 1 hour
+
+
+def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
+    referral = _referral(world, 30, "urgent")
+    client = client_for(world.users["rah_responder"])
+    response = client.post(reverse("recovery_at_home:arrival", args=[referral.reference]), {}, follow=True)
+    assert "arrival recorded" in response.content.decode()
+    rows = _queue(client).context["rows"]
+    assert dict((e.referral.reference, state) for e, state in rows)[referral.reference] == "arrived"
+
+
+def test_a_gp_cannot_triage(world, client_for):
+    response = client_for(world.users["gp_b"]).post(
+        reverse("recovery_at_home:triage", args=[world.referral_b.reference]),
+        {"category": TriageCategory.objects.get(code="crisis").pk},
+    )
+    assert response.status_code == 403
+    world.referral_b.episode.refresh_from_db()
+    assert world.referral_b.episode.category is None
+
+
+def timezone_local(moment):
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%H:%M")
+
+
+def _api(world, username):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.users[username]).key}")
+    return client
+
+
+def test_the_queue_is_served_by_the_api_in_the_same_order(world):
+    crisis = _referral(world, 5, "crisis")  # due 10:55
+    breached = _referral(world, 130, "urgent")  # due 09:50
+    body = _api(world, "rah_coordinator").get("/api/rah/queue/", {"state": ""}).json()
+    entries = {entry["reference"]: entry for entry in body["results"]}
+    references = [entry["reference"] for entry in body["results"]]
+    assert references.index(breached.reference) < references.index(crisis.reference)
+    assert entries[breached.reference]["state"] == "breached"
+    assert entries[breached.reference]["seconds_left"] == -10 * 60
+    assert entries[crisis.reference]["category"] == "crisis"
+
+
+@pytest.mark.parametrize("user", ["gp_b", "cit_member_a"])
+def test_outside_recovery_at_home_the_queue_api_answers_404(world, user):
+    assert _api(world, user).get("/api/rah/queue/").status_code == 404
+
+
+@pytest.mark.parametrize("count", [10, 1000])
+def test_the_queue_api_runs_a_constant_number_of_queries(world, django_assert_max_num_queries, count):
+    with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
+        ReferralFactory.create_batch(count, service=world.rah, patient=world.patient_b)
+    client = _api(world, "rah_coordinator")
+    # token and user, role grants, count, page of the queue, recent audit, audit insert
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/rah/queue/")
+    assert response.json()["count"] == count + 1
+
+
+def test_triaging_a_referral_outside_the_service_answers_404_and_is_audited(world, client_for):
+    response = client_for(world.users["rah_coordinator"]).post(
+        reverse("recovery_at_home:triage", args=[world.referral_a.reference]),  # a CIT referral
+        {"category": TriageCategory.objects.get(code="crisis").pk},
+    )
+    assert response.status_code == 404
+    refused = AuditEvent.objects.get(action=AuditAction.REFUSED)
+    assert (refused.user, refused.patient) == (world.users["rah_coordinator"], world.patient_a)

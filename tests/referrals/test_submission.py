@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils.html import escape
+
+from atb.models import AuditAction, AuditEvent, Patient
+from referrals.models import Reason, Referral, ReferralEvent, Source, Status
+from tests.conftest import PASSWORD
+
+
+def _referral_form(world, **overrides):
+    return {
+        "nhs_number": "943 476 5919",
+        "given_name": "Doris",
+        "family_name": "Bell",
+        "date_of_birth": "1938-02-11",
+        "practice": world.practice_a.pk,
+        "address": "12 Tunstall Road, Sunderland",
+        "postcode": "SR2 7HN",
+        "service": world.cit.pk,
+        "team": "",
+        "source": Source.GP,
+        "reason": Reason.FRAILTY_REVIEW,
+        "clinical_summary": "Increasingly frail, two falls, daughter struggling to cope.",
+        "consent_to_referral": "on",
+        "consent_to_share": "on",
+        "referrer_phone": "0191 555 0101",
+        **overrides,
+    }
+
+
+def test_a_gp_refers_a_new_patient_and_the_right_cit_inbox_shows_it(world, client):
+    client.post(reverse("login"), {"username": "gp_a", "password": PASSWORD})
+    response = client.post(reverse("referrals:create"), _referral_form(world))
+
+    referral = Referral.objects.get(patient__nhs_number="9434765919")
+    assert response.status_code == 302 and response["Location"] == referral.get_absolute_url()
+    assert referral.team == world.team_a  # routed by the patient's practice's neighbourhood
+    assert referral.status == Status.RECEIVED
+    assert (referral.referred_by, referral.referring_practice) == (world.users["gp_a"], world.practice_a)
+    assert list(referral.events.values_list("kind", "user")) == [
+        (ReferralEvent.Kind.SUBMITTED, world.users["gp_a"].pk)
+    ]
+
+    client.force_login(world.users["cit_member_a"])
+    assert referral.reference in client.get(reverse("referrals:inbox")).content.decode()
+
+    other_team_member = type(world.users["gp_a"]).objects.create_user("cit_b", password=PASSWORD)
+    other_team_member.role_grants.create(role="cit_member")
+    other_team_member.teams.add(world.team_b)
+    client.force_login(other_team_member)
+    assert referral.reference not in client.get(reverse("referrals:inbox")).content.decode()
+
+
+def test_the_timeline_shows_the_submission_with_who_and_when(world, client_for):
+    page = client_for(world.users["gp_a"]).get(world.referral_a.get_absolute_url()).content.decode()
+    assert "Submitted" in page
+    assert escape(str(world.users["gp_a"])) in page
+
+
+def test_the_form_starts_with_the_gps_own_practice_phone_and_source(world, client_for):
+    gp = world.users["gp_a"]
+    gp.phone, gp.discipline = "0191 555 0102", "gp"
+    gp.save()
+    form = client_for(gp).get(reverse("referrals:create")).context["form"]
+    assert form["practice"].value() == world.practice_a.pk
+    assert form["referrer_phone"].value() == "0191 555 0102"
+    assert form["source"].value() == Source.GP
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("nhs_number", "943 476 5918", "check digit does not match"),
+        ("reason", "", "This field is required"),
+        ("date_of_birth", "2999-01-01", "cannot be in the future"),
+        ("clinical_summary", "x" * 20_000, "at most 4000 characters"),
+        ("consent_to_referral", "", "needs the person's consent"),
+        ("reason", Reason.WOUND_CARE, "Choose a reason that"),  # not a Recovery at Home reason
+    ],
+)
+def test_bad_input_gets_a_message_by_the_field_keeps_what_was_typed_and_saves_nothing(
+    world, client_for, field, typed, message
+):
+    counts = (Referral.objects.count(), Patient.objects.count(), ReferralEvent.objects.count())
+    form = {**_referral_form(world, service=world.rah.pk, reason=Reason.FALL), field: typed}
+    response = client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
+
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    page = response.content.decode()
+    typed_elsewhere = {
+        "family_name": "Bell",
+        "given_name": "Doris",
+        "address": "12 Tunstall Road, Sunderland",
+        "clinical_summary": "two falls, daughter struggling",
+    }
+    for other_field, kept in typed_elsewhere.items():
+        if other_field != field:
+            assert kept in page
+    assert (Referral.objects.count(), Patient.objects.count(), ReferralEvent.objects.count()) == counts
+
+
+def test_an_open_referral_to_the_same_service_is_shown_before_a_second_is_made(world, client_for):
+    client = client_for(world.users["gp_a"])
+    form = _referral_form(
+        world,
+        nhs_number=world.patient_a.nhs_number,
+        given_name=world.patient_a.given_name,
+        family_name=world.patient_a.family_name,
+        date_of_birth=world.patient_a.date_of_birth.isoformat(),
+    )
+    warned = client.post(reverse("referrals:create"), form)
+    assert warned.status_code == 200
+    assert "already has an open referral" in warned.content.decode()
+    assert world.referral_a.get_absolute_url() in warned.content.decode()
+    assert Referral.objects.filter(patient=world.patient_a).count() == 1
+
+    proceeded = client.post(reverse("referrals:create"), {**form, "confirm_duplicate": "on"})
+    assert proceeded.status_code == 302
+    assert Referral.objects.filter(patient=world.patient_a).count() == 2
+
+
+def test_a_known_nhs_number_with_another_date_of_birth_is_questioned(world, client_for):
+    form = _referral_form(world, nhs_number=world.patient_b.nhs_number, date_of_birth="1950-01-01")
+    response = client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
+    assert "not the date of birth recorded" in response.context["form"].errors["date_of_birth"][0]
+    assert not Referral.objects.filter(patient=world.patient_b, referred_by=world.users["gp_a"]).exists()
+
+
+def test_a_known_patient_is_referred_again_not_registered_twice(world, client_for):
+    patient = world.patient_b
+    form = _referral_form(
+        world,
+        nhs_number=patient.nhs_number_display,
+        service=world.cit.pk,
+        date_of_birth=patient.date_of_birth.isoformat(),
+    )
+    client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
+    assert Patient.objects.filter(nhs_number=patient.nhs_number).count() == 1
+    referral = Referral.objects.get(patient=patient, referred_by=world.users["gp_a"])
+    assert referral.team == world.team_b  # the patient's own practice decides the team
+
+
+def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
+    coordinator = world.users["rah_coordinator"]
+    form = _referral_form(
+        world,
+        nhs_number="",
+        practice="",
+        date_of_birth="",
+        service=world.rah.pk,
+        source=Source.FAMILY_CARER,
+        reason=Reason.CARER_BREAKDOWN,
+        caller_name="Susan Bell",
+        caller_relationship="Daughter",
+        caller_phone="07700 900123",
+    )
+    response = client_for(coordinator).post(reverse("referrals:phone_in"), form)
+
+    referral = Referral.objects.get(patient__family_name="Bell")
+    assert response.status_code == 302
+    assert (referral.referrer_name, referral.referrer_role, referral.referrer_phone) == (
+        "Susan Bell",
+        "Daughter",
+        "07700 900123",
+    )
+    assert referral.referred_by is None and referral.source == Source.FAMILY_CARER
+    assert referral.patient.nhs_number is None  # may be added later
+    page = client_for(coordinator).get(referral.get_absolute_url()).content.decode()
+    assert "Susan Bell" in page and "Daughter" in page
+
+
+def test_a_phone_in_needs_the_callers_details(world, client_for):
+    form = _referral_form(world, service=world.rah.pk, reason=Reason.FALL)
+    response = client_for(world.users["rah_coordinator"]).post(reverse("referrals:phone_in"), form)
+    assert set(response.context["form"].errors) == {"caller_name", "caller_relationship", "caller_phone"}
+
+
+def test_submitting_is_audited_against_the_patient(world, client_for):
+    client_for(world.users["gp_a"]).post(reverse("referrals:create"), _referral_form(world))
+    patient = Patient.objects.get(nhs_number="9434765919")
+    created = AuditEvent.objects.filter(patient=patient, action=AuditAction.CREATE)
+    assert sorted(created.values_list("object_type", flat=True)) == ["atb.Patient", "referrals.Referral"]
+
+
+def test_typing_an_nhs_number_says_whether_it_is_valid(world, client_for):
+    response = client_for(world.users["gp_a"]).get(
+        reverse("referrals:patient_lookup"), {"nhs_number": "943 476 5918"}
+    )
+    assert "check digit does not match" in response.content.decode()
+
+
+def test_typing_the_nhs_number_of_ones_own_patient_names_them_and_is_audited(world, client_for):
+    patient = world.patient_a
+    response = client_for(world.users["gp_a"]).get(
+        reverse("referrals:patient_lookup"), {"nhs_number": patient.nhs_number_display}
+    )
+    assert escape(patient.family_name.upper()) in response.content.decode()
+    assert AuditEvent.objects.filter(patient=patient, action=AuditAction.LIST).count() == 1
+
+
+def test_the_lookup_never_reveals_a_patient_outside_the_users_relationship(world, client_for):
+    patient = world.patient_b  # practice B's patient
+    response = client_for(world.users["gp_a"]).get(
+        reverse("referrals:patient_lookup"), {"nhs_number": patient.nhs_number}
+    )
+    page = response.content.decode()
+    assert escape(patient.family_name).upper() not in page.upper() and escape(patient.given_name) not in page
+    assert "Not one of your patients" in page
+    assert not AuditEvent.objects.filter(patient=patient).exists()
+
+
+def test_the_nhs_number_field_asks_for_the_live_check(world, client_for):
+    page = client_for(world.users["gp_a"]).get(reverse("referrals:create")).content.decode()
+    assert f'hx-get="{reverse("referrals:patient_lookup")}"' in page
