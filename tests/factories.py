@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from faker import Faker
 from nhs_number import calculate_checksum
 
 from atb.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
 from referrals import services as referral_services
 from referrals.models import Reason, Referral, Source
+
+_british_names = Faker("en_GB")
 
 
 def valid_nhs_number(n: int) -> str:
@@ -52,7 +55,11 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     nhs_number = factory.Sequence(valid_nhs_number)
     given_name = factory.Faker("first_name", locale="en_GB")
-    family_name = factory.Faker("last_name", locale="en_GB")
+    # Double-barrelled, so a test that looks for a patient on a page can't be fooled by a
+    # member of staff (also from Faker) who shares a single surname.
+    family_name = factory.LazyFunction(
+        lambda: f"{_british_names.last_name()}-{_british_names.last_name()}"
+    )
     date_of_birth = dt.date(1940, 5, 17)
     practice = factory.SubFactory(PracticeFactory)
 
