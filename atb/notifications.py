@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -24,6 +25,11 @@ MAX_ATTEMPTS = 10
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
+def portal_link(path: str) -> str:
+    """An absolute link for an email: workers have no request to build one from."""
+    return f"{settings.PORTAL_URL}{path}"
+
+
 def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail:
     email, created = OutboundEmail.objects.get_or_create(
         key=key, defaults={"to": to, "subject": subject, "body": body}
@@ -33,15 +39,33 @@ def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail:
     return email
 
 
-def _dispatch(email_id: int) -> None:
-    """Ask a worker to send it now. Only a shortcut: if the broker is down, the change
+def queue_emails(emails: list[OutboundEmail]) -> None:
+    """Many at once, in one insert (an alert sweep may queue a thousand). A key already
+    queued keeps its first email."""
+    if not emails:
+        return
+    OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+    queued = list(
+        OutboundEmail.objects.filter(
+            key__in=[email.key for email in emails], status=OutboundEmail.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    transaction.on_commit(lambda: _dispatch(*queued))
+
+
+def _dispatch(*email_ids: int) -> None:
+    """Ask a worker to send them now. Only a shortcut: if the broker is down, the change
     the email reports has already been saved, and the sweep sends the email later."""
     from atb.tasks import deliver_email
 
-    try:
-        deliver_email.delay(email_id)
-    except Exception:
-        logger.warning("Broker unavailable; email %s waits for the retry sweep.", email_id, exc_info=True)
+    for email_id in email_ids:
+        try:
+            deliver_email.delay(email_id)
+        except Exception:
+            logger.warning(
+                "Broker unavailable; %d email(s) wait for the retry sweep.", len(email_ids), exc_info=True
+            )
+            return
 
 
 def _claim(email_id: int) -> bool:

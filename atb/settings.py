@@ -210,6 +210,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ATB Portal <atb-portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people open the portal: emails link here (they are sent by workers, with no request).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Forms, API -------------------------------------------------------------------
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from atb import heartbeats
-from atb.models import Role, User
-from atb.notifications import queue_email
+from atb.models import OutboundEmail, Role, User
+from atb.notifications import portal_link, queue_emails
 from recovery_at_home.models import Alert, AlertPolicy, Episode
 from referrals.models import OPEN_STATUSES, ReferralEvent
 
@@ -101,46 +101,65 @@ def _recipients(kind: str) -> QuerySet[User]:
     return User.objects.filter(is_active=True, role_grants__role=role).exclude(email="").distinct()
 
 
-def notify_new_alerts(*, now: datetime | None = None) -> int:
-    """Claim each new alert once (a conditional update) and queue its timeline entry and
-    emails in the same transaction. Returns how many this call claimed."""
+def notify_new_alerts(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Claim new alerts a batch at a time (locked rows are another sweep's) and queue their
+    timeline entries and emails in the same transaction, so a worker killed half-way leaves
+    each alert either fully delivered or unclaimed for the next sweep. Returns how many
+    this call claimed."""
     now = now or timezone.now()
     claimed = 0
-    for alert_id in list(Alert.objects.filter(notified_at__isnull=True).values_list("pk", flat=True)[:500]):
+    while True:
         with transaction.atomic():
-            if not Alert.objects.filter(pk=alert_id, notified_at__isnull=True).update(notified_at=now):
-                continue  # another sweep took it
-            alert = Alert.objects.select_related("episode__referral").get(pk=alert_id)
-            _deliver(alert)
-            claimed += 1
-    return claimed
+            batch = list(
+                Alert.objects.filter(notified_at__isnull=True)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("episode__referral")
+                .order_by("raised_at", "pk")[:batch_size]
+            )
+            if batch:
+                Alert.objects.filter(pk__in=[alert.pk for alert in batch]).update(notified_at=now)
+                _deliver(batch, now=now)
+        claimed += len(batch)
+        if len(batch) < batch_size:
+            return claimed
 
 
-def _deliver(alert: Alert) -> None:
-    referral = alert.episode.referral
+def _deliver(batch: list[Alert], *, now: datetime) -> None:
+    """Timeline entries and emails for a batch, in a constant number of queries."""
+    ReferralEvent.objects.bulk_create(
+        ReferralEvent(
+            referral=alert.episode.referral,
+            kind=ReferralEvent.Kind.ALERT,
+            at=now,
+            actor="Alert",
+            note=f"{alert.get_kind_display()}{' (raised late)' if alert.late else ''}",
+        )
+        for alert in batch
+    )
+    recipients = {kind: list(_recipients(kind)) for kind in {alert.kind for alert in batch}}
+    queue_emails(
+        [_email(alert, user) for alert in batch for user in recipients[alert.kind]],
+    )
+
+
+def _email(alert: Alert, user: User) -> OutboundEmail:
+    reference = alert.episode.referral.reference
     due = date_format(timezone.localtime(alert.for_due_at), "H:i")
     what = {
         Alert.Kind.DUE_SOON: f"due at {due}",
         Alert.Kind.BREACHED: f"breached: was due at {due}",
         Alert.Kind.ESCALATED: f"breach at {due} not acknowledged",
     }[alert.kind]
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=ReferralEvent.Kind.ALERT,
-        actor="Alert",
-        note=f"{alert.get_kind_display()}{' (raised late)' if alert.late else ''}",
+    return OutboundEmail(
+        key=f"alert-{alert.pk}-{user.pk}",
+        to=user.email,
+        subject=f"Recovery at Home {reference} {what}",
+        body=(
+            f"Referral {reference} is {what}.\n\n"
+            f"Open it in the ATB Portal: {portal_link(reverse('referrals:detail', args=[reference]))}\n"
+            "(No patient details are sent by email.)"
+        ),
     )
-    for user in _recipients(alert.kind):
-        queue_email(
-            key=f"alert-{alert.pk}-{user.pk}",
-            to=user.email,
-            subject=f"Recovery at Home {referral.reference} {what}",
-            body=(
-                f"Referral {referral.reference} is {what}.\\n"
-                f"Open it in the ATB Portal: {reverse('referrals:detail', args=[referral.reference])}\\n"
-                "(No patient details are sent by email.)"
-            ),
-        )
 
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -12,11 +12,12 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from atb.models import Patient, Practice, Service, Team, User
-from atb.notifications import queue_email
+from atb.notifications import portal_link, queue_email
 from referrals.models import (
     OPEN_STATUSES,
     REASONS_BY_SERVICE,
@@ -270,7 +271,8 @@ def _tell_referrer(referral: Referral, what: str) -> None:
             f"was {what} by {referral.status_changed_by} at "
             f"{date_format(timezone.localtime(referral.status_changed_at), 'j M Y H:i')}.\n\n"
             f"{referral.decline_reason or ''}\n"
-            "Open the ATB Portal to see the referral and its timeline."
+            "See the referral and its timeline in the ATB Portal: "
+            f"{portal_link(reverse('referrals:detail', args=[referral.reference]))}"
         ).replace("\n\n\n", "\n\n"),
     )
 

@@ -57,9 +57,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     given_name = factory.Faker("first_name", locale="en_GB")
     # Double-barrelled, so a test that looks for a patient on a page can't be fooled by a
     # member of staff (also from Faker) who shares a single surname.
-    family_name = factory.LazyFunction(
-        lambda: f"{_british_names.last_name()}-{_british_names.last_name()}"
-    )
+    family_name = factory.LazyFunction(lambda: f"{_british_names.last_name()}-{_british_names.last_name()}")
     date_of_birth = dt.date(1940, 5, 17)
     practice = factory.SubFactory(PracticeFactory)
 

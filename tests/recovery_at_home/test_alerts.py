@@ -126,7 +126,8 @@ def test_a_sweep_after_an_outage_catches_up_and_marks_the_alerts_late(world, ref
     assert _raised(referral)[-1] == ("escalated", "12:55", False)
 
 
-def test_alerts_are_emailed_to_coordinators_and_escalations_to_managers(world, referral):
+def test_alerts_are_emailed_to_coordinators_and_escalations_to_managers(world, referral, settings):
+    settings.PORTAL_URL = "http://portal.test"
     world.users["rah_coordinator"].email = "coordinator@example.nhs.uk"
     world.users["rah_coordinator"].save()
     world.users["service_manager"].email = "manager@example.nhs.uk"
@@ -140,6 +141,8 @@ def test_alerts_are_emailed_to_coordinators_and_escalations_to_managers(world, r
         ("manager@example.nhs.uk", f"Recovery at Home {referral.reference} breach at 12:00 not acknowledged"),
     ]
     assert all(referral.patient.family_name not in email.body for email in ours)
+    link = f"http://portal.test/referrals/{referral.reference}/"
+    assert all(email.body.splitlines()[2] == f"Open it in the ATB Portal: {link}" for email in ours)
     _sweep_every_minute(_at(12, 16), _at(12, 20))
     assert send_unsent_emails() == {}  # each alert delivered once
 

@@ -166,8 +166,9 @@ def test_only_the_receiving_side_may_move_a_referral(world, client_for):
     ],
 )
 def test_the_referrer_is_emailed_when_the_referral_is_accepted_declined_or_redirected(
-    world, client_for, django_capture_on_commit_callbacks, action, fields, subject
+    world, client_for, django_capture_on_commit_callbacks, settings, action, fields, subject
 ):
+    settings.PORTAL_URL = "http://portal.test"
     if fields.get("service") == "rah":
         fields = {**fields, "service": world.rah.pk}
     client = client_for(world.users["cit_member_a"])
@@ -179,4 +180,5 @@ def test_the_referrer_is_emailed_when_the_referral_is_accepted_declined_or_redir
     (email,) = mail.outbox
     assert email.to == [world.users["gp_a"].email]
     assert email.subject == f"Referral {world.referral_a.reference} {subject}"
+    assert f"http://portal.test/referrals/{world.referral_a.reference}/" in email.body
     assert send_unsent_emails() == {}  # sent once, never again

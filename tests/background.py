@@ -1,0 +1,105 @@
+"""Real `celery worker` and `celery beat` processes for end-to-end tests.
+
+They run as the deployment runs them (the Procfile's commands), against the test
+database and the test Redis, so what they do is seen only through the database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def url_of_the_test_database() -> str:
+    """The URL of the database this test runs on (pytest-django's `test_` copy)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class BackgroundProcesses:
+    """Starts Celery processes in their own process groups, so a test can SIGKILL one
+    (with its pool's children) as a machine failure would, and stops the rest at the end."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def _environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "atb.settings",
+            "DATABASE_URL": url_of_the_test_database(),
+            "REDIS_URL": settings.REDIS_URL,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "EMAIL_URL": "dummymail://",
+            "CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self, name: str, *celery_args: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "atb", *celery_args, "--loglevel=INFO"],
+            cwd=PROJECT_ROOT,
+            env=self._environment(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.running[name] = process
+        return process
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        return self.start(
+            name, "worker", "--concurrency=2", f"--hostname={name}@%h", "--without-gossip", "--without-mingle"
+        )
+
+    def start_beat(self) -> subprocess.Popen:
+        return self.start("beat", "beat", f"--pidfile={self.log_dir / 'beat.pid'}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and its pool: no shutdown handler runs."""
+        process = self.running.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        self.running.clear()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name} ---\n{path.read_text()[-4000:]}" for path in sorted(self.log_dir.glob("*.log"))
+        )
+
+    def wait_for(self, condition: Callable[[], bool], *, seconds: float, what: str) -> float:
+        """Poll until the condition holds; returns the seconds it took, or fails with the logs."""
+        started = time.monotonic()
+        while time.monotonic() - started < seconds:
+            if condition():
+                return time.monotonic() - started
+            for name, process in self.running.items():
+                assert process.poll() is None, f"{name} exited early:\n{self.logs()}"
+            time.sleep(0.2)
+        raise AssertionError(f"Not within {seconds:.0f} s: {what}\n{self.logs()}")

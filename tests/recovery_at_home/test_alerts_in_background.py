@@ -1,0 +1,139 @@
+"""Alerts raised by the real background processes: `celery beat` sends the minute's sweep
+through Redis and a `celery worker` runs it. Nothing here calls the sweep itself.
+
+Each test takes about a minute: the sweep's schedule is the real one (every minute).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from atb.celery import app
+from atb.models import Heartbeat, OutboundEmail, Role
+from recovery_at_home.alerts import SWEEP_HEARTBEAT
+from recovery_at_home.models import Alert, Episode
+from referrals.models import ReferralEvent
+from tests.background import BackgroundProcesses
+from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
+
+# The subprocesses must see committed rows; the migrations' rows (the beat schedule,
+# triage categories) are restored for each test.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+SWEEP_TASK = "recovery_at_home.tasks.sweep_alerts"
+
+
+@pytest.fixture
+def background(tmp_path):
+    processes = BackgroundProcesses(tmp_path)
+    yield processes
+    processes.stop_all()
+    app.control.purge()  # emails the killed worker never sent must not reach a later test
+
+
+@pytest.fixture
+def coordinators():
+    return [
+        UserFactory(username=f"coordinator{n}", roles=[Role.RAH_COORDINATOR], email=f"c{n}@example.nhs.uk")
+        for n in (1, 2)
+    ]
+
+
+def _beat_last_swept_a_minute_ago():
+    """As if beat had been running: its next sweep is due now, and then every minute."""
+    PeriodicTask.objects.filter(task=SWEEP_TASK).update(last_run_at=timezone.now() - dt.timedelta(minutes=1))
+
+
+def _swept_since(moment):
+    return Heartbeat.objects.filter(name=SWEEP_HEARTBEAT, seen_at__gte=moment).exists()
+
+
+def test_beat_and_a_worker_raise_the_alert_of_a_referral_that_falls_due(background, coordinators):
+    referral = ReferralFactory(service=RecoveryAtHomeFactory(), patient=PatientFactory())
+    _beat_last_swept_a_minute_ago()
+    started = timezone.now()
+    background.start_worker("worker")
+    background.start_beat()
+    background.wait_for(lambda: _swept_since(started), seconds=60, what="the first scheduled sweep")
+    assert not Alert.objects.exists()  # due in two hours: nothing yet
+
+    Episode.objects.filter(referral=referral).update(response_due_at=timezone.now())
+    waited = background.wait_for(
+        lambda: Alert.objects.filter(notified_at__isnull=False).exists(),
+        seconds=120,
+        what="the breach alert of a referral that fell due",
+    )
+
+    (alert,) = Alert.objects.all()
+    assert (alert.episode.referral_id, alert.kind, alert.late) == (referral.pk, Alert.Kind.BREACHED, False)
+    assert waited > 20  # raised by the next minute's sweep, not by the one already seen
+    assert ReferralEvent.objects.filter(referral=referral, kind=ReferralEvent.Kind.ALERT).count() == 1
+    subjects = set(OutboundEmail.objects.values_list("to", "subject"))
+    assert subjects == {
+        (
+            user.email,
+            f"Recovery at Home {referral.reference} breached: was due at "
+            f"{timezone.localtime(alert.for_due_at):%H:%M}",
+        )
+        for user in coordinators
+    }
+
+
+def test_a_worker_killed_mid_sweep_loses_no_alert_and_duplicates_none(background, coordinators):
+    rah, patient = RecoveryAtHomeFactory(), PatientFactory()
+    with time_machine.travel(timezone.now() - dt.timedelta(hours=3), tick=False):
+        referrals = [ReferralFactory(service=rah, patient=patient) for _ in range(1000)]  # all overdue now
+    _beat_last_swept_a_minute_ago()
+
+    # Hold the timeline table so the worker stops inside its delivery transaction, with a
+    # batch of alerts claimed but not delivered; then kill it there.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE referrals_referralevent IN EXCLUSIVE MODE")
+        background.start_worker("doomed-worker")
+        background.start_beat()
+        background.wait_for(_a_sweep_is_waiting_to_write_the_timeline, seconds=60, what="the sweep to block")
+        assert Alert.objects.filter(kind=Alert.Kind.BREACHED).count() == 1000  # raised and committed
+        background.kill("doomed-worker")
+    # The dead worker's database session rolls back its claim when it finds no client.
+    background.wait_for(
+        lambda: not Alert.objects.filter(notified_at__isnull=False).exists(),
+        seconds=30,
+        what="the killed worker's claim to be rolled back",
+    )
+    assert not ReferralEvent.objects.filter(kind=ReferralEvent.Kind.ALERT).exists()
+
+    background.start_worker("new-worker")
+    background.wait_for(
+        lambda: not Alert.objects.filter(notified_at__isnull=True).exists(),
+        seconds=120,
+        what="the next minute's sweep to deliver every alert",
+    )
+
+    alerts = Alert.objects.all()
+    assert alerts.count() == 1000
+    assert {alert.episode.referral_id for alert in alerts.select_related("episode")} == {
+        r.pk for r in referrals
+    }
+    assert set(alerts.values_list("kind", "late")) == {(Alert.Kind.BREACHED, True)}
+    events = ReferralEvent.objects.filter(kind=ReferralEvent.Kind.ALERT)
+    assert events.count() == 1000
+    assert events.values("referral").distinct().count() == 1000
+    emails = OutboundEmail.objects.filter(subject__contains="breached")
+    assert emails.count() == 2000  # one per alert per coordinator
+    assert set(emails.values_list("to", flat=True)) == {user.email for user in coordinators}
+
+
+def _a_sweep_is_waiting_to_write_the_timeline() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks"
+            " WHERE NOT granted AND relation = 'referrals_referralevent'::regclass"
+        )
+        return cursor.fetchone()[0] > 0
