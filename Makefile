@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo clean
+.PHONY: demo test install lint check-services serve-demo bench-alerts clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test: install
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# --- make bench-alerts: the alert sweep over 100,000 open referrals (a throw-away database).
+bench-alerts: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
+bench-alerts: export REDIS_URL ?= redis://127.0.0.1:6379/2
+bench-alerts: export SECRET_KEY ?= bench-only-secret-key
+bench-alerts: install
+	$(MANAGE) bench_alerts --open 100000 --due 1000
 
 clean:
 	rm -rf $(VENV) node_modules var

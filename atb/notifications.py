@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 # A worker that claimed an email and died leaves it "sending"; after this it is retried.
 CLAIM_TIMEOUT = timedelta(minutes=5)
+# Emails per delivery task: an alert sweep may queue thousands, and each task is a
+# message through the broker.
+DISPATCH_CHUNK = 50
 
 
 def portal_link(path: str) -> str:
@@ -54,13 +57,14 @@ def queue_emails(emails: list[OutboundEmail]) -> None:
 
 
 def _dispatch(*email_ids: int) -> None:
-    """Ask a worker to send them now. Only a shortcut: if the broker is down, the change
-    the email reports has already been saved, and the sweep sends the email later."""
-    from atb.tasks import deliver_email
+    """Ask workers to send them now, a few dozen to a task. Only a shortcut: if the broker
+    is down, the change the email reports has already been saved, and the sweep sends the
+    email later."""
+    from atb.tasks import deliver_emails
 
-    for email_id in email_ids:
+    for start in range(0, len(email_ids), DISPATCH_CHUNK):
         try:
-            deliver_email.delay(email_id)
+            deliver_emails.delay(list(email_ids[start : start + DISPATCH_CHUNK]))
         except Exception:
             logger.warning(
                 "Broker unavailable; %d email(s) wait for the retry sweep.", len(email_ids), exc_info=True

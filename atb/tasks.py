@@ -12,13 +12,15 @@ def record_heartbeat() -> str:
 
 
 @shared_task(bind=True, max_retries=5)
-def deliver_email(self, email_id: int) -> str:
-    """Idempotent: an email already sent or being sent is not claimed again. A failed send
-    is retried with backoff (30 s, 1, 2, 4, 8 minutes); the minute sweep covers the rest."""
-    outcome = notifications.deliver(email_id=email_id)
-    if outcome == "failed" and self.request.retries < self.max_retries:
-        raise self.retry(countdown=30 * 2**self.request.retries)
-    return outcome
+def deliver_emails(self, email_ids: list[int]) -> dict[str, int]:
+    """Idempotent: an email already sent or being sent is not claimed again. The ones that
+    failed are retried with backoff (30 s, 1, 2, 4, 8 minutes); the minute sweep covers
+    the rest."""
+    outcomes = {email_id: notifications.deliver(email_id=email_id) for email_id in email_ids}
+    failed = [email_id for email_id, outcome in outcomes.items() if outcome == "failed"]
+    if failed and self.request.retries < self.max_retries:
+        raise self.retry(args=[failed], countdown=30 * 2**self.request.retries)
+    return {outcome: list(outcomes.values()).count(outcome) for outcome in set(outcomes.values())}
 
 
 @shared_task

@@ -137,12 +137,10 @@ def _deliver(batch: list[Alert], *, now: datetime) -> None:
         for alert in batch
     )
     recipients = {kind: list(_recipients(kind)) for kind in {alert.kind for alert in batch}}
-    queue_emails(
-        [_email(alert, user) for alert in batch for user in recipients[alert.kind]],
-    )
+    queue_emails([email for alert in batch for email in _emails(alert, recipients[alert.kind])])
 
 
-def _email(alert: Alert, user: User) -> OutboundEmail:
+def _emails(alert: Alert, recipients: list[User]) -> list[OutboundEmail]:
     reference = alert.episode.referral.reference
     due = date_format(timezone.localtime(alert.for_due_at), "H:i")
     what = {
@@ -150,16 +148,20 @@ def _email(alert: Alert, user: User) -> OutboundEmail:
         Alert.Kind.BREACHED: f"breached: was due at {due}",
         Alert.Kind.ESCALATED: f"breach at {due} not acknowledged",
     }[alert.kind]
-    return OutboundEmail(
-        key=f"alert-{alert.pk}-{user.pk}",
-        to=user.email,
-        subject=f"Recovery at Home {reference} {what}",
-        body=(
-            f"Referral {reference} is {what}.\n\n"
-            f"Open it in the ATB Portal: {portal_link(reverse('referrals:detail', args=[reference]))}\n"
-            "(No patient details are sent by email.)"
-        ),
+    body = (
+        f"Referral {reference} is {what}.\n\n"
+        f"Open it in the ATB Portal: {portal_link(reverse('referrals:detail', args=[reference]))}\n"
+        "(No patient details are sent by email.)"
     )
+    return [
+        OutboundEmail(
+            key=f"alert-{alert.pk}-{user.pk}",
+            to=user.email,
+            subject=f"Recovery at Home {reference} {what}",
+            body=body,
+        )
+        for user in recipients
+    ]
 
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:

@@ -200,7 +200,7 @@ def test_an_alert_email_failing_twice_then_succeeding_gives_one_alert_and_one_em
     world, referral, settings
 ):
     from atb.models import OutboundEmail
-    from atb.tasks import deliver_email
+    from atb.tasks import deliver_emails
     from tests.email_backends import FlakyEmailBackend
 
     settings.EMAIL_BACKEND = "tests.email_backends.FlakyEmailBackend"
@@ -210,7 +210,7 @@ def test_an_alert_email_failing_twice_then_succeeding_gives_one_alert_and_one_em
     _sweep_every_minute(_at(12), _at(12))
     email = OutboundEmail.objects.get(subject__contains=f"{referral.reference} breached")
 
-    deliver_email.apply(args=[email.pk])  # the task retries itself with backoff
+    deliver_emails.apply(args=[[email.pk]])  # the task retries itself with backoff
 
     email.refresh_from_db()
     assert (email.status, email.attempts) == (OutboundEmail.Status.SENT, 3)
@@ -239,3 +239,25 @@ def test_the_queue_shows_waiting_alerts_and_a_coordinator_acknowledges_one(world
         reverse("recovery_at_home:acknowledge", args=[breach.pk])
         not in client.get(reverse("recovery_at_home:queue")).content.decode()
     )
+
+
+def test_a_sweep_runs_the_same_number_of_queries_for_ten_or_fifty_due_referrals(db):
+    from django.utils import timezone
+
+    from atb.models import OutboundEmail
+    from recovery_at_home.benchmark import build_open_referrals, measure_sweep
+
+    def sweep_with(due):
+        not_due = Episode.objects.filter(alerts__isnull=True).order_by("pk").values_list("pk", flat=True)
+        Episode.objects.filter(pk__in=list(not_due[:due])).update(response_due_at=timezone.now())
+        return measure_sweep()
+
+    build_open_referrals(open_referrals=300, due=0, coordinators=2)
+    assert sweep_with(0).counts["notified"] == 0  # the first sweep also records the heartbeat's row
+    ten = sweep_with(10)
+    fifty = sweep_with(50)
+
+    assert (ten.counts["breached"], ten.counts["notified"]) == (10, 10)
+    assert (fifty.counts["breached"], fifty.counts["notified"]) == (50, 50)
+    assert ten.queries == fifty.queries
+    assert OutboundEmail.objects.filter(subject__contains="breached").count() == 60 * 2
