@@ -7,9 +7,11 @@ Each test takes about a minute: the sweep's schedule is the real one (every minu
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -22,15 +24,17 @@ from referrals.models import ReferralEvent
 from tests.background import BackgroundProcesses
 from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
 
-# The subprocesses must see committed rows; the migrations' rows (the beat schedule,
-# triage categories) are restored for each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The subprocesses must see committed rows, so these tests commit (and the tables are
+# emptied afterwards, the migrations' rows included: the fixture puts the schedule back).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SWEEP_TASK = "recovery_at_home.tasks.sweep_alerts"
 
 
 @pytest.fixture
 def background(tmp_path):
+    sweep_schedule = importlib.import_module("recovery_at_home.migrations.0004_alert_sweep_schedule")
+    sweep_schedule.create_schedule(django_apps, None)  # as the migration made it
     processes = BackgroundProcesses(tmp_path)
     yield processes
     processes.stop_all()
