@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter
 
 from recovery_at_home.api import QueueView
 from referrals.api import ReferralViewSet
+from teams.api import CaseloadView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -24,6 +25,7 @@ app_name = "api"
 urlpatterns = [
     *router.urls,
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
+    path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The browsable docs are a page for people: behind the sign-in page.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),

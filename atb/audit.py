@@ -83,3 +83,14 @@ def record_patients_listed(
     ]
     AuditEvent.objects.bulk_create(events)
     return len(events)
+
+
+def record_changes(*, request: HttpRequest, changed: Iterable[models.Model], detail: str = "") -> int:
+    """A bulk change (one form, many records) audited per record, in one query: each
+    object must have a `patient`."""
+    events = [
+        _event(request=request, action=AuditAction.UPDATE, patient=obj.patient, obj=obj, detail=detail)
+        for obj in changed
+    ]
+    AuditEvent.objects.bulk_create(events)
+    return len(events)

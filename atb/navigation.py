@@ -18,7 +18,7 @@ class Workspace:
 WORKSPACES = [
     Workspace(Role.RAH_COORDINATOR, "Queue", "recovery_at_home:queue"),
     Workspace(Role.RAH_RESPONDER, "My visits", "recovery_at_home:my_visits"),
-    Workspace(Role.CIT_MEMBER, "My team", "teams:home"),
+    Workspace(Role.CIT_MEMBER, "My caseload", "teams:my_caseload"),
     Workspace(Role.MDT_COORDINATOR, "MDT meetings", "mdt:home"),
     Workspace(Role.REFERRER, "Referrals", "referrals:home"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
@@ -27,6 +27,7 @@ WORKSPACES = [
     Workspace(Role.RAH_COORDINATOR, "Beds", "recovery_at_home:beds"),
     Workspace(Role.RAH_COORDINATOR, "Leechmere base", "recovery_at_home:home"),
     Workspace(Role.RAH_RESPONDER, "Leechmere base", "recovery_at_home:home"),
+    Workspace(Role.CIT_MEMBER, "My team", "teams:home"),
     Workspace(Role.CIT_MEMBER, "Team inbox", "referrals:inbox"),
 ]
 

@@ -2,11 +2,11 @@
 
 Access follows a legitimate relationship, never a role alone:
 - referrers and MDT coordinators: patients registered with their practices;
-- CIT members: patients of the practices their team serves.
+- CIT members: people on their teams' caseloads or referred to their teams;
 - Recovery at Home staff: people referred to Recovery at Home;
-- CIT members, also: people referred to their teams;
-- referrers, also: people they referred.
-Service managers and administrators see aggregates only.
+- referrers and CIT members, also: people they referred.
+Service managers and administrators see aggregates only. A record merged into another
+is seen through the one it was merged into.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     scope = NO_ONE
     if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
         scope |= Q(practice__in=user.practices.values("pk"))
-    if user.has_role(Role.REFERRER):
+    if user.has_role(Role.REFERRER, Role.CIT_MEMBER):
         scope |= _referred(referrals__referred_by=user)
     if user.has_role(Role.CIT_MEMBER):
-        scope |= Q(practice__neighbourhood__team__in=user.teams.values("pk"))
-        scope |= _referred(referrals__team__in=user.teams.values("pk"))
+        teams = user.teams.values("pk")
+        scope |= _referred(caseload_entries__team__in=teams) | _referred(referrals__team__in=teams)
     if user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
-    return Patient.objects.filter(scope).select_related("practice__neighbourhood")
+    return Patient.objects.filter(scope, merged_into__isnull=True).select_related("practice__neighbourhood")
 
 
 def search_patients(*, user: User, query: str) -> QuerySet[Patient]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import redis
 from django.conf import settings
@@ -28,12 +29,17 @@ from atb.selectors import (
     practices_served_by,
     search_patients,
 )
+from mdt.forms import FlagForm
+from mdt.services import open_flag
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from referrals.selectors import referrals_of_patient
+from teams.selectors import caseload_of_patient
 
 ALERT_SWEEP_STALE = timedelta(minutes=5)
 PATIENT_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR)
-REGISTERING_ROLES = (Role.REFERRER, Role.CIT_MEMBER)
+REGISTERING_ROLES = (Role.REFERRER,)
+# Who may ask for a person they can see to be discussed at an MDT.
+FLAGGING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.MDT_COORDINATOR)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,9 +51,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def get_visible_patient(request: HttpRequest, pk: int) -> Patient:
-    """The patient if the user has a relationship with them; otherwise 404, audited."""
+    """The patient if the user has a relationship with them; otherwise 404, audited. A
+    record merged into another gives the one it was merged into."""
+    merged_into = Patient.objects.filter(pk=pk).values_list("merged_into", flat=True).first()
     try:
-        return patients_visible_to(user=request.user).get(pk=pk)
+        return patients_visible_to(user=request.user).get(pk=merged_into or pk)
     except Patient.DoesNotExist:
         refused = Patient.objects.filter(pk=pk).first()
         if refused is not None:
@@ -64,15 +72,43 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "atb/patient_list.html",
-        {"page": page, "query": query, "can_register": request.user.has_role(*REGISTERING_ROLES)},
+        {
+            "page": page,
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+            "can_register": request.user.has_role(*REGISTERING_ROLES),
+        },
     )
 
 
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one place a professional sees the whole person: their record, referrals and
+    timelines, Recovery at Home episodes, caseload entries with contacts and care plans,
+    and whether they are waiting for an MDT."""
     patient = get_visible_patient(request, pk)
+    if patient.pk != pk:
+        return redirect(patient)  # a merged record: go to the one it became
     record_event(request=request, action=AuditAction.VIEW, patient=patient)
-    referrals = referrals_of_patient(user=request.user, patient_id=patient.pk)
-    return render(request, "atb/patient_detail.html", {"patient": patient, "referrals": referrals})
+    entries = list(caseload_of_patient(patient_id=patient.pk))
+    my_teams = set(request.user.teams.values_list("pk", flat=True))
+    return render(
+        request,
+        "atb/patient_detail.html",
+        {
+            "patient": patient,
+            "referrals": referrals_of_patient(user=request.user, patient_id=patient.pk),
+            "caseload_entries": entries,
+            "my_team_ids": my_teams,
+            "contacts": sorted(
+                (contact for entry in entries for contact in entry.contacts.all()),
+                key=lambda c: c.at,
+                reverse=True,
+            )[:20],
+            "mdt_flag": open_flag(patient=patient),
+            "flag_form": FlagForm(),
+            "can_flag": request.user.has_role(*FLAGGING_ROLES),
+        },
+    )
 
 
 @role_required(*REGISTERING_ROLES)

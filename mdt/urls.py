@@ -6,4 +6,5 @@ app_name = "mdt"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("flag/<int:patient_id>/", views.flag, name="flag"),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from atb.audit import record_event, record_patients_listed
 from atb.fields import NHSNumberFormField
-from atb.models import AuditAction, Patient, Practice, Service, Team
+from atb.models import AuditAction, Patient, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
 from referrals import selectors, services
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
@@ -177,6 +177,15 @@ class ReferralCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class AcceptSerializer(serializers.Serializer):
+    key_worker = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="Required for a referral to a Community Integrated Team: who leads the person's care.",
+    )
+    review_due = serializers.DateField(required=False, allow_null=True)
+
+
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
@@ -199,6 +208,22 @@ class ReferralFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     received_from = serializers.DateField(required=False)
     received_to = serializers.DateField(required=False)
+
+
+def _accept(*, referral: Referral, user: User, key_worker: User | None = None, review_due=None) -> Referral:
+    """A team's referral is accepted onto its caseload, with a key worker; others simply accepted."""
+    if referral.team_id is None:
+        return services.accept_referral(referral=referral, user=user)
+    from teams.services import CaseloadRefused, accept_onto_caseload  # teams builds on referrals
+
+    if key_worker is None:
+        raise serializers.ValidationError({"key_worker": ["Choose the key worker for the caseload."]})
+    try:
+        return accept_onto_caseload(
+            referral=referral, key_worker=key_worker, user=user, review_due=review_due
+        ).referral
+    except CaseloadRefused as refused:
+        raise services.TransitionRefused(str(refused)) from refused
 
 
 REFUSED = inline_serializer("TransitionRefused", {"detail": serializers.CharField()})
@@ -295,10 +320,14 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return Response(ReferralSerializer(Referral.objects.get(pk=result.pk)).data)
 
-    @extend_schema(request=None, responses={200: ReferralSerializer, 409: REFUSED})
+    @extend_schema(
+        request=AcceptSerializer,
+        responses={200: ReferralSerializer, 409: REFUSED},
+        description="A referral to a Community Integrated Team goes onto its caseload with the key worker.",
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "accept", services.accept_referral)
+        return self._transition(request, "accept", _accept, AcceptSerializer)
 
     @extend_schema(request=DeclineSerializer, responses={200: ReferralSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"])

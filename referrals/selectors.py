@@ -112,7 +112,11 @@ def inbox(*, user: User, service: Service, team_id: int | None = None) -> QueryS
 
 
 def referrals_of_patient(*, user: User, patient_id: int) -> QuerySet[Referral]:
-    """The person's referrals the user may see, for the patient page."""
-    return _with_list_columns(referrals_visible_to(user=user).filter(patient_id=patient_id)).order_by(
-        "-received_at", "-id"
+    """The person's referrals the user may see, with their timelines and any Recovery at
+    Home episode, for the patient page."""
+    return (
+        _with_list_columns(referrals_visible_to(user=user).filter(patient_id=patient_id))
+        .select_related("episode__category")
+        .prefetch_related(Prefetch("events", queryset=ReferralEvent.objects.select_related("user")))
+        .order_by("-received_at", "-id")
     )

@@ -278,8 +278,8 @@ def _tell_referrer(referral: Referral, what: str) -> None:
 
 
 @transaction.atomic
-def accept_referral(*, referral: Referral, user: User) -> Referral:
-    referral = _transition(referral=referral, user=user, action="accept")
+def accept_referral(*, referral: Referral, user: User, note: str = "") -> Referral:
+    referral = _transition(referral=referral, user=user, action="accept", note=note)
     _tell_referrer(referral, "accepted")
     return referral
 

@@ -202,6 +202,15 @@ def _clock_forms(user, referral: Referral) -> dict:
     }
 
 
+def _caseload_entry(referral: Referral):
+    """The caseload entry this referral opened, if any: its work is managed there."""
+    if referral.team_id is None:
+        return None
+    from teams.models import CaseloadEntry  # the teams app builds on referrals
+
+    return CaseloadEntry.objects.filter(referral=referral).first()
+
+
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral = _visible_referral(request, reference)
     acting = can_act_on(request.user, referral)
@@ -219,6 +228,7 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "redirect_form": RedirectForm(),
             "close_form": CloseForm(),
             "note_form": NoteForm(),
+            "caseload_entry": _caseload_entry(referral),
             **_clock_forms(request.user, referral),
         },
     )
@@ -264,6 +274,13 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         raise Http404("No such action.")
     if not can_act_on(request.user, referral):
         raise PermissionDenied("Only the receiving team can do that.")
+    if referral.team_id and action == "accept":
+        return redirect("teams:accept", reference=referral.reference)  # a key worker is chosen there
+    if action in ("start", "close") and _caseload_entry(referral) is not None:
+        messages.error(
+            request, "This referral's work is on the caseload: record contacts or discharge there."
+        )
+        return redirect(referral)
     form_class, perform = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():

@@ -1,25 +1,325 @@
+"""Community Integrated Team pages: the team's dashboard and caseload, "my caseload", one
+caseload entry with its contacts and care plan, and accepting a referral onto the caseload.
+
+A team's pages answer 404 to anyone who is not its member; every page that shows a
+person records it in the audit trail.
+"""
+
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from atb.models import Practice, Role, User
-from atb.permissions import role_required
+from atb.audit import record_changes, record_event, record_patients_listed
+from atb.models import AuditAction, Practice, Role
+from atb.permissions import people_page_for, role_required
+from referrals import selectors as referral_selectors
+from referrals.views import audit_refused_referral
+from teams import selectors, services
+from teams.forms import (
+    AcceptForm,
+    CaseloadFilterForm,
+    ContactForm,
+    DischargeForm,
+    GoalForm,
+    GoalStatusForm,
+    KeyWorkerForm,
+    ReassignForm,
+    ReviewForm,
+)
+from teams.models import CarePlanGoal, CaseloadEntry
+
+PAGE_SIZE = 25
 
 
 @role_required(Role.CIT_MEMBER)
 def home(request: HttpRequest) -> HttpResponse:
-    """The member's teams: the practices each serves and who is in it."""
-    teams = (
-        request.user.teams.select_related("neighbourhood")
-        .prefetch_related(
-            Prefetch(
-                "neighbourhood__practices",
-                queryset=Practice.objects.annotate(patient_count=Count("patients")).order_by("name"),
-            ),
-            Prefetch("members", queryset=User.objects.filter(is_active=True).order_by("last_name")),
-        )
-        .order_by("name")
-    )
+    """A member of one team goes straight to it; a member of several chooses."""
+    teams = list(selectors.teams_of(user=request.user))
+    if len(teams) == 1:
+        return redirect("teams:dashboard", team_id=teams[0].pk)
     return render(request, "teams/home.html", {"teams": teams})
+
+
+@role_required(Role.CIT_MEMBER)
+def dashboard(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = selectors.team_for(user=request.user, team_id=team_id)
+    return render(
+        request,
+        "teams/dashboard.html",
+        {
+            "team": team,
+            "teams": selectors.teams_of(user=request.user),
+            "dashboard": selectors.team_dashboard(team=team),
+            "members": services.key_workers_for(team=team),
+        },
+    )
+
+
+def _listed_page(request: HttpRequest, entries, detail: str):
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        record_patients_listed(request=request, patients=[entry.patient for entry in page], detail=detail)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def _filters_from(form: CaseloadFilterForm) -> selectors.CaseloadFilters:
+    if not form.is_valid():
+        return selectors.CaseloadFilters()
+    chosen = form.cleaned_data
+    practice: Practice | None = chosen.get("practice")
+    return selectors.CaseloadFilters(
+        key_worker=chosen.get("key_worker"),
+        discipline=chosen.get("discipline") or "",
+        practice_id=practice.pk if practice else None,
+        review=chosen.get("review") or "",
+        flagged=bool(chosen.get("flagged")),
+        sort=chosen.get("sort") or "review_due",
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+def caseload(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = selectors.team_for(user=request.user, team_id=team_id)
+    filters = CaseloadFilterForm(request.GET or None, team=team)
+    entries = selectors.open_caseload(team=team, filters=_filters_from(filters))
+    page, query_string = _listed_page(request, entries, f"caseload: {team}")
+    return render(
+        request,
+        "teams/caseload.html",
+        {
+            "team": team,
+            "page": page,
+            "filters": filters,
+            "query_string": query_string,
+            "reassign_form": KeyWorkerForm(team=team),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def reassign(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Bulk reassignment from the caseload page: all the ticked entries, or none."""
+    team = selectors.team_for(user=request.user, team_id=team_id)
+    ticked = [int(pk) for pk in request.POST.getlist("entries") if pk.isdigit()]
+    form = ReassignForm(request.POST, team=team, entry_ids=ticked)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                moved = services.reassign_caseload(
+                    team=team,
+                    entry_ids=form.cleaned_data["entries"],
+                    key_worker=form.cleaned_data["key_worker"],
+                    user=request.user,
+                )
+                record_changes(
+                    request=request, changed=moved, detail=f"key worker: {form.cleaned_data['key_worker']}"
+                )
+        except services.CaseloadRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, f"{len(moved)} reassigned to {form.cleaned_data['key_worker']}.")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect("teams:caseload", team_id=team.pk)
+
+
+@people_page_for(Role.CIT_MEMBER)
+def my_caseload(request: HttpRequest) -> HttpResponse:
+    entries = selectors.my_caseload(user=request.user)
+    page, query_string = _listed_page(request, entries, "my caseload")
+    return render(
+        request,
+        "teams/my_caseload.html",
+        {"page": page, "query_string": query_string, "today": timezone.localdate()},
+    )
+
+
+def _visible_entry(request: HttpRequest, entry_id: int) -> CaseloadEntry:
+    entry = selectors.entry_for(user=request.user, entry_id=entry_id)
+    if entry is None:
+        refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
+        if refused is not None:
+            record_event(request=request, action=AuditAction.REFUSED, patient=refused.patient, obj=refused)
+        raise Http404("No caseload entry of your team's.")
+    return entry
+
+
+def _entry_page(request: HttpRequest, entry: CaseloadEntry, status: int = 200, **bound) -> HttpResponse:
+    """The entry's page, with any form the user just got wrong still holding what they typed."""
+    team, user = entry.team, request.user
+    forms = {
+        "contact_form": ContactForm(team=team, user=user),
+        "goal_form": GoalForm(),
+        "review_form": ReviewForm(initial={"next_review_due": entry.review_due}),
+        "discharge_form": DischargeForm(),
+        "key_worker_form": KeyWorkerForm(team=team, initial={"key_worker": entry.key_worker_id}),
+        **bound,
+    }
+    record_event(request=request, action=AuditAction.VIEW, patient=entry.patient, obj=entry)
+    return render(
+        request,
+        "teams/entry.html",
+        {"entry": entry, "goal_statuses": CarePlanGoal.Status.choices, **forms},
+        status=status,
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _entry_page(request, _visible_entry(request, entry_id))
+
+
+def _entry_change(request: HttpRequest, entry_id: int, form_name: str, form, perform, done: str):
+    """Validate, apply through the service, audit, and come back; or show the errors in place."""
+    entry = _visible_entry(request, entry_id)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                changed = perform(entry, form.cleaned_data)
+                record_event(
+                    request=request, action=AuditAction.UPDATE, patient=entry.patient, obj=entry, detail=done
+                )
+        except services.CaseloadRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, done[:1].upper() + done[1:] + ".")
+            return redirect(changed.get_absolute_url() if hasattr(changed, "get_absolute_url") else entry)
+    return _entry_page(request, entry, status=400, **{form_name: form})
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def record_contact(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = _visible_entry(request, entry_id)
+    form = ContactForm(request.POST, team=entry.team, user=request.user)
+
+    def perform(entry, data):
+        services.record_contact(entry=entry, user=request.user, **data)
+        return entry
+
+    return _entry_change(request, entry_id, "contact_form", form, perform, "contact recorded")
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def add_goal(request: HttpRequest, entry_id: int) -> HttpResponse:
+    def perform(entry, data):
+        services.add_goal(entry=entry, user=request.user, **data)
+        return entry
+
+    return _entry_change(request, entry_id, "goal_form", GoalForm(request.POST), perform, "goal added")
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def goal_status(request: HttpRequest, entry_id: int, goal_id: int) -> HttpResponse:
+    entry = _visible_entry(request, entry_id)
+    goal = entry.goals.filter(pk=goal_id).first()
+    if goal is None:
+        raise Http404("No such goal.")
+
+    def perform(entry, data):
+        services.set_goal_status(goal=goal, user=request.user, status=data["status"])
+        return entry
+
+    return _entry_change(
+        request, entry_id, "goal_status_form", GoalStatusForm(request.POST), perform, "goal updated"
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def review(request: HttpRequest, entry_id: int) -> HttpResponse:
+    def perform(entry, data):
+        services.review_care_plan(entry=entry, user=request.user, **data)
+        return entry
+
+    return _entry_change(
+        request, entry_id, "review_form", ReviewForm(request.POST), perform, "review recorded"
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def change_key_worker(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = _visible_entry(request, entry_id)
+    form = KeyWorkerForm(request.POST, team=entry.team)
+
+    def perform(entry, data):
+        services.reassign_caseload(
+            team=entry.team, entry_ids=[entry.pk], key_worker=data["key_worker"], user=request.user
+        )
+        return entry
+
+    return _entry_change(request, entry_id, "key_worker_form", form, perform, "key worker changed")
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def discharge(request: HttpRequest, entry_id: int) -> HttpResponse:
+    def perform(entry, data):
+        return services.discharge_from_caseload(entry=entry, user=request.user, **data)
+
+    return _entry_change(
+        request,
+        entry_id,
+        "discharge_form",
+        DischargeForm(request.POST),
+        perform,
+        "discharged from the caseload",
+    )
+
+
+@people_page_for(Role.CIT_MEMBER)
+def accept(request: HttpRequest, reference: str) -> HttpResponse:
+    """Accept a referral to the team onto its caseload, choosing the key worker."""
+    referral = referral_selectors.referral_for(user=request.user, reference=reference)
+    if (
+        referral is None
+        or referral.team is None
+        or not request.user.teams.filter(pk=referral.team_id).exists()
+    ):
+        audit_refused_referral(request, reference)
+        raise Http404("No referral to your team.")
+    form = AcceptForm(request.POST or None, team=referral.team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                entry = services.accept_onto_caseload(
+                    referral=referral, user=request.user, **form.cleaned_data
+                )
+                record_event(
+                    request=request,
+                    action=AuditAction.UPDATE,
+                    patient=referral.patient,
+                    obj=referral,
+                    detail="accept",
+                )
+        except services.CaseloadRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                f"{entry.patient} is on the caseload of {entry.team} with key worker {entry.key_worker}.",
+            )
+            return redirect(entry)
+    record_event(
+        request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral, detail="accept form"
+    )
+    return render(
+        request,
+        "teams/accept.html",
+        {"referral": referral, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,6 +58,12 @@ class Patient(models.Model):
         max_length=2000,
         help_text="What visiting staff must know: dogs, key safe, risks at the address.",
     )
+    # A duplicate record merged into another stays as a tombstone, so the audit trail
+    # (which PostgreSQL will not let anyone rewrite) still names the record that was seen.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +72,12 @@ class Patient(models.Model):
         indexes = [
             # Patient search by name and date of birth.
             models.Index(fields=["family_name", "given_name", "date_of_birth"], name="patient_name_dob_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(nhs_number__isnull=True),
+                name="patient_merged_has_no_nhs_number",
+            )
         ]
 
     def __str__(self) -> str:

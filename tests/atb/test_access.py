@@ -37,6 +37,25 @@ def _referral_a(world):
     return [world.referral_a.reference]
 
 
+def _team_a(world):
+    return [world.team_a.pk]
+
+
+def _entry_a(world):
+    """referral_a accepted onto team A's caseload (cit_member_a is its key worker)."""
+    from teams.services import accept_onto_caseload
+
+    member = world.users["cit_member_a"]
+    return [accept_onto_caseload(referral=world.referral_a, key_worker=member, user=member).pk]
+
+
+def _entry_a_and(*more):
+    return lambda world: [*_entry_a(world), *more]
+
+
+CIT_ONLY = {"cit_member_a": 200}
+
+
 MATRIX = {
     "home": (None, {}, 302),
     "login": (None, {}, 302),  # signed in already: sent on to their work
@@ -45,7 +64,7 @@ MATRIX = {
     "password_change_done": (None, {}, 200),
     "healthz": (None, {}, 200),
     "patient_list": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 403),
-    "patient_create": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200}, 403),
+    "patient_create": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "patient_update": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "service_overview": (None, {"service_manager": 200, "administrator": 200}, 403),
@@ -89,8 +108,23 @@ MATRIX = {
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:visit_arrival": (lambda world: [1], {}, 405),
-    "teams:home": (None, {"cit_member_a": 200}, 403),
+    "teams:home": (None, {"cit_member_a": 302}, 403),  # a member of one team goes to it
+    "teams:dashboard": (_team_a, CIT_ONLY, 403),  # counts and staff names only
+    # The pages that show people do not exist for other roles.
+    "teams:caseload": (_team_a, CIT_ONLY, 404),
+    "teams:reassign": (_team_a, {"cit_member_a": 405}, 404),  # POST only
+    "teams:my_caseload": (None, CIT_ONLY, 404),
+    "teams:accept": (_referral_a, CIT_ONLY, 404),
+    "teams:entry": (_entry_a, CIT_ONLY, 404),
+    "teams:record_contact": (_entry_a, {"cit_member_a": 405}, 404),
+    "teams:add_goal": (_entry_a, {"cit_member_a": 405}, 404),
+    "teams:goal_status": (_entry_a_and(1), {"cit_member_a": 405}, 404),
+    "teams:review": (_entry_a, {"cit_member_a": 405}, 404),
+    "teams:change_key_worker": (_entry_a, {"cit_member_a": 405}, 404),
+    "teams:discharge": (_entry_a, {"cit_member_a": 405}, 404),
+    "api:team-caseload": (_team_a, CIT_ONLY, 404),
     "mdt:home": (None, {"mdt_coordinator_a": 200}, 403),
+    "mdt:flag": (_patient_a, {}, 405),  # POST only
 }
 
 CELLS = [(name, role) for name in MATRIX for role in ROLES]

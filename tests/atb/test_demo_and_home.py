@@ -16,7 +16,7 @@ LANDING = {
     "gp.b": ("referrals:home", "My referrals"),
     "rah.coordinator": ("recovery_at_home:queue", "Recovery at Home queue"),
     "rah.responder": ("recovery_at_home:my_visits", "My visits"),
-    "cit.member": ("teams:home", "Practices served"),
+    "cit.member": ("teams:my_caseload", "My caseload"),
     "mdt.coordinator": ("mdt:home", "MDT meetings"),
     "manager": ("service_overview", "Service overview"),
     "admin": ("admin:index", "ATB Portal administration"),

@@ -152,14 +152,27 @@ def test_transitions_through_the_api_and_the_loser_gets_409(world, api):
     token = Token.objects.create(user=second)
     url = f"/api/referrals/{world.referral_a.reference}/accept/"
 
-    assert api("cit_member_a").post(url).json()["status"] == "accepted"
+    key_worker = {"key_worker": world.users["cit_member_a"].pk}
+    assert api("cit_member_a").post(url, key_worker, format="json").json()["status"] == "accepted"
     late = APIClient()
     late.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    refused = late.post(url)
+    refused = late.post(url, {"key_worker": second.pk}, format="json")
     assert refused.status_code == 409
     assert refused.json()["detail"].startswith(
         f"This referral was already accepted by {world.users['cit_member_a']}"
     )
+
+
+def test_accepting_a_team_referral_by_api_needs_a_key_worker_of_the_team(world, api):
+    url = f"/api/referrals/{world.referral_a.reference}/accept/"
+    missing = api("cit_member_a").post(url, {}, format="json")
+    assert missing.status_code == 400
+    assert missing.json() == {"key_worker": ["Choose the key worker for the caseload."]}
+    outsider = api("cit_member_a").post(url, {"key_worker": world.users["gp_a"].pk}, format="json")
+    assert outsider.status_code == 409
+    assert "is not a member of" in outsider.json()["detail"]
+    world.referral_a.refresh_from_db()
+    assert world.referral_a.status == "received"  # nothing half-done
 
 
 def test_a_decline_without_a_reason_is_a_field_error(world, api):
@@ -184,7 +197,10 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
     api_paths = {
         path for name, path in walk() if name.startswith("api:") and name not in ("api:schema", "api:docs")
     }
-    as_templates = {path.replace("ATB-2026-000001", "{reference}") for path in api_paths}
+    as_templates = {
+        path.replace("ATB-2026-000001", "{reference}").replace("/teams/1/", "/teams/{team_id}/")
+        for path in api_paths
+    }
     assert as_templates == documented
 
 

@@ -160,7 +160,7 @@ def test_only_the_receiving_side_may_move_a_referral(world, client_for):
 @pytest.mark.parametrize(
     ("action", "fields", "subject"),
     [
-        ("accept", {}, "accepted"),
+        ("accept", {"key_worker": "cit_member_a"}, "accepted"),
         ("decline", {"reason": "Already under the district nurses"}, "declined"),
         ("redirect", {"service": "rah", "note": "Needs a 2-hour response"}, "redirected to Recovery at Home"),
     ],
@@ -171,9 +171,13 @@ def test_the_referrer_is_emailed_when_the_referral_is_accepted_declined_or_redir
     settings.PORTAL_URL = "http://portal.test"
     if fields.get("service") == "rah":
         fields = {**fields, "service": world.rah.pk}
+    url = reverse("referrals:act", args=[world.referral_a.reference, action])
+    if action == "accept":  # a team's referral is accepted onto its caseload, with a key worker
+        fields = {"key_worker": world.users["cit_member_a"].pk}
+        url = reverse("teams:accept", args=[world.referral_a.reference])
     client = client_for(world.users["cit_member_a"])
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        client.post(reverse("referrals:act", args=[world.referral_a.reference, action]), fields)
+        client.post(url, fields)
     assert len(queued) == 1  # the worker is asked to send once the change has committed
 
     assert send_unsent_emails() == {"sent": 1}

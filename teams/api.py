@@ -1,0 +1,91 @@
+"""A team's caseload for other systems (and the team's own tools): members only."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from atb.audit import record_patients_listed
+from atb.models import Discipline, Role
+from teams import selectors
+from teams.models import CaseloadEntry
+
+
+class CaseloadEntrySerializer(serializers.ModelSerializer):
+    patient = serializers.SerializerMethodField()
+    key_worker = serializers.SerializerMethodField()
+    referral = serializers.CharField(source="referral.reference")
+    last_contact_at = serializers.DateTimeField(allow_null=True)
+    flagged_for_mdt = serializers.BooleanField()
+
+    class Meta:
+        model = CaseloadEntry
+        fields = [
+            "id",
+            "patient",
+            "key_worker",
+            "referral",
+            "opened_at",
+            "review_due",
+            "last_contact_at",
+            "flagged_for_mdt",
+        ]
+
+    def get_patient(self, entry) -> dict:
+        patient = entry.patient
+        return {
+            "id": patient.pk,
+            "name": patient.full_name,
+            "nhs_number": patient.nhs_number,
+            "practice": patient.practice.ods_code if patient.practice else None,
+        }
+
+    def get_key_worker(self, entry) -> dict:
+        return {
+            "id": entry.key_worker_id,
+            "name": entry.key_worker.get_full_name(),
+            "discipline": entry.key_worker.discipline,
+        }
+
+
+class CaseloadFilterSerializer(serializers.Serializer):
+    key_worker = serializers.IntegerField(required=False)
+    discipline = serializers.ChoiceField(choices=Discipline.choices, required=False)
+    practice = serializers.IntegerField(required=False)
+    review = serializers.ChoiceField(choices=["overdue", "due"], required=False)
+    flagged = serializers.BooleanField(required=False, default=False)
+    sort = serializers.ChoiceField(choices=list(selectors.SORTS), required=False, default="review_due")
+
+
+class CaseloadView(generics.ListAPIView):
+    """The team's open caseload entries; 404 for anyone who is not a member of the team."""
+
+    serializer_class = CaseloadEntrySerializer
+
+    @extend_schema(parameters=[CaseloadFilterSerializer])
+    def get(self, request: Request, team_id: int) -> Response:
+        if not request.user.has_role(Role.CIT_MEMBER):
+            raise Http404("No such team.")
+        team = selectors.team_for(user=request.user, team_id=team_id)
+        incoming = CaseloadFilterSerializer(data=request.query_params)
+        incoming.is_valid(raise_exception=True)
+        chosen = incoming.validated_data
+        key_worker = team.members.filter(pk=chosen["key_worker"]).first() if "key_worker" in chosen else None
+        filters = selectors.CaseloadFilters(
+            key_worker=key_worker,
+            discipline=chosen.get("discipline", ""),
+            practice_id=chosen.get("practice"),
+            review=chosen.get("review", ""),
+            flagged=chosen["flagged"],
+            sort=chosen["sort"],
+        )
+        page = self.paginate_queryset(selectors.open_caseload(team=team, filters=filters))
+        with transaction.atomic():
+            record_patients_listed(
+                request=request, patients=[e.patient for e in page], detail=f"API caseload: {team}"
+            )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
