@@ -47,7 +47,7 @@ def entry_for(*, user: User, entry_id: int) -> CaseloadEntry | None:
 
 def _with_row_columns(entries: QuerySet[CaseloadEntry]) -> QuerySet[CaseloadEntry]:
     last_contact = Contact.objects.filter(entry=OuterRef("pk"), attended=True).order_by("-at")
-    return entries.select_related("patient__practice", "key_worker", "team").annotate(
+    return entries.select_related("patient__practice", "key_worker", "team", "referral").annotate(
         last_contact_at=Subquery(last_contact.values("at")[:1]),
         flagged_for_mdt=Exists(MdtFlag.objects.filter(patient=OuterRef("patient"), cleared_at__isnull=True)),
     )

@@ -191,7 +191,7 @@ def _entry_change(request: HttpRequest, entry_id: int, form_name: str, form, per
                     request=request, action=AuditAction.UPDATE, patient=entry.patient, obj=entry, detail=done
                 )
         except services.CaseloadRefused as refused:
-            form.add_error(None, str(refused))
+            messages.error(request, str(refused))  # what changed meanwhile; the typed form stays
         else:
             messages.success(request, done[:1].upper() + done[1:] + ".")
             return redirect(changed.get_absolute_url() if hasattr(changed, "get_absolute_url") else entry)

@@ -139,3 +139,76 @@ class ReferralFactory(factory.django.DjangoModelFactory):
             consent_to_referral=True,
             **fields,
         )
+
+
+def on_caseload(
+    *, team: Team, key_worker: User, patient: Patient | None = None, referral: Referral | None = None
+):
+    """A person accepted onto a team's caseload the way members do it (referral, accept)."""
+    from teams.services import accept_onto_caseload
+
+    if referral is None:
+        referral = ReferralFactory(
+            patient=patient or PatientFactory(practice=PracticeFactory(neighbourhood=team.neighbourhood)),
+            service=CommunityTeamsServiceFactory(),
+            team=team,
+        )
+    return accept_onto_caseload(referral=referral, key_worker=key_worker, user=key_worker)
+
+
+def bulk_caseload(*, team: Team, key_workers: list[User], count: int, practice: Practice):
+    """Many open entries at once, for list sizes a page must not slow down with (each with
+    an accepted referral, a contact and a goal, as the real ones have)."""
+    from django.utils import timezone
+
+    from mdt.models import MdtFlag
+    from referrals.models import Status
+    from teams.models import CarePlanGoal, CaseloadEntry, Contact
+
+    now = timezone.now()
+    cit = CommunityTeamsServiceFactory()
+    start = Patient.objects.count()
+    patients = Patient.objects.bulk_create(
+        Patient(given_name="Bulk", family_name=f"Person-{start + n}", practice=practice) for n in range(count)
+    )
+    referrals = Referral.objects.bulk_create(
+        Referral(
+            reference=f"BULK-{start + n:07d}",
+            patient=patient,
+            service=cit,
+            team=team,
+            source=Source.GP,
+            reason=Reason.FRAILTY_REVIEW,
+            consent_to_referral=True,
+            status=Status.ACCEPTED,
+        )
+        for n, patient in enumerate(patients)
+    )
+    entries = CaseloadEntry.objects.bulk_create(
+        CaseloadEntry(
+            patient=referral.patient,
+            team=team,
+            referral=referral,
+            key_worker=key_workers[n % len(key_workers)],
+            opened_at=now - dt.timedelta(days=n % 90),
+            review_due=(now - dt.timedelta(days=30 - n % 60)).date(),
+        )
+        for n, referral in enumerate(referrals)
+    )
+    Contact.objects.bulk_create(
+        Contact(
+            entry=entry,
+            kind=Contact.Kind.VISIT,
+            staff=entry.key_worker,
+            at=now - dt.timedelta(days=n % 20),
+            duration_minutes=30,
+        )
+        for n, entry in enumerate(entries)
+    )
+    CarePlanGoal.objects.bulk_create(
+        CarePlanGoal(entry=entry, description="Walk to the shop") for entry in entries
+    )
+    MdtFlag.objects.bulk_create(
+        MdtFlag(patient=entry.patient, reason="Falls", flagged_by=entry.key_worker) for entry in entries[::7]
+    )
+    return entries
