@@ -63,14 +63,12 @@ def seed_demo_referrals() -> int:
     refer(east[1], rah, Reason.FALL, 1)
     refer(north[0], rah, Reason.DELIRIUM, 0.5, user=gp_b)
     refer(east[2], rah, Reason.CARER_BREAKDOWN, 0.2, name="Susan Bell", role="Daughter", phone="07700 900123")
-    accepted = refer(east[3], cit, Reason.WOUND_CARE, 30)
-    services.accept_referral(referral=accepted, user=member)
-    in_progress = refer(east[4], cit, Reason.LONG_TERM_CONDITION, 50)
-    services.accept_referral(referral=in_progress, user=member)
-    services.start_referral(referral=in_progress, user=member)
-    closed = refer(east[5], cit, Reason.MEDICATION, 200)
-    services.accept_referral(referral=closed, user=member)
-    services.close_referral(referral=closed, user=member, outcome="Blister packs arranged; back to the GP")
+    _seed_caseload(
+        member,
+        accepted=refer(east[3], cit, Reason.WOUND_CARE, 30),
+        in_progress=refer(east[4], cit, Reason.LONG_TERM_CONDITION, 50),
+        closed=refer(east[5], cit, Reason.MEDICATION, 200),
+    )
     declined = refer(east[6], cit, Reason.SOCIAL_ISOLATION, 70)
     services.decline_referral(referral=declined, user=member, reason="Better met by the Age UK link worker")
     redirected = refer(east[7], rah, Reason.REDUCED_FUNCTION, 5)
@@ -81,6 +79,34 @@ def seed_demo_referrals() -> int:
     services.accept_referral(referral=accepted_rah, user=coordinator)
     _seed_recovery_at_home(coordinator, users["rah.responder"])
     return Referral.objects.count()  # none existed before
+
+
+def _seed_caseload(member: User, *, accepted: Referral, in_progress: Referral, closed: Referral) -> None:
+    """Three people on the East team's caseload: one new, one being visited with a care
+    plan and flagged for the MDT, one discharged."""
+    from mdt.services import flag_for_mdt
+    from teams import services as teams
+
+    now = timezone.now()
+    teams.accept_onto_caseload(referral=accepted, key_worker=member, user=member)
+    visited = teams.accept_onto_caseload(
+        referral=in_progress, key_worker=member, user=member, review_due=(now - timedelta(days=3)).date()
+    )
+    teams.record_contact(
+        entry=visited,
+        user=member,
+        staff=member,
+        kind="visit",
+        at=now - timedelta(hours=26),
+        duration_minutes=45,
+        notes="Breathless on the stairs; inhaler technique reviewed.",
+    )
+    teams.add_goal(entry=visited, user=member, description="Walk to the corner shop", target_date=None)
+    flag_for_mdt(patient=visited.patient, user=member, reason="Two exacerbations this month; review plan")
+    done = teams.accept_onto_caseload(referral=closed, key_worker=member, user=member)
+    teams.discharge_from_caseload(
+        entry=done, user=member, reason="goals_met", note="Blister packs arranged; back to the GP"
+    )
 
 
 def _seed_recovery_at_home(coordinator: User, responder: User) -> None:

@@ -23,6 +23,7 @@ WORKSPACES = [
     Workspace(Role.REFERRER, "Referrals", "referrals:home"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
+    Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),
     Workspace(Role.RAH_COORDINATOR, "Referral inbox", "referrals:inbox"),
     Workspace(Role.RAH_COORDINATOR, "Beds", "recovery_at_home:beds"),
     Workspace(Role.RAH_COORDINATOR, "Leechmere base", "recovery_at_home:home"),

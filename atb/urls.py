@@ -32,6 +32,8 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/edit/", views.patient_update, name="patient_update"),
+    path("patients/duplicates/", views.duplicate_patients, name="duplicate_patients"),
+    path("patients/merge/<int:keep_id>/<int:duplicate_id>/", views.merge_patients, name="merge_patients"),
     path("overview/", views.service_overview, name="service_overview"),
     path("referrals/", include("referrals.urls")),
     path("recovery-at-home/", include("recovery_at_home.urls")),

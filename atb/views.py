@@ -17,12 +17,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from atb import merging
 from atb.audit import record_event, record_patients_listed
 from atb.forms import PatientForm
 from atb.heartbeats import heartbeat_age, heartbeat_status
+from atb.merging import duplicate_candidates
 from atb.models import AuditAction, Patient, Role, RoleGrant
 from atb.navigation import workspaces_for
-from atb.permissions import role_required
+from atb.permissions import people_page_for, role_required
 from atb.selectors import (
     neighbourhood_overview,
     patients_visible_to,
@@ -212,3 +214,51 @@ def _check_alert_sweep() -> str:
         return "never run"
     seconds = int(age.total_seconds())
     return f"{'stale' if age > ALERT_SWEEP_STALE else 'ok'}: last sweep {seconds} seconds ago"
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def duplicate_patients(request: HttpRequest) -> HttpResponse:
+    """Records that look like one person, for an administrator to merge."""
+    groups = duplicate_candidates()
+    with transaction.atomic():
+        record_patients_listed(
+            request=request, patients=[p for group in groups for p in group], detail="possible duplicates"
+        )
+    return render(request, "atb/duplicates.html", {"groups": groups})
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def merge_patients(request: HttpRequest, keep_id: int, duplicate_id: int) -> HttpResponse:
+    """Compare two records side by side; merging moves everything onto the first."""
+    records = Patient.objects.filter(pk__in=[keep_id, duplicate_id], merged_into__isnull=True).select_related(
+        "practice"
+    )
+    by_pk = {patient.pk: patient for patient in records.annotate(referral_count=Count("referrals"))}
+    if keep_id not in by_pk or duplicate_id not in by_pk:
+        raise Http404("No such pair of records.")
+    keep, duplicate = by_pk[keep_id], by_pk[duplicate_id]
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                result = merging.merge_patients(keep=keep, duplicate=duplicate, user=request.user)
+                moved = ", ".join(f"{count} {what}" for what, count in result.moved.items()) or "nothing else"
+                for patient, detail in [
+                    (keep, f"merged record #{duplicate.pk} into this one; moved {moved}"),
+                    (duplicate, f"merged into record #{keep.pk}"),
+                ]:
+                    record_event(request=request, action=AuditAction.MERGE, patient=patient, detail=detail)
+        except merging.MergeRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request, f"Merged: record #{duplicate.pk} is now part of #{keep.pk} ({moved} moved)."
+            )
+            return redirect("duplicate_patients")
+    else:
+        for patient in (keep, duplicate):
+            record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="merge comparison")
+    return render(
+        request,
+        "atb/merge.html",
+        {"keep": keep, "duplicate": duplicate},
+    )

@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     SIGN_IN = "sign_in", "Signed in"
     SIGN_OUT = "sign_out", "Signed out"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    MERGE = "merge", "Records merged"
 
 
 class AuditEvent(models.Model):

@@ -28,7 +28,10 @@ class Patient(models.Model):
         null=True,
         blank=True,
         unique=True,
-        error_messages={"unique": "A patient with this NHS number is already registered."},
+        error_messages={
+            "unique": "A patient with this NHS number is already registered. If this is the same person, "
+            "ask an administrator to merge the two records."
+        },
     )
     given_name = models.CharField("first name", max_length=100)
     family_name = models.CharField("last name", max_length=100)
