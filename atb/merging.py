@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -88,9 +88,16 @@ def merge_patients(*, keep: Patient, duplicate: Patient, user: User) -> MergeRes
 
     moved = {}
     for relation in _relations_to_move():
-        count = relation.related_model._base_manager.filter(**{relation.field.name: duplicate}).update(
-            **{relation.field.name: keep}
-        )
+        try:
+            with transaction.atomic():
+                count = relation.related_model._base_manager.filter(
+                    **{relation.field.name: duplicate}
+                ).update(**{relation.field.name: keep})
+        except IntegrityError:  # e.g. both records in a bed at once: one of them must end first
+            what = relation.related_model._meta.verbose_name_plural
+            raise MergeRefused(
+                f"Both records have open {what}, which one person can only have once."
+            ) from None
         if count:
             moved[relation.related_model._meta.verbose_name_plural] = count
 

@@ -30,6 +30,7 @@ WORKSPACES = [
     Workspace(Role.RAH_RESPONDER, "Leechmere base", "recovery_at_home:home"),
     Workspace(Role.CIT_MEMBER, "My team", "teams:home"),
     Workspace(Role.CIT_MEMBER, "Team inbox", "referrals:inbox"),
+    Workspace(Role.CIT_MEMBER, "MDT actions", "mdt:my_actions"),
 ]
 
 

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,9 +33,21 @@ def portal_link(path: str) -> str:
     return f"{settings.PORTAL_URL}{path}"
 
 
-def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail:
+def queue_email(
+    *, key: str, to: str, subject: str, body: str, attachment: tuple[str, str, str] | None = None
+) -> OutboundEmail:
+    """Queue one email; `attachment` is (file name, MIME type, text), e.g. an invitation."""
+    name, mime_type, content = attachment or ("", "", "")
     email, created = OutboundEmail.objects.get_or_create(
-        key=key, defaults={"to": to, "subject": subject, "body": body}
+        key=key,
+        defaults={
+            "to": to,
+            "subject": subject,
+            "body": body,
+            "attachment_name": name,
+            "attachment_type": mime_type,
+            "attachment": content,
+        },
     )
     if created:
         transaction.on_commit(lambda: _dispatch(email.pk))
@@ -91,7 +103,10 @@ def deliver(*, email_id: int) -> str:
         return "not claimable"
     email = OutboundEmail.objects.get(pk=email_id)
     try:
-        send_mail(email.subject, email.body, None, [email.to])
+        message = EmailMessage(email.subject, email.body, to=[email.to])
+        if email.attachment_name:
+            message.attach(email.attachment_name, email.attachment, email.attachment_type)
+        message.send()
     except Exception as exc:  # the mail server's failure is recorded, never raised to the sweep
         give_up = email.attempts >= MAX_ATTEMPTS
         OutboundEmail.objects.filter(pk=email_id).update(

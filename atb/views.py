@@ -32,6 +32,7 @@ from atb.selectors import (
     search_patients,
 )
 from mdt.forms import FlagForm
+from mdt.selectors import discussions_of
 from mdt.services import open_flag
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from referrals.selectors import referrals_of_patient
@@ -107,6 +108,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 reverse=True,
             )[:20],
             "mdt_flag": open_flag(patient=patient),
+            "mdt_discussions": discussions_of(patient_id=patient.pk),
             "flag_form": FlagForm(),
             "can_flag": request.user.has_role(*FLAGGING_ROLES),
         },

@@ -1,6 +1,30 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
+
+from atb.models import Role, Team, User
+from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
+
+STAFF_ROLES = [Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.RAH_RESPONDER, Role.MDT_COORDINATOR]
+
+
+def _staff():
+    return (
+        User.objects.filter(is_active=True, role_grants__role__in=STAFF_ROLES)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user: User) -> str:
+        discipline = user.get_discipline_display()
+        return f"{user.get_full_name() or user.username}{f' ({discipline})' if discipline else ''}"
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class FlagForm(forms.Form):
@@ -9,3 +33,118 @@ class FlagForm(forms.Form):
         label="Why should the MDT discuss this person?",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class MeetingForm(forms.ModelForm):
+    starts_at = forms.DateTimeField(
+        label="Starts (UK time)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["practice", "starts_at", "duration_minutes", "place", "video_link"]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = user.practices.order_by("name")
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at < timezone.now():
+            raise forms.ValidationError("A new meeting cannot start in the past.")
+        return starts_at
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = MeetingSchedule
+        fields = [
+            "practice",
+            "first_date",
+            "start_time",
+            "every_weeks",
+            "duration_minutes",
+            "place",
+            "video_link",
+        ]
+        widgets = {
+            "first_date": _date_input(),
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"every_weeks": "Every (weeks)", "start_time": "Start time (UK)"}
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = user.practices.order_by("name")
+
+
+class AmendmentMixin(forms.Form):
+    """Changing closed minutes needs a reason (the service refuses otherwise)."""
+
+    amendment_reason = forms.CharField(
+        max_length=500, required=False, label="Reason for changing closed minutes"
+    )
+
+
+class ItemForm(AmendmentMixin, forms.ModelForm):
+    presenter = StaffChoiceField(_staff(), required=False)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["presenter", "clinical_question", "discussion", "outcome"]
+        widgets = {"discussion": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["presenter"].queryset = _staff()
+
+
+class InviteForm(forms.Form):
+    staff = StaffChoiceField(_staff(), required=False, label="A portal user", empty_label="Someone else")
+    name = forms.CharField(max_length=200, required=False, help_text="For someone without a portal account.")
+    email = forms.EmailField(required=False)
+    organisation = forms.ChoiceField(choices=Attendee.Organisation.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = _staff()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("staff") and not cleaned.get("name", "").strip():
+            self.add_error("name", "Choose a portal user or give a name.")
+        return cleaned
+
+
+class ActionForm(AmendmentMixin, forms.Form):
+    description = forms.CharField(max_length=500, label="Action")
+    owner = StaffChoiceField(_staff(), required=False, label="Owner (a person)")
+    owner_team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False, label="or a team")
+    due_date = forms.DateField(widget=_date_input())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _staff()
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("owner")) == bool(cleaned.get("owner_team")):
+            self.add_error("owner", "Choose one owner: a person or a team.")
+        return cleaned
+
+
+class ActionStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Action.Status.choices)
+    note = forms.CharField(max_length=500, required=False)
+
+
+def share_choices(forms, **field_groups: tuple[str, ...]) -> None:
+    """Give many forms on one page the same evaluated choices: one query per kind of
+    choice (staff, teams) instead of one per form. Validation still uses the queryset."""
+    for names in field_groups.values():
+        fields = [form.fields[name] for form in forms for name in names if name in form.fields]
+        if fields:
+            choices = [choice for choice in fields[0].choices]  # no len(): no COUNT query
+            for field in fields:
+                field.choices = choices

@@ -212,3 +212,23 @@ def bulk_caseload(*, team: Team, key_workers: list[User], count: int, practice: 
         MdtFlag(patient=entry.patient, reason="Falls", flagged_by=entry.key_worker) for entry in entries[::7]
     )
     return entries
+
+
+def meeting_with_agenda(*, practice: Practice, coordinator: User, patients=(), starts_at=None):
+    """A planned MDT of the practice, with these patients on its agenda in this order."""
+    from django.utils import timezone
+
+    from mdt import services as mdt_services
+    from mdt.models import Meeting
+
+    meeting = Meeting.objects.create(
+        practice=practice,
+        coordinator=coordinator,
+        starts_at=starts_at or timezone.now() + dt.timedelta(days=7),
+        place="Practice meeting room",
+    )
+    items = [
+        mdt_services.add_to_agenda(meeting=meeting, patient=patient, user=coordinator, reason="Test")
+        for patient in patients
+    ]
+    return meeting, items

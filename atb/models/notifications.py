@@ -20,6 +20,11 @@ class OutboundEmail(models.Model):
     to = models.EmailField()
     subject = models.CharField(max_length=250)
     body = models.TextField()
+    # One text attachment at most (an iCalendar invitation): kept with the message, so a
+    # retry sends exactly what was queued.
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -63,6 +63,9 @@ class Practice(models.Model):
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(
+        blank=True, help_text="Where MDT minutes summaries are sent (an nhs.net address)."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -54,6 +54,21 @@ def _entry_a_and(*more):
 
 
 CIT_ONLY = {"cit_member_a": 200}
+MDT_A = {"mdt_coordinator_a": 200}
+
+
+def _meeting_a(world, *more):
+    """A planned MDT of practice A (mdt_coordinator_a's) with patient_a on the agenda."""
+    from tests.factories import meeting_with_agenda
+
+    meeting, items = meeting_with_agenda(
+        practice=world.practice_a, coordinator=world.users["mdt_coordinator_a"], patients=[world.patient_a]
+    )
+    return [meeting.pk, *([items[0].pk] if more else [])]
+
+
+def _meeting_item_a(world):
+    return _meeting_a(world, "item")
 
 
 MATRIX = {
@@ -127,6 +142,47 @@ MATRIX = {
     "api:team-caseload": (_team_a, CIT_ONLY, 404),
     "mdt:home": (None, {"mdt_coordinator_a": 200}, 403),
     "mdt:flag": (_patient_a, {}, 405),  # POST only
+    "mdt:create_meeting": (None, {"mdt_coordinator_a": 405}, 403),  # POST only
+    "mdt:create_schedule": (None, {"mdt_coordinator_a": 405}, 403),
+    # A meeting's pages exist only for its practice's coordinators.
+    "mdt:meeting": (_meeting_a, MDT_A, 404),
+    "mdt:print": (_meeting_a, MDT_A, 404),
+    "mdt:add_item": (_meeting_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:update_item": (_meeting_item_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:remove_item": (_meeting_item_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:move_item": (_meeting_item_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:add_action": (_meeting_item_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:invite": (_meeting_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:attendance": (_meeting_a, {"mdt_coordinator_a": 405}, 404),
+    "mdt:step": (lambda world: [*_meeting_a(world), "publish"], {"mdt_coordinator_a": 405}, 404),
+    # Everyone's own actions (professional roles); status changes are POST only.
+    "mdt:my_actions": (
+        None,
+        {
+            "gp_a": 200,
+            "gp_b": 200,
+            "rah_coordinator": 200,
+            "rah_responder": 200,
+            "cit_member_a": 200,
+            **MDT_A,
+        },
+        403,
+    ),
+    "mdt:action_status": (
+        lambda world: [1],
+        {
+            role: 405
+            for role in [
+                "gp_a",
+                "gp_b",
+                "rah_coordinator",
+                "rah_responder",
+                "cit_member_a",
+                "mdt_coordinator_a",
+            ]
+        },
+        403,
+    ),
 }
 
 CELLS = [(name, role) for name in MATRIX for role in ROLES]

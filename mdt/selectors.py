@@ -1,0 +1,168 @@
+"""Read-only queries for the MDT pages: above all, the agenda's candidates, each with the
+reasons it is suggested, in a fixed handful of queries however big the practice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from atb.models import Patient, Role, Service, User
+from mdt.models import Action, AgendaItem, MdtFlag, Meeting
+from recovery_at_home.models import BedStay
+from recovery_at_home.models import Outcome as RahOutcome
+from referrals.models import Reason, Referral, ReferralEvent
+from teams.models import CaseloadEntry
+
+# With no earlier meeting, "since the last meeting" means this long before this one.
+FIRST_MEETING_LOOKS_BACK = timedelta(weeks=8)
+
+
+def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
+    """MDT coordinators see their practices' meetings; nobody else sees any."""
+    if not user.has_role(Role.MDT_COORDINATOR):
+        return Meeting.objects.none()
+    return Meeting.objects.filter(practice__in=user.practices.values("pk")).select_related(
+        "practice", "coordinator"
+    )
+
+
+def meeting_for(*, user: User, meeting_id: int) -> Meeting:
+    meeting = meetings_visible_to(user=user).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise Http404("No meeting of your practices.")
+    return meeting
+
+
+def agenda(*, meeting: Meeting) -> QuerySet[AgendaItem]:
+    return (
+        meeting.items.select_related("patient", "presenter")
+        .prefetch_related(Prefetch("actions", queryset=Action.objects.select_related("owner", "owner_team")))
+        .order_by("position", "pk")
+    )
+
+
+def since_last_meeting(meeting: Meeting) -> datetime:
+    previous = (
+        Meeting.objects.filter(practice=meeting.practice, starts_at__lt=meeting.starts_at)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return previous or meeting.starts_at - FIRST_MEETING_LOOKS_BACK
+
+
+@dataclass
+class Candidate:
+    patient: Patient
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reason_summary(self) -> str:
+        return "; ".join(self.reasons)[:500]
+
+
+def _day(moment) -> str:
+    return date_format(timezone.localtime(moment) if isinstance(moment, datetime) else moment, "j M")
+
+
+def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
+    """The practice's patients the coordinator may want to discuss, each with why: a
+    Recovery at Home referral, a hospital or bed unit admission or a new caseload entry
+    since the last meeting; an MDT flag; a care plan review due; open actions from an
+    earlier meeting. Those already on this agenda are left out."""
+    since = since_last_meeting(meeting)
+    practice_patients = Patient.objects.filter(
+        practice=meeting.practice_id, merged_into__isnull=True
+    ).exclude(mdt_items__meeting=meeting)
+    reasons: dict[int, list[str]] = defaultdict(list)
+
+    rah_referrals = Referral.objects.filter(
+        patient__in=practice_patients, service__code=Service.Code.RECOVERY_AT_HOME, received_at__gte=since
+    ).values_list("patient_id", "received_at", "reason")
+    for patient_id, received_at, reason in rah_referrals:
+        reasons[patient_id].append(f"Recovery at Home {_day(received_at)}: {Reason(reason).label.lower()}")
+
+    hospital = ReferralEvent.objects.filter(  # the outcome closes the referral
+        kind=ReferralEvent.Kind.CLOSED,
+        at__gte=since,
+        referral__episode__outcome=RahOutcome.HOSPITAL,
+        referral__patient__in=practice_patients,
+    ).values_list("referral__patient_id", "at")
+    for patient_id, at in hospital:
+        reasons[patient_id].append(f"Admitted to hospital {_day(at)}")
+
+    beds = BedStay.objects.filter(patient__in=practice_patients, admitted_at__gte=since).values_list(
+        "patient_id", "admitted_at", "bed_unit__name"
+    )
+    for patient_id, admitted_at, unit in beds:
+        reasons[patient_id].append(f"Admitted to {unit} {_day(admitted_at)}")
+
+    caseload = CaseloadEntry.objects.filter(patient__in=practice_patients).filter(
+        Q(opened_at__gte=since)
+        | Q(closed_at__isnull=True, review_due__lte=timezone.localdate(meeting.starts_at))
+    )
+    for patient_id, team, opened_at, review_due, closed_at in caseload.values_list(
+        "patient_id", "team__name", "opened_at", "review_due", "closed_at"
+    ):
+        if opened_at >= since:
+            reasons[patient_id].append(f"New to {team}'s caseload {_day(opened_at)}")
+        if closed_at is None and review_due and review_due <= timezone.localdate(meeting.starts_at):
+            reasons[patient_id].append(f"Care plan review due {_day(review_due)} ({team})")
+
+    flags = MdtFlag.objects.filter(patient__in=practice_patients, cleared_at__isnull=True).values_list(
+        "patient_id", "reason", "flagged_by__first_name", "flagged_by__last_name"
+    )
+    for patient_id, reason, first, last in flags:
+        reasons[patient_id].append(f"Flagged for MDT by {first} {last}: {reason}")
+
+    actions = Action.objects.filter(
+        status=Action.Status.OPEN,
+        item__patient__in=practice_patients,
+        item__meeting__starts_at__lt=meeting.starts_at,
+    ).values_list("item__patient_id", "description", "due_date")
+    for patient_id, description, due_date in actions:
+        reasons[patient_id].append(f"Open action: {description} (due {_day(due_date)})")
+
+    patients = Patient.objects.filter(pk__in=list(reasons)).order_by("family_name", "given_name", "pk")
+    return [Candidate(patient=patient, reasons=reasons[patient.pk]) for patient in patients]
+
+
+def search_practice_patients(*, meeting: Meeting, query: str, limit: int = 20) -> QuerySet[Patient]:
+    """Any other patient of the practice, by name or NHS number, to add by hand."""
+    query = query.strip()
+    patients = Patient.objects.filter(practice=meeting.practice_id, merged_into__isnull=True).exclude(
+        mdt_items__meeting=meeting
+    )
+    if not query:
+        return patients.none()
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if digits and len(digits) == len(query.replace(" ", "")):
+        return patients.filter(nhs_number__startswith=digits)[:limit]
+    for word in query.split():
+        patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    return patients.order_by("family_name", "given_name")[:limit]
+
+
+def actions_of(*, user: User) -> QuerySet[Action]:
+    """'My MDT actions': the user's own and their teams', open first, soonest due."""
+    return (
+        Action.objects.filter(Q(owner=user) | Q(owner_team__in=user.teams.values("pk")))
+        .select_related("item__patient", "item__meeting__practice", "owner", "owner_team")
+        .order_by("-status", "due_date", "pk")
+    )
+
+
+def discussions_of(*, patient_id: int) -> QuerySet[AgendaItem]:
+    """The person's MDT discussions with their actions, newest meeting first (patient page)."""
+    return (
+        AgendaItem.objects.filter(patient_id=patient_id)
+        .select_related("meeting__practice", "presenter")
+        .prefetch_related(Prefetch("actions", queryset=Action.objects.select_related("owner", "owner_team")))
+        .order_by("-meeting__starts_at")
+    )
