@@ -36,6 +36,7 @@ class FlagForm(forms.Form):
 
 
 class MeetingForm(forms.ModelForm):
+    video_link = forms.URLField(required=False, assume_scheme="https")
     starts_at = forms.DateTimeField(
         label="Starts (UK time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -57,6 +58,8 @@ class MeetingForm(forms.ModelForm):
 
 
 class ScheduleForm(forms.ModelForm):
+    video_link = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = MeetingSchedule
         fields = [

@@ -368,3 +368,41 @@ def test_attendance_is_recorded_at_the_meeting(world, client_for, coordinator, m
     away = services.invite(meeting=meeting, user=coordinator, name="Age UK worker", organisation="age_uk")
     client_for(coordinator).post(reverse("mdt:attendance", args=[meeting.pk]), {"present": [here.pk]})
     assert dict(Attendee.objects.values_list("pk", "attended")) == {here.pk: True, away.pk: False}
+
+
+def test_planning_a_meeting_in_the_past_is_refused_beside_the_field(world, client_for, coordinator):
+    page = client_for(coordinator).post(
+        reverse("mdt:create_meeting"),
+        {
+            "practice": world.practice_a.pk,
+            "starts_at": "2020-01-07T13:00",
+            "duration_minutes": "60",
+            "place": "Room 2",
+        },
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "A new meeting cannot start in the past." in html and 'value="Room 2"' in html
+    assert not Meeting.objects.exists()
+
+
+def test_a_schedule_from_the_page_plans_twelve_weeks_of_meetings(world, client_for, coordinator):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=LONDON), tick=False):
+        client = client_for(coordinator)
+        client.post(
+            reverse("mdt:create_schedule"),
+            {
+                "practice": world.practice_a.pk,
+                "first_date": "2026-11-24",
+                "start_time": "13:00",
+                "every_weeks": "4",
+                "duration_minutes": "60",
+                "place": "Practice",
+            },
+        )
+        page = client.get(reverse("mdt:home"))
+    assert [timezone.localtime(m.starts_at).date() for m in page.context["meetings"]] == [
+        dt.date(2026, 11, 24),
+        dt.date(2026, 12, 22),
+        dt.date(2027, 1, 19),  # 16 February is beyond the twelve weeks
+    ]
