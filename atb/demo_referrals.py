@@ -3,7 +3,7 @@ true timeline. Created once: skipped when referrals already exist."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -78,6 +78,7 @@ def seed_demo_referrals() -> int:
     accepted_rah = refer(north[1], rah, Reason.CATHETER, 3, user=gp_b)
     services.accept_referral(referral=accepted_rah, user=coordinator)
     _seed_recovery_at_home(coordinator, users["rah.responder"])
+    _seed_mdt(gp_a, member)
     return Referral.objects.count()  # none existed before
 
 
@@ -107,6 +108,35 @@ def _seed_caseload(member: User, *, accepted: Referral, in_progress: Referral, c
     teams.discharge_from_caseload(
         entry=done, user=member, reason="goals_met", note="Blister packs arranged; back to the GP"
     )
+
+
+def _seed_mdt(gp: User, member: User) -> None:
+    """gp.a's practice meets every four weeks on Tuesday at 13:00; the next meeting has
+    two people on its agenda and its attendees invited."""
+    from mdt import selectors, services
+    from mdt.models import MeetingSchedule
+
+    coordinator = User.objects.filter(username="mdt.coordinator").first()
+    practice = gp.practices.first()
+    if coordinator is None or practice is None:
+        return
+    today = timezone.localdate()
+    schedule = MeetingSchedule.objects.create(
+        practice=practice,
+        coordinator=coordinator,
+        first_date=today + timedelta(days=(1 - today.weekday()) % 7 or 7),  # next Tuesday
+        start_time=time(13, 0),
+        place=f"{practice.name}, meeting room",
+    )
+    services.generate_meetings(schedule=schedule, until=today + timedelta(weeks=12))
+    meeting = schedule.meetings.order_by("starts_at").first()
+    for candidate in selectors.agenda_candidates(meeting=meeting)[:2]:
+        services.add_to_agenda(
+            meeting=meeting, patient=candidate.patient, user=coordinator, reason=candidate.reason_summary
+        )
+    services.invite(meeting=meeting, user=coordinator, staff=gp, organisation="practice")
+    services.invite(meeting=meeting, user=coordinator, staff=member, organisation="cit")
+    services.invite(meeting=meeting, user=coordinator, name="Age UK link worker", organisation="age_uk")
 
 
 def _seed_recovery_at_home(coordinator: User, responder: User) -> None:

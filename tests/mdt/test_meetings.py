@@ -406,3 +406,16 @@ def test_a_schedule_from_the_page_plans_twelve_weeks_of_meetings(world, client_f
         dt.date(2026, 12, 22),
         dt.date(2027, 1, 19),  # 16 February is beyond the twelve weeks
     ]
+
+
+def test_beat_sends_overdue_notices_hourly_and_plans_meetings_daily(db):
+    from django_celery_beat.models import PeriodicTask
+
+    schedules = {
+        entry.task: (entry.interval.every, entry.interval.period, entry.enabled)
+        for entry in PeriodicTask.objects.filter(task__startswith="mdt.")
+    }
+    assert schedules == {
+        "mdt.tasks.send_overdue_action_notices": (1, "hours", True),
+        "mdt.tasks.generate_upcoming_meetings": (1, "days", True),
+    }
