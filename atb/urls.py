@@ -40,5 +40,6 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),
     path("api/", include("atb.api_urls")),
+    path("fhir/", include("referrals.fhir_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -249,3 +249,16 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+class InboundMessage(models.Model):
+    """A referral message received from another system (BaRS), by its message id: the same
+    message sent again finds its referral instead of making a second."""
+
+    message_id = models.CharField(max_length=200, unique=True)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="inbound_message")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -131,6 +131,7 @@ def resolve_patient(
                 given_name__iexact=given_name.strip(),
                 family_name__iexact=family_name.strip(),
                 date_of_birth=date_of_birth,
+                merged_into__isnull=True,
             )[:2]
         )
         known = matches[0] if len(matches) == 1 else None

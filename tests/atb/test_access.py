@@ -12,7 +12,7 @@ from tests.urls import walk
 PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
 # The API authenticates by token or session and answers 401 JSON, not a sign-in page;
 # its browsable docs are a page for people, behind the sign-in page.
-API_401 = {name for name, _ in walk() if name.startswith("api:") and name != "api:docs"}
+API_401 = {name for name, _ in walk() if name.startswith(("api:", "fhir:")) and name != "api:docs"}
 
 ROLES = [
     "gp_a",
@@ -108,6 +108,9 @@ MATRIX = {
     "api:referral-notes": (_referral_a, {}, 405),
     "api:rah-queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "api:schema": (None, {}, 200),
+    "fhir:patient": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "fhir:service-request": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "fhir:process-message": (None, {}, 405),  # POST only
     "api:docs": (None, {}, 200),
     "recovery_at_home:home": (None, {"rah_coordinator": 200, "rah_responder": 200}, 403),
     # The queue shows people: outside Recovery at Home it does not exist.

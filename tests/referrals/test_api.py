@@ -195,10 +195,15 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
     schema = yaml.safe_load(out.getvalue())
     documented = set(schema["paths"])
     api_paths = {
-        path for name, path in walk() if name.startswith("api:") and name not in ("api:schema", "api:docs")
+        path
+        for name, path in walk()
+        if name.startswith(("api:", "fhir:")) and name not in ("api:schema", "api:docs")
     }
     as_templates = {
-        path.replace("ATB-2026-000001", "{reference}").replace("/teams/1/", "/teams/{team_id}/")
+        path.replace("ATB-2026-000001", "{reference}")
+        .replace("/teams/1/", "/teams/{team_id}/")
+        .replace("/Patient/1", "/Patient/{id}")
+        .replace("/ServiceRequest/x", "/ServiceRequest/{reference}")
         for path in api_paths
     }
     assert as_templates == documented

@@ -1,0 +1,298 @@
+"""FHIR (R4, UK Core shapes) for other systems: a patient and a referral out, and referrals
+in as Booking and Referral Standard (BaRS) messages.
+
+Resources are built and validated with `fhir.resources` (its R4B models, the nearest to
+R4 it ships: Patient, ServiceRequest, Bundle and MessageHeader are unchanged between
+them). Nothing is saved from a message that does not validate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date
+
+from django.db import IntegrityError, transaction
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from atb.models import Patient, Practice, Service, User
+from referrals import services
+from referrals.models import InboundMessage, Reason, Referral, Source, Status
+
+NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
+REFERRAL_REFERENCE = "https://atb-portal.nhs.uk/Id/referral-reference"
+UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition/"
+
+STATUS = {
+    Status.RECEIVED: "active",
+    Status.ACCEPTED: "active",
+    Status.IN_PROGRESS: "active",
+    Status.DECLINED: "revoked",
+    Status.REDIRECTED: "revoked",
+    Status.CLOSED: "completed",
+}
+# Triage category -> FHIR request priority; untriaged Recovery at Home is urgent, teams routine.
+PRIORITY = {"crisis": "stat", "urgent": "urgent", "same_day": "asap"}
+
+
+def _instant(moment) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def patient_resource(patient: Patient) -> dict:
+    resource = {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "meta": {"profile": [UK_CORE + "UKCore-Patient"]},
+        "identifier": [{"system": NHS_NUMBER, "value": patient.nhs_number}] if patient.nhs_number else None,
+        "name": [{"use": "official", "family": patient.family_name, "given": [patient.given_name]}],
+        "birthDate": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+        "telecom": [{"system": "phone", "value": patient.phone}] if patient.phone else None,
+        "address": (
+            [{"line": [patient.address] if patient.address else None, "postalCode": patient.postcode or None}]
+            if patient.address or patient.postcode
+            else None
+        ),
+        "generalPractitioner": (
+            [
+                {
+                    "identifier": {"system": ODS_CODE, "value": patient.practice.ods_code},
+                    "display": patient.practice.name,
+                }
+            ]
+            if patient.practice
+            else None
+        ),
+    }
+    return FhirPatient.model_validate(_without_empty(resource)).model_dump(mode="json", exclude_none=True)
+
+
+def service_request_resource(referral: Referral) -> dict:
+    episode = getattr(referral, "episode", None)
+    category = episode.category.code if episode is not None and episode.category else None
+    if referral.service.code == Service.Code.RECOVERY_AT_HOME:
+        priority = PRIORITY.get(category, "urgent")
+    else:
+        priority = "routine"
+    resource = {
+        "resourceType": "ServiceRequest",
+        "id": referral.reference,
+        "meta": {"profile": [UK_CORE + "UKCore-ServiceRequest"]},
+        "identifier": [{"system": REFERRAL_REFERENCE, "value": referral.reference}],
+        "status": STATUS[referral.status],
+        "intent": "order",
+        "priority": priority,
+        "code": {"text": str(referral.team or referral.service)},
+        "reasonCode": [{"text": referral.get_reason_display()}],
+        "subject": {"reference": f"Patient/{referral.patient_id}"},
+        "authoredOn": _instant(referral.received_at),
+        "requester": {"display": referral.referrer_display or referral.get_source_display()},
+        "performer": [{"display": str(referral.team or referral.service)}],
+        "occurrencePeriod": (
+            {"start": _instant(referral.received_at), "end": _instant(episode.response_due_at)}
+            if episode is not None
+            else None
+        ),
+        "note": [{"text": referral.clinical_summary}] if referral.clinical_summary else None,
+    }
+    return ServiceRequest.model_validate(_without_empty(resource)).model_dump(mode="json", exclude_none=True)
+
+
+def _without_empty(value):
+    """FHIR forbids empty elements: drop None and empty lists and dicts."""
+    if isinstance(value, dict):
+        cleaned = {k: _without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [item for item in (_without_empty(v) for v in value) if item not in (None, [], {})]
+    return value
+
+
+def operation_outcome(*issues: tuple[str, str], severity: str = "error") -> dict:
+    """Errors as FHIR wants them: each (code, what went wrong)."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": text} for code, text in issues],
+    }
+    return OperationOutcome.model_validate(outcome).model_dump(mode="json", exclude_none=True)
+
+
+# --- Inbound BaRS messages -------------------------------------------------------------
+
+
+class MessageRefused(Exception):
+    """The message cannot become a referral; `issues` go back in an OperationOutcome."""
+
+    def __init__(self, *issues: tuple[str, str]):
+        super().__init__("; ".join(text for _, text in issues))
+        self.issues = issues
+
+
+@dataclass
+class Received:
+    referral: Referral
+    created: bool
+
+
+SOURCES = {
+    "111": Source.NHS_111,
+    "ambulance": Source.AMBULANCE,
+    "999": Source.AMBULANCE,
+    "hospital": Source.HOSPITAL_DISCHARGE,
+    "discharge": Source.HOSPITAL_DISCHARGE,
+    "care home": Source.CARE_HOME,
+    "social care": Source.SOCIAL_CARE,
+    "gp": Source.GP,
+}
+
+
+def _source(name: str) -> str:
+    lowered = name.lower()
+    return next((source for word, source in SOURCES.items() if word in lowered), Source.OTHER_PROFESSIONAL)
+
+
+def _reason(texts: list[str]) -> str:
+    for text in texts:
+        lowered = text.strip().lower()
+        for reason in Reason:
+            if lowered in (reason.value, reason.label.lower()) or reason.label.lower().startswith(lowered):
+                return reason
+    return Reason.OTHER
+
+
+def _one(resources: dict, kind: str, required: bool = True):
+    found = resources.get(kind, [])
+    if required and not found:
+        raise MessageRefused(("required", f"The bundle has no {kind}."))
+    return found[0] if found else None
+
+
+def _parse(message: dict) -> Bundle:
+    if not isinstance(message, dict) or message.get("resourceType") != "Bundle":
+        raise MessageRefused(("structure", "Send a FHIR Bundle of type message."))
+    try:
+        bundle = Bundle.model_validate(message)
+    except ValidationError as invalid:
+        raise MessageRefused(
+            *(
+                ("invalid", f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
+                for error in invalid.errors()
+            )
+        ) from None
+    if bundle.type != "message":
+        raise MessageRefused(("structure", "The bundle's type must be message."))
+    return bundle
+
+
+def _patient_from(fhir_patient, service: Service) -> Patient:
+    nhs_number = next(
+        (i.value for i in (fhir_patient.identifier or []) if i.system == NHS_NUMBER and i.value), None
+    )
+    name = (fhir_patient.name or [None])[0]
+    family = (name.family if name else "") or ""
+    given = " ".join(name.given or []) if name else ""
+    if not family and not nhs_number:
+        raise MessageRefused(("required", "The Patient needs a name or an NHS number."))
+    if nhs_number:
+        try:
+            from atb.nhs_numbers import normalise_nhs_number
+
+            nhs_number = normalise_nhs_number(nhs_number)
+        except Exception:  # noqa: BLE001 - the validator's message is the point
+            raise MessageRefused(("value", f"{nhs_number} is not a valid NHS number.")) from None
+    ods = next(
+        (
+            gp.identifier.value
+            for gp in (fhir_patient.generalPractitioner or [])
+            if gp.identifier and gp.identifier.system == ODS_CODE
+        ),
+        None,
+    )
+    address = (fhir_patient.address or [None])[0]
+    phone = next((t.value for t in (fhir_patient.telecom or []) if t.system == "phone"), "")
+    try:
+        return services.resolve_patient(
+            nhs_number=nhs_number,
+            given_name=given or "Unknown",
+            family_name=family or "Unknown",
+            date_of_birth=fhir_patient.birthDate if isinstance(fhir_patient.birthDate, date) else None,
+            practice=Practice.objects.filter(ods_code=ods).first() if ods else None,
+            address=", ".join(address.line or []) if address else "",
+            postcode=(address.postalCode or "") if address else "",
+            phone=phone or "",
+        )
+    except services.PatientMismatch as mismatch:
+        raise MessageRefused(("conflict", str(mismatch))) from None
+
+
+@transaction.atomic
+def receive_message(*, message: dict, sender: User) -> Received:
+    """A BaRS referral message: MessageHeader, ServiceRequest and Patient (Encounter, Flag
+    and Consent optional) become a referral in the right inbox, once per message id."""
+    bundle = _parse(message)
+    resources: dict[str, list] = {}
+    for entry in bundle.entry or []:
+        if entry.resource is not None:
+            resources.setdefault(entry.resource.get_resource_type(), []).append(entry.resource)
+    header = _one(resources, "MessageHeader")
+    request = _one(resources, "ServiceRequest")
+    fhir_patient = _one(resources, "Patient")
+    message_id = header.id or (bundle.identifier.value if bundle.identifier else None)
+    if not message_id:
+        raise MessageRefused(("required", "The MessageHeader needs an id (the message id)."))
+
+    already = InboundMessage.objects.filter(message_id=message_id).select_related("referral").first()
+    if already is not None:
+        return Received(referral=already.referral, created=False)
+
+    destination = " ".join(
+        [d.name or "" for d in (header.destination or [])]
+        + [p.display or "" for p in (request.performer or [])]
+    ).lower()
+    cit = "community" in destination or "integrated" in destination
+    service = Service.objects.get(
+        code=Service.Code.COMMUNITY_INTEGRATED_TEAMS if cit else Service.Code.RECOVERY_AT_HOME
+    )
+    patient = _patient_from(fhir_patient, service)
+    if patient.pk is None:
+        patient.save()
+    team = services.route_to_team(patient=patient) if cit else None
+    if cit and team is None:
+        raise MessageRefused(
+            ("business-rule", "A team referral needs the patient's GP practice (its ODS code).")
+        )
+    notes = [n.text for n in (request.note or []) if n.text]
+    encounter = _one(resources, "Encounter", required=False)
+    if encounter is not None:
+        notes += [r.text for r in (getattr(encounter, "reasonCode", None) or []) if r.text]
+    flags = [(f.code.text or "") for f in resources.get("Flag", []) if f.code]
+    consent = _one(resources, "Consent", required=False)
+    source_name = (header.source.name or header.source.endpoint or "") if header.source else ""
+    referral = services.submit_referral(
+        patient=patient,
+        service=service,
+        team=team,
+        referrer=services.Referrer(
+            user=sender,
+            name=(request.requester.display or "") if request.requester else "",
+            role=source_name[:100],
+        ),
+        source=_source(source_name or sender.get_full_name()),
+        reason=_reason([c.text or "" for c in (request.reasonCode or [])]),
+        clinical_summary="\n".join(notes + [f"Flag: {text}" for text in flags])[:4000],
+        carer_breakdown=False,
+        safeguarding_concern=any("safeguard" in text.lower() for text in flags),
+        key_safe=any("key safe" in text.lower() for text in flags),
+        consent_to_referral=True,  # the sending clinician's referral is made with consent (BaRS)
+        consent_to_share=consent is not None and consent.status == "active",
+    )
+    try:
+        with transaction.atomic():
+            InboundMessage.objects.create(message_id=message_id, sender=sender, referral=referral)
+    except IntegrityError:  # the same message, a moment ago, on another connection
+        raise MessageRefused(("duplicate", f"Message {message_id} is being processed already.")) from None
+    return Received(referral=referral, created=True)
