@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo bench-alerts clean
+.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench-alerts: export REDIS_URL ?= redis://127.0.0.1:6379/2
 bench-alerts: export SECRET_KEY ?= bench-only-secret-key
 bench-alerts: install
 	$(MANAGE) bench_alerts --open 100000 --due 1000
+
+# --- make bench-export: the referrals CSV export of 1,000,000 rows (a throw-away database).
+bench-export: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
+bench-export: export SECRET_KEY ?= bench-only-secret-key
+bench-export: install
+	$(MANAGE) bench_export --referrals 1000000
 
 clean:
 	rm -rf $(VENV) node_modules var

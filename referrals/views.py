@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,8 +15,16 @@ from atb.models import AuditAction, Role, Service
 from atb.nhs_numbers import normalise_nhs_number
 from atb.permissions import role_required
 from atb.selectors import patients_visible_to
-from referrals import selectors, services
-from referrals.forms import CloseForm, DeclineForm, NoteForm, RedirectForm, ReferralFilterForm, ReferralForm
+from referrals import exports, selectors, services
+from referrals.forms import (
+    CloseForm,
+    DeclineForm,
+    ExportForm,
+    NoteForm,
+    RedirectForm,
+    ReferralFilterForm,
+    ReferralForm,
+)
 from referrals.models import Referral
 
 PAGE_SIZE = 25
@@ -299,3 +307,20 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         done += f" as {result.reference} to {result.team or result.service}"
     messages.success(request, f"Referral {referral.reference}: {done}.")
     return redirect(referral)
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The referrals of a period as CSV (Community Services Data Set fields), streamed."""
+    form = ExportForm(request.GET or None)
+    if not form.is_valid():
+        return render(request, "referrals/export.html", {"form": form}, status=400 if request.GET else 200)
+    start, end = form.cleaned_data["received_from"], form.cleaned_data["received_to"]
+    record_event(request=request, action=AuditAction.LIST, detail=f"CSV export of referrals {start} to {end}")
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.referrals_received_between(start, end)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="atb-referrals-{start}-to-{end}.csv"'
+    return response

@@ -1,0 +1,100 @@
+"""The CSV export of referrals: the data set's fields, computed right, streamed."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tracemalloc
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.urls import reverse
+
+from atb.models import AuditAction, AuditEvent
+from recovery_at_home import services as rah
+from recovery_at_home.benchmark import build_open_referrals
+from recovery_at_home.models import TriageCategory
+from referrals import services
+from tests.factories import ReferralFactory
+
+LONDON = ZoneInfo("Europe/London")
+SUMMER_MORNING = dt.datetime(2026, 7, 14, 9, 30, tzinfo=LONDON)
+
+
+def _rows(response) -> list[dict]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_export_has_the_clock_fields_for_each_referral(world, client_for):
+    coordinator, member = world.users["rah_coordinator"], world.users["cit_member_a"]
+    with time_machine.travel(SUMMER_MORNING, tick=False):
+        in_time = ReferralFactory(patient=world.patient_b, service=world.rah)
+        late = ReferralFactory(patient=world.patient_b, service=world.rah)
+        for referral in (in_time, late):
+            rah.triage_referral(
+                referral=referral, category=TriageCategory.objects.get(code="urgent"), user=coordinator
+            )
+    with time_machine.travel(SUMMER_MORNING + dt.timedelta(minutes=95), tick=False):
+        rah.record_arrival(referral=in_time, user=coordinator)
+    with time_machine.travel(SUMMER_MORNING + dt.timedelta(minutes=150), tick=False):
+        rah.record_arrival(referral=late, user=coordinator)
+    with time_machine.travel(SUMMER_MORNING + dt.timedelta(days=1), tick=False):
+        team_referral = ReferralFactory(patient=world.patient_a, service=world.cit, team=world.team_a)
+        services.accept_referral(referral=team_referral, user=member)
+        services.close_referral(referral=team_referral, user=member, outcome="Goals met")
+
+    response = client_for(world.users["service_manager"]).get(
+        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-15"}
+    )
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    rows = {row["Referral identifier"]: row for row in _rows(response)}
+    assert set(rows) == {in_time.reference, late.reference, team_referral.reference}
+    on_time = rows[in_time.reference]
+    assert (on_time["Referral received date"], on_time["Referral received time"]) == ("2026-07-14", "09:30")
+    assert on_time["Source of referral"] == "GP practice"
+    assert on_time["Primary reason for referral"] == "Fall without serious injury"
+    assert on_time["Referral priority"] == "Urgent (2 hours)"
+    assert (on_time["Response clock start"], on_time["Response clock stop"]) == (
+        "2026-07-14 09:30",
+        "2026-07-14 11:05",
+    )
+    assert on_time["Response standard met (Y/N)"] == "Y"
+    assert rows[late.reference]["Response standard met (Y/N)"] == "N"
+    closed = rows[team_referral.reference]
+    assert (closed["Team"], closed["Referral priority"], closed["Response standard met (Y/N)"]) == (
+        world.team_a.name,
+        "Routine",
+        "",
+    )
+    assert (closed["Discharge date"], closed["Discharge reason"]) == ("2026-07-15", "Goals met")
+    assert world.patient_a.family_name not in b"".join(response.streaming_content).decode()
+    (event,) = AuditEvent.objects.filter(action=AuditAction.LIST, detail__startswith="CSV export")
+    assert event.patient is None
+
+
+def test_ten_thousand_rows_stream_in_bounded_memory(world, client_for):
+    build_open_referrals(open_referrals=10_000, due=100)
+    client = client_for(world.users["service_manager"])
+    response = client.get(
+        reverse("referrals:export"), {"received_from": "2020-01-01", "received_to": "2030-12-31"}
+    )
+    assert response.streaming
+    tracemalloc.start()
+    try:
+        lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert lines == 1 + 10_000 + 2  # header, the bulk referrals, the world's two
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB: the export is not streaming"
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_beside_the_field(world, client_for):
+    page = client_for(world.users["service_manager"]).get(
+        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-01"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "The end of the period must be on or after its start." in html and 'value="2026-07-14"' in html
