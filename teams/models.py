@@ -91,6 +91,12 @@ class CaseloadEntry(models.Model):
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    @property
+    def days_on_caseload(self) -> int:
+        """Whole UK days from opening to discharge (or today)."""
+        end = timezone.localdate(self.closed_at) if self.closed_at else timezone.localdate()
+        return (end - timezone.localdate(self.opened_at)).days
+
 
 class CaseloadEvent(models.Model):
     """The entry's timeline: opened, key worker changed, reviewed, discharged..."""

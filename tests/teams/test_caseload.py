@@ -68,6 +68,7 @@ def test_the_caseload_shows_each_person_with_key_worker_last_contact_and_next_re
     assert escape(member.get_full_name()) in html
     assert timezone.localdate(timezone.now() - dt.timedelta(days=2)).strftime("%-d %b %Y") in html
     assert entry_a.review_due.strftime("%-d %b %Y") in html
+    assert "since today" in html  # days on the caseload
     listed = AuditEvent.objects.filter(user=member, action=AuditAction.LIST, patient=world.patient_a)
     assert listed.count() == 1
 
