@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.utils import timezone
 
-from atb.models import Patient
+from atb.models import Neighbourhood, Patient
 
 
 class PatientForm(forms.ModelForm):
@@ -84,3 +87,38 @@ class PatientForm(forms.ModelForm):
 
     def clean_postcode(self):
         return self.cleaned_data["postcode"].strip().upper()
+
+
+class PeriodForm(forms.Form):
+    """The dashboard's period (UK days) and locality."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    locality = forms.ModelChoiceField(
+        Neighbourhood.objects.order_by("name"), required=False, empty_label="All"
+    )
+
+    @staticmethod
+    def default_period():
+        from atb.performance import Period
+
+        today = timezone.localdate()
+        return Period(start=today - timedelta(weeks=8), end=today)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end of the period must be on or after its start.")
+        if start and end and (end - start).days > 366 * 2:
+            self.add_error("end", "Choose a period of two years at most.")
+        return cleaned
+
+    def period(self):
+        from atb.performance import Period
+
+        return Period(
+            start=self.cleaned_data["start"],
+            end=self.cleaned_data["end"],
+            locality=self.cleaned_data.get("locality"),
+        )

@@ -196,6 +196,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Bootstrap from the npm registry, installed by `make` (package.json pins it).
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -35,6 +35,7 @@ urlpatterns = [
     path("patients/duplicates/", views.duplicate_patients, name="duplicate_patients"),
     path("patients/merge/<int:keep_id>/<int:duplicate_id>/", views.merge_patients, name="merge_patients"),
     path("overview/", views.service_overview, name="service_overview"),
+    path("performance/", views.performance_dashboard, name="performance"),
     path("referrals/", include("referrals.urls")),
     path("recovery-at-home/", include("recovery_at_home.urls")),
     path("teams/", include("teams.urls")),

@@ -17,9 +17,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from atb import merging
+from atb import merging, performance
 from atb.audit import record_event, record_patients_listed
-from atb.forms import PatientForm
+from atb.forms import PatientForm, PeriodForm
 from atb.heartbeats import heartbeat_age, heartbeat_status
 from atb.merging import duplicate_candidates
 from atb.models import AuditAction, Patient, Role, RoleGrant
@@ -263,4 +263,29 @@ def merge_patients(request: HttpRequest, keep_id: int, duplicate_id: int) -> Htt
         request,
         "atb/merge.html",
         {"keep": keep, "duplicate": duplicate},
+    )
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.CIT_MEMBER)
+def performance_dashboard(request: HttpRequest) -> HttpResponse:
+    """Figures and charts for a period and locality; aggregates only, so no audit of people.
+    A team member sees their own team's locality."""
+    form = PeriodForm(request.GET or None)
+    period = form.period() if form.is_valid() else PeriodForm.default_period()
+    if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR):
+        team = request.user.teams.select_related("neighbourhood").first()
+        if team is None:
+            raise Http404("No team of yours.")
+        period = performance.Period(start=period.start, end=period.end, locality=team.neighbourhood)
+        form.fields.pop("locality", None)
+    return render(
+        request,
+        "atb/performance.html",
+        {
+            "form": form,
+            "period": period,
+            "figures": performance.dashboard(period),
+            "standard": performance.TWO_HOUR_STANDARD,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )

@@ -83,6 +83,7 @@ MATRIX = {
     "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "patient_update": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "service_overview": (None, {"service_manager": 200, "administrator": 200}, 403),
+    "performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
     "duplicate_patients": (None, {"administrator": 200}, 404),  # lists people: administrators only
     "merge_patients": (lambda world: [world.patient_a.pk, world.patient_b.pk], {"administrator": 200}, 404),
     "referrals:home": (None, {"gp_a": 200, "gp_b": 200}, 403),

@@ -1,0 +1,86 @@
+"""The performance dashboard: figures that match a hand count, and no person on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+from django.utils.html import escape
+
+from atb import performance
+from recovery_at_home import services as rah
+from recovery_at_home.models import TriageCategory
+from tests.factories import PatientFactory, ReferralFactory
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = dt.datetime(2026, 6, 1, 8, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def ten_two_hour_referrals(world):
+    """Ten urgent (2-hour) referrals on one Monday: seven reached in time, three late; plus a
+    crisis referral and one with a later time agreed, which the 2-hour figure leaves out."""
+    coordinator = world.users["rah_coordinator"]
+    urgent = TriageCategory.objects.get(code="urgent")
+    patients = [PatientFactory(practice=world.practice_a) for _ in range(12)]
+    for n, patient in enumerate(patients):
+        received = MONDAY + dt.timedelta(minutes=20 * n)
+        with time_machine.travel(received, tick=False):
+            referral = ReferralFactory(patient=patient, service=world.rah)
+            category = TriageCategory.objects.get(code="crisis") if n == 10 else urgent
+            rah.triage_referral(referral=referral, category=category, user=coordinator)
+            if n == 11:
+                rah.agree_later_time(
+                    referral=referral,
+                    user=coordinator,
+                    due_at=received + dt.timedelta(hours=5),
+                    reason="The person asked for the afternoon",
+                )
+        wait = dt.timedelta(minutes=90 if n < 7 else 150)
+        with time_machine.travel(received + wait, tick=False):
+            rah.record_arrival(referral=referral, user=coordinator)
+    return patients
+
+
+def test_seven_of_ten_two_hour_responses_in_time_is_70_percent(world, ten_two_hour_referrals):
+    period = performance.Period(start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 7))
+    figures = performance.two_hour_standard(period)
+    assert (figures["met"], figures["total"], figures["share"]) == (7, 10, 0.7)
+    assert figures["weeks"] == [{"week": dt.date(2026, 6, 1), "total": 10, "met": 7, "share": 0.7}]
+    bands = {row["band"]: row["count"] for row in performance.response_times(period)}
+    assert bands["90–120 min"] == 7 and bands["120–180 min"] == 5  # the crisis and agreed-later ones too
+    by_source = performance.referrals_by(period)["source"]
+    assert by_source == [{"label": "GP practice", "count": 12}]
+
+
+def test_the_dashboard_shows_the_figures_and_no_person(world, client_for, ten_two_hour_referrals):
+    manager = client_for(world.users["service_manager"])
+    page = manager.get(reverse("performance"), {"start": "2026-06-01", "end": "2026-06-07"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<p class="display-6 mb-0" id="two-hour-share">70%</p>' in html
+    assert "7 of 10" in html
+    for patient in ten_two_hour_referrals:
+        assert escape(patient.family_name) not in html and patient.nhs_number not in html
+    assert "vendor/chartjs/chart.umd.min" in html and "cdn" not in html.lower()
+    assert finders.find("vendor/chartjs/chart.umd.min.js")
+    # An analyst has the figures but no relationship with anyone.
+    assert manager.get(reverse("patient_detail", args=[ten_two_hour_referrals[0].pk])).status_code == 404
+
+
+def test_a_team_member_sees_their_own_locality_only(world, client_for):
+    page = client_for(world.users["cit_member_a"]).get(reverse("performance"))
+    assert page.context["period"].locality == world.team_a.neighbourhood
+    assert "locality" not in page.context["form"].fields
+
+
+def test_a_period_ending_before_it_starts_is_refused_beside_the_field(world, client_for):
+    page = client_for(world.users["service_manager"]).get(
+        reverse("performance"), {"start": "2026-06-07", "end": "2026-06-01"}
+    )
+    assert page.status_code == 400
+    assert "The end of the period must be on or after its start." in page.content.decode()
