@@ -92,10 +92,17 @@ class PatientForm(forms.ModelForm):
 class PeriodForm(forms.Form):
     """The dashboard's period (UK days) and locality."""
 
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+    )
     locality = forms.ModelChoiceField(
-        Neighbourhood.objects.order_by("name"), required=False, empty_label="All"
+        Neighbourhood.objects.order_by("name"),
+        required=False,
+        empty_label="All",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     @staticmethod

@@ -270,8 +270,9 @@ def merge_patients(request: HttpRequest, keep_id: int, duplicate_id: int) -> Htt
 def performance_dashboard(request: HttpRequest) -> HttpResponse:
     """Figures and charts for a period and locality; aggregates only, so no audit of people.
     A team member sees their own team's locality."""
-    form = PeriodForm(request.GET or None)
-    period = form.period() if form.is_valid() else PeriodForm.default_period()
+    default = PeriodForm.default_period()
+    form = PeriodForm(request.GET or None, initial={"start": default.start, "end": default.end})
+    period = form.period() if form.is_valid() else default
     if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR):
         team = request.user.teams.select_related("neighbourhood").first()
         if team is None:

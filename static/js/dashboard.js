@@ -16,7 +16,14 @@
         labels: rows.map(function (row) { return row.label; }),
         datasets: [{ label: (options && options.label) || "Referrals", data: rows.map(function (row) { return row.count; }), backgroundColor: blue }]
       },
-      options: { indexAxis: (options && options.horizontal) ? "y" : "x", plugins: { legend: { display: false } }, animation: false }
+      options: {
+        indexAxis: (options && options.horizontal) ? "y" : "x",
+        plugins: { legend: { display: false } },
+        scales: (options && options.horizontal)
+          ? { x: { beginAtZero: true, ticks: { precision: 0 } } }
+          : { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        animation: false
+      }
     });
   }
 
