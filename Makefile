@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export clean
+.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ test: install
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# --- make fuzz-api: schemathesis sends many generated requests to every API operation.
+fuzz-api: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb
+fuzz-api: export REDIS_URL ?= redis://127.0.0.1:6379/1
+fuzz-api: export SECRET_KEY ?= test-only-secret-key-not-for-production
+fuzz-api: export SECURE_SSL_REDIRECT ?= false
+fuzz-api: export SECURE_COOKIES ?= false
+fuzz-api: export FUZZ_EXAMPLES ?= 200
+fuzz-api: install
+	$(BIN)/pytest tests/test_api_fuzz.py
 
 # --- make bench-alerts: the alert sweep over 100,000 open referrals (a throw-away database).
 bench-alerts: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
