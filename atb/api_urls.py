@@ -11,9 +11,11 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from atb.api import PatientListView
+from mdt.api import AgendaView, MeetingListView, MyActionsView
 from recovery_at_home.api import QueueView
 from referrals.api import ReferralViewSet
-from teams.api import CaseloadView
+from teams.api import CaseloadView, MyCaseloadView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -25,7 +27,12 @@ app_name = "api"
 urlpatterns = [
     *router.urls,
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
+    path("patients/", PatientListView.as_view(), name="patient-list"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
+    path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),
+    path("mdt/meetings/", MeetingListView.as_view(), name="mdt-meetings"),
+    path("mdt/meetings/<int:meeting_id>/agenda/", AgendaView.as_view(), name="mdt-agenda"),
+    path("mdt/actions/", MyActionsView.as_view(), name="mdt-actions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The browsable docs are a page for people: behind the sign-in page.
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),

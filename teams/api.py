@@ -89,3 +89,19 @@ class CaseloadView(generics.ListAPIView):
                 request=request, patients=[e.patient for e in page], detail=f"API caseload: {team}"
             )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class MyCaseloadView(generics.ListAPIView):
+    """The member's own open entries, in every team (as "My caseload")."""
+
+    serializer_class = CaseloadEntrySerializer
+
+    def get(self, request: Request) -> Response:
+        if not request.user.has_role(Role.CIT_MEMBER):
+            raise Http404("No such resource.")
+        page = self.paginate_queryset(selectors.my_caseload(user=request.user))
+        with transaction.atomic():
+            record_patients_listed(
+                request=request, patients=[e.patient for e in page], detail="API my caseload"
+            )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

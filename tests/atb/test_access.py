@@ -145,6 +145,15 @@ MATRIX = {
     "teams:change_key_worker": (_entry_a, {"cit_member_a": 405}, 404),
     "teams:discharge": (_entry_a, {"cit_member_a": 405}, 404),
     "api:team-caseload": (_team_a, CIT_ONLY, 404),
+    "api:my-caseload": (None, CIT_ONLY, 404),
+    "api:patient-list": (
+        None,
+        {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200},
+        403,
+    ),
+    "api:mdt-meetings": (None, MDT_A, 404),
+    "api:mdt-agenda": (_meeting_a, MDT_A, 404),
+    "api:mdt-actions": (None, {}, 200),  # everyone's own actions (none here)
     "mdt:home": (None, {"mdt_coordinator_a": 200}, 403),
     "mdt:flag": (_patient_a, {}, 405),  # POST only
     "mdt:create_meeting": (None, {"mdt_coordinator_a": 405}, 403),  # POST only

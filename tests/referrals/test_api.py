@@ -202,6 +202,7 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
     as_templates = {
         path.replace("ATB-2026-000001", "{reference}")
         .replace("/teams/1/", "/teams/{team_id}/")
+        .replace("/meetings/1/", "/meetings/{meeting_id}/")
         .replace("/Patient/1", "/Patient/{id}")
         .replace("/ServiceRequest/x", "/ServiceRequest/{reference}")
         for path in api_paths
