@@ -205,6 +205,18 @@ class NoteSerializer(serializers.Serializer):
 
 
 class ReferralFilterSerializer(serializers.Serializer):
+    list = serializers.ChoiceField(
+        choices=[
+            ("all", "Everything you may see"),
+            ("mine", "My referrals"),
+            ("practice", "My practice's"),
+            ("inbox", "The receiving inbox: new first"),
+        ],
+        required=False,
+        default="all",
+        help_text="The same lists as the pages: mine, practice, inbox (the service's or team's).",
+    )
+    team = serializers.IntegerField(required=False, help_text="With list=inbox: one of your teams.")
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     received_from = serializers.DateField(required=False)
     received_to = serializers.DateField(required=False)
@@ -224,6 +236,24 @@ def _accept(*, referral: Referral, user: User, key_worker: User | None = None, r
         ).referral
     except CaseloadRefused as refused:
         raise services.TransitionRefused(str(refused)) from refused
+
+
+def _listed(user: User, which: str, team_id: int | None):
+    """The page lists as API lists, each scoped as its page is."""
+    if which == "mine":
+        return selectors.my_referrals(user=user)
+    if which == "practice":
+        return selectors.practice_referrals(user=user)
+    if which == "inbox":
+        if user.has_role(*selectors.RAH_ROLES):
+            return selectors.inbox(user=user, service=Service.objects.get(code=Service.Code.RECOVERY_AT_HOME))
+        teams = list(user.teams.values_list("pk", flat=True))
+        if not teams:
+            return Referral.objects.none()
+        chosen = team_id if team_id in teams else teams[0]
+        cit = Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
+        return selectors.inbox(user=user, service=cit, team_id=chosen)
+    return selectors.listed_referrals(user=user)
 
 
 REFUSED = inline_serializer("TransitionRefused", {"detail": serializers.CharField()})
@@ -257,7 +287,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def list(self, request: Request, *args, **kwargs) -> Response:
         filters = ReferralFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        referrals = selectors.filter_referrals(self.get_queryset(), **filters.validated_data)
+        chosen = dict(filters.validated_data)
+        referrals = _listed(request.user, chosen.pop("list"), chosen.pop("team", None))
+        referrals = selectors.filter_referrals(referrals, **chosen)
         page = self.paginate_queryset(referrals)
         with transaction.atomic():
             record_patients_listed(

@@ -75,3 +75,23 @@ def test_mdt_meeting_agenda_and_actions_apis(world, api):
         practice=world.practice_b, coordinator=coordinator, patients=[other]
     )
     assert client.get(f"/api/mdt/meetings/{other_meeting.pk}/agenda/").status_code == 404
+
+
+def test_the_referral_api_offers_the_pages_lists(world, api):
+    from tests.factories import ReferralFactory
+
+    gp_a = api(world.users["gp_a"])
+    colleague_made = ReferralFactory(
+        patient=world.patient_a, service=world.cit, team=world.team_a, referring_practice=world.practice_a
+    )
+    mine = gp_a.get("/api/referrals/", {"list": "mine"}).json()["results"]
+    practice = gp_a.get("/api/referrals/", {"list": "practice"}).json()["results"]
+    assert [r["reference"] for r in mine] == [world.referral_a.reference]
+    assert {r["reference"] for r in practice} == {world.referral_a.reference, colleague_made.reference}
+    inbox = api(world.users["cit_member_a"]).get("/api/referrals/", {"list": "inbox"}).json()["results"]
+    assert {r["reference"] for r in inbox} == {world.referral_a.reference, colleague_made.reference}
+    rah_inbox = (
+        api(world.users["rah_coordinator"]).get("/api/referrals/", {"list": "inbox"}).json()["results"]
+    )
+    assert [r["reference"] for r in rah_inbox] == [world.referral_b.reference]
+    assert gp_a.get("/api/referrals/", {"list": "everything"}).status_code == 400
