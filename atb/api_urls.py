@@ -13,7 +13,7 @@ from rest_framework.routers import DefaultRouter
 
 from atb.api import PatientListView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
-from recovery_at_home.api import QueueView
+from recovery_at_home.api import BedBoardView, MyVisitsView, QueueView
 from referrals.api import ReferralViewSet
 from teams.api import CaseloadView, MyCaseloadView
 
@@ -27,6 +27,8 @@ app_name = "api"
 urlpatterns = [
     *router.urls,
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
+    path("rah/visits/", MyVisitsView.as_view(), name="rah-visits"),
+    path("rah/beds/", BedBoardView.as_view(), name="rah-beds"),
     path("patients/", PatientListView.as_view(), name="patient-list"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),

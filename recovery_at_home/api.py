@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from atb.audit import record_patients_listed
+from atb.models import Role
 from recovery_at_home import selectors
-from recovery_at_home.models import Episode
+from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.views import RAH_STAFF
 
 
@@ -89,3 +90,76 @@ class QueueView(generics.ListAPIView):
         )
         serializer = self.get_serializer(page, many=True, context={"now": now, "request": request})
         return self.get_paginated_response(serializer.data)
+
+
+class VisitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField(source="episode.referral.reference")
+    patient = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    response_due_at = serializers.DateTimeField(source="episode.response_due_at")
+    dispatched_at = serializers.DateTimeField()
+    on_the_way_at = serializers.DateTimeField(allow_null=True)
+    arrived_at = serializers.DateTimeField(allow_null=True)
+
+    def get_patient(self, visit) -> dict:
+        patient = visit.episode.referral.patient
+        return {
+            "id": patient.pk,
+            "name": patient.full_name,
+            "nhs_number": patient.nhs_number,
+            "address": patient.address,
+            "postcode": patient.postcode,
+            "key_safety_information": patient.key_safety_information,
+        }
+
+
+class MyVisitsView(generics.ListAPIView):
+    """A responder's visits (as "My visits" on the tablet), soonest due first."""
+
+    serializer_class = VisitSerializer
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        if not request.user.has_role(Role.RAH_RESPONDER):
+            raise Http404("No such resource.")
+        page = self.paginate_queryset(selectors.visits_for(responder=request.user))
+        record_patients_listed(
+            request=request,
+            patients=[visit.episode.referral.patient for visit in page],
+            detail="API my visits",
+            unless_listed_within=timedelta(minutes=15),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class BedSerializer(serializers.Serializer):
+    unit = serializers.CharField(source="bed_unit.name")
+    patient = serializers.SerializerMethodField()
+    admitted_at = serializers.DateTimeField()
+    reference = serializers.CharField(source="episode.referral.reference")
+
+    def get_patient(self, stay) -> dict:
+        return {"id": stay.patient_id, "name": stay.patient.full_name, "nhs_number": stay.patient.nhs_number}
+
+
+class BedBoardView(generics.ListAPIView):
+    """Who is in the bed units now, longest stay first (the bed board)."""
+
+    serializer_class = BedSerializer
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        stays = (
+            BedStay.objects.filter(discharged_at__isnull=True)
+            .select_related("bed_unit", "patient", "episode__referral")
+            .order_by("admitted_at", "pk")
+        )
+        page = self.paginate_queryset(stays)
+        record_patients_listed(
+            request=request,
+            patients=[stay.patient for stay in page],
+            detail="API bed board",
+            unless_listed_within=timedelta(minutes=15),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -15,7 +15,7 @@ from tests.factories import PatientFactory, meeting_with_agenda, on_caseload
 def api():
     def client_for(user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
         return client
 
     return client_for
@@ -95,3 +95,26 @@ def test_the_referral_api_offers_the_pages_lists(world, api):
     )
     assert [r["reference"] for r in rah_inbox] == [world.referral_b.reference]
     assert gp_a.get("/api/referrals/", {"list": "everything"}).status_code == 400
+
+
+def test_the_responders_visits_and_the_bed_board_apis(world, api):
+    from django.db import transaction
+
+    from atb.models import BedUnit
+    from recovery_at_home import services as rah
+
+    coordinator, responder = world.users["rah_coordinator"], world.users["rah_responder"]
+    rah.dispatch_responder(referral=world.referral_b, responder=responder, user=coordinator)
+    visits = api(responder).get("/api/rah/visits/").json()["results"]
+    assert [(v["reference"], v["state"]) for v in visits] == [(world.referral_b.reference, "dispatched")]
+    assert visits[0]["patient"]["nhs_number"] == world.patient_b.nhs_number
+
+    houghton = BedUnit.objects.create(service=world.rah, name="Houghton", beds=2)
+    with transaction.atomic():
+        rah.admit_to_bed(episode=world.referral_b.episode, bed_unit=houghton, user=coordinator)
+    beds = api(coordinator).get("/api/rah/beds/").json()["results"]
+    assert [(b["unit"], b["patient"]["id"]) for b in beds] == [("Houghton", world.patient_b.pk)]
+    assert api(world.users["gp_b"]).get("/api/rah/beds/").status_code == 404
+    assert (
+        api(coordinator).get("/api/rah/visits/").status_code == 404
+    )  # a coordinator has no visits of their own
