@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from atb import performance
 from atb.audit import record_patients_listed
+from atb.forms import PeriodForm
+from atb.models import Role
 from atb.selectors import search_patients
 from atb.views import PATIENT_ROLES
 from referrals.api import PatientSerializer
@@ -29,3 +33,38 @@ class PatientListView(generics.ListAPIView):
         with transaction.atomic():
             record_patients_listed(request=request, patients=page, detail=f"API search: {query}")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PerformanceView(APIView):
+    """The dashboard's figures as JSON, for a period and locality: aggregates only."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+            OpenApiParameter("locality", int, description="A neighbourhood's id"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.CIT_MEMBER):
+            raise PermissionDenied("Your role does not include the performance figures.")
+        default = PeriodForm.default_period()
+        form = PeriodForm(request.query_params or None, initial={"start": default.start, "end": default.end})
+        if form.is_bound and not form.is_valid():
+            raise ValidationError(form.errors)
+        period = form.period() if form.is_bound else default
+        if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR):
+            team = request.user.teams.select_related("neighbourhood").first()
+            period = performance.Period(
+                start=period.start, end=period.end, locality=team and team.neighbourhood
+            )
+        figures = performance.dashboard(period)
+        return Response(
+            {
+                "start": period.start,
+                "end": period.end,
+                "locality": period.locality.name if period.locality else None,
+                **figures,
+            }
+        )

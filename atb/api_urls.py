@@ -11,7 +11,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from atb.api import PatientListView
+from atb.api import PatientListView, PerformanceView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
 from recovery_at_home.api import BedBoardView, MyVisitsView, QueueView
 from referrals.api import ReferralViewSet
@@ -30,6 +30,7 @@ urlpatterns = [
     path("rah/visits/", MyVisitsView.as_view(), name="rah-visits"),
     path("rah/beds/", BedBoardView.as_view(), name="rah-beds"),
     path("patients/", PatientListView.as_view(), name="patient-list"),
+    path("performance/", PerformanceView.as_view(), name="performance"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),
     path("mdt/meetings/", MeetingListView.as_view(), name="mdt-meetings"),

@@ -89,6 +89,20 @@ class PatientForm(forms.ModelForm):
         return self.cleaned_data["postcode"].strip().upper()
 
 
+def check_period(
+    form: forms.Form, start_field: str, end_field: str, *, longest_days: int | None = None
+) -> None:
+    """A reporting period: real dates of this era, the end on or after the start."""
+    start, end = form.cleaned_data.get(start_field), form.cleaned_data.get(end_field)
+    for name, value in ((start_field, start), (end_field, end)):
+        if value and not 2000 <= value.year <= 2100:
+            form.add_error(name, "Choose a date between 2000 and 2100.")
+    if start and end and end < start:
+        form.add_error(end_field, "The end of the period must be on or after its start.")
+    elif start and end and longest_days and (end - start).days > longest_days:
+        form.add_error(end_field, "Choose a period of two years at most.")
+
+
 class PeriodForm(forms.Form):
     """The dashboard's period (UK days) and locality."""
 
@@ -114,11 +128,7 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end < start:
-            self.add_error("end", "The end of the period must be on or after its start.")
-        if start and end and (end - start).days > 366 * 2:
-            self.add_error("end", "Choose a period of two years at most.")
+        check_period(self, "start", "end", longest_days=366 * 2)
         return cleaned
 
     def period(self):

@@ -6,6 +6,7 @@ from django import forms
 from django.urls import reverse
 
 from atb.fields import NHSNumberFormField
+from atb.forms import check_period
 from atb.models import Discipline, Patient, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
 from referrals import services
@@ -292,7 +293,5 @@ class ExportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("received_from"), cleaned.get("received_to")
-        if start and end and end < start:
-            self.add_error("received_to", "The end of the period must be on or after its start.")
+        check_period(self, "received_from", "received_to")
         return cleaned

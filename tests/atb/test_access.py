@@ -148,6 +148,7 @@ MATRIX = {
     "teams:discharge": (_entry_a, {"cit_member_a": 405}, 404),
     "api:team-caseload": (_team_a, CIT_ONLY, 404),
     "api:my-caseload": (None, CIT_ONLY, 404),
+    "api:performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
     "api:patient-list": (
         None,
         {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200},

@@ -84,3 +84,19 @@ def test_a_period_ending_before_it_starts_is_refused_beside_the_field(world, cli
     )
     assert page.status_code == 400
     assert "The end of the period must be on or after its start." in page.content.decode()
+
+
+def test_the_figures_api_matches_the_page(world, client_for, ten_two_hour_referrals):
+    response = client_for(world.users["service_manager"]).get(
+        "/api/performance/", {"start": "2026-06-01", "end": "2026-06-07"}
+    )
+    body = response.json()
+    assert (body["two_hour"]["met"], body["two_hour"]["total"], body["two_hour"]["share"]) == (7, 10, 0.7)
+    bad = client_for(world.users["service_manager"]).get(
+        "/api/performance/", {"start": "2026-06-07", "end": "x"}
+    )
+    assert bad.status_code == 400 and "end" in bad.json()
+    far = client_for(world.users["service_manager"]).get(
+        "/api/performance/", {"start": "9999-12-30", "end": "9999-12-31"}
+    )
+    assert far.status_code == 400 and far.json()["end"] == ["Choose a date between 2000 and 2100."]
