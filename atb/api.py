@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -11,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from atb import performance
-from atb.audit import record_patients_listed
+from atb.api_lists import audited_page
 from atb.forms import PeriodForm
 from atb.models import Role
 from atb.selectors import search_patients
@@ -29,10 +28,13 @@ class PatientListView(generics.ListAPIView):
         if not request.user.has_role(*PATIENT_ROLES):
             raise PermissionDenied("Your role does not include finding patients.")
         query = request.query_params.get("q", "")[:100]
-        page = self.paginate_queryset(search_patients(user=request.user, query=query))
-        with transaction.atomic():
-            record_patients_listed(request=request, patients=page, detail=f"API search: {query}")
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return audited_page(
+            self,
+            request,
+            search_patients(user=request.user, query=query),
+            patient_of=lambda patient: patient,
+            detail=f"API search: {query}",
+        )
 
 
 class PerformanceView(APIView):

@@ -3,13 +3,12 @@ and each person's actions."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from atb.audit import record_patients_listed
+from atb.api_lists import audited_page
 from atb.models import Role
 from mdt import selectors
 from mdt.models import Action, AgendaItem, Meeting
@@ -92,12 +91,13 @@ class AgendaView(generics.ListAPIView):
         if not request.user.has_role(Role.MDT_COORDINATOR):
             raise Http404("No such resource.")
         meeting = selectors.meeting_for(user=request.user, meeting_id=meeting_id)
-        page = self.paginate_queryset(selectors.agenda(meeting=meeting))
-        with transaction.atomic():
-            record_patients_listed(
-                request=request, patients=[i.patient for i in page], detail=f"API agenda: {meeting}"
-            )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return audited_page(
+            self,
+            request,
+            selectors.agenda(meeting=meeting),
+            patient_of=lambda item: item.patient,
+            detail=f"API agenda: {meeting}",
+        )
 
 
 class MyActionsView(generics.ListAPIView):
@@ -106,9 +106,10 @@ class MyActionsView(generics.ListAPIView):
     serializer_class = MyActionSerializer
 
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(selectors.actions_of(user=request.user))
-        with transaction.atomic():
-            record_patients_listed(
-                request=request, patients=[a.item.patient for a in page], detail="API my MDT actions"
-            )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return audited_page(
+            self,
+            request,
+            selectors.actions_of(user=request.user),
+            patient_of=lambda action: action.item.patient,
+            detail="API my MDT actions",
+        )

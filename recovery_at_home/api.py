@@ -11,6 +11,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from atb.api_lists import audited_page
 from atb.audit import record_patients_listed
 from atb.models import Role
 from recovery_at_home import selectors
@@ -122,14 +123,14 @@ class MyVisitsView(generics.ListAPIView):
     def get(self, request: Request, *args, **kwargs) -> Response:
         if not request.user.has_role(Role.RAH_RESPONDER):
             raise Http404("No such resource.")
-        page = self.paginate_queryset(selectors.visits_for(responder=request.user))
-        record_patients_listed(
-            request=request,
-            patients=[visit.episode.referral.patient for visit in page],
+        return audited_page(
+            self,
+            request,
+            selectors.visits_for(responder=request.user),
+            patient_of=lambda visit: visit.episode.referral.patient,
             detail="API my visits",
             unless_listed_within=timedelta(minutes=15),
         )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class BedSerializer(serializers.Serializer):
@@ -155,11 +156,11 @@ class BedBoardView(generics.ListAPIView):
             .select_related("bed_unit", "patient", "episode__referral")
             .order_by("admitted_at", "pk")
         )
-        page = self.paginate_queryset(stays)
-        record_patients_listed(
-            request=request,
-            patients=[stay.patient for stay in page],
+        return audited_page(
+            self,
+            request,
+            stays,
+            patient_of=lambda stay: stay.patient,
             detail="API bed board",
             unless_listed_within=timedelta(minutes=15),
         )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)

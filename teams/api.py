@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from atb.audit import record_patients_listed
+from atb.api_lists import audited_page
 from atb.models import Discipline, Role
 from teams import selectors
 from teams.models import CaseloadEntry
@@ -83,12 +82,13 @@ class CaseloadView(generics.ListAPIView):
             flagged=chosen["flagged"],
             sort=chosen["sort"],
         )
-        page = self.paginate_queryset(selectors.open_caseload(team=team, filters=filters))
-        with transaction.atomic():
-            record_patients_listed(
-                request=request, patients=[e.patient for e in page], detail=f"API caseload: {team}"
-            )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return audited_page(
+            self,
+            request,
+            selectors.open_caseload(team=team, filters=filters),
+            patient_of=lambda entry: entry.patient,
+            detail=f"API caseload: {team}",
+        )
 
 
 class MyCaseloadView(generics.ListAPIView):
@@ -99,9 +99,10 @@ class MyCaseloadView(generics.ListAPIView):
     def get(self, request: Request) -> Response:
         if not request.user.has_role(Role.CIT_MEMBER):
             raise Http404("No such resource.")
-        page = self.paginate_queryset(selectors.my_caseload(user=request.user))
-        with transaction.atomic():
-            record_patients_listed(
-                request=request, patients=[e.patient for e in page], detail="API my caseload"
-            )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return audited_page(
+            self,
+            request,
+            selectors.my_caseload(user=request.user),
+            patient_of=lambda entry: entry.patient,
+            detail="API my caseload",
+        )
