@@ -6,9 +6,11 @@ DRF marks its views exempt from LoginRequiredMiddleware and authenticates them i
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from atb.api import PatientListView, PerformanceView
@@ -16,6 +18,8 @@ from mdt.api import AgendaView, MeetingListView, MyActionsView
 from recovery_at_home.api import BedBoardView, MyVisitsView, QueueView
 from referrals.api import ReferralViewSet
 from teams.api import CaseloadView, MyCaseloadView
+
+swagger_docs = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -37,6 +41,7 @@ urlpatterns = [
     path("mdt/meetings/<int:meeting_id>/agenda/", AgendaView.as_view(), name="mdt-agenda"),
     path("mdt/actions/", MyActionsView.as_view(), name="mdt-actions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The browsable docs are a page for people: behind the sign-in page.
-    path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    # The browsable docs are a page for people: behind the sign-in page. Swagger UI styles
+    # itself inline, so this page alone (no patient data on it) allows inline styles.
+    path("docs/", csp_update({"style-src": [UNSAFE_INLINE]})(swagger_docs), name="docs"),
 ]
