@@ -108,7 +108,7 @@ def test_each_demo_user_signs_in_and_reaches_their_role_home(seeded, client, use
 
 def test_a_user_with_no_role_is_told_why_rather_than_refused(db, client):
     User.objects.create_user("newstarter", password="a-long-enough-password")
-    client.login(username="newstarter", password="a-long-enough-password")
+    client.post(reverse("login"), {"username": "newstarter", "password": "a-long-enough-password"})
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert "no role yet" in response.content.decode()
