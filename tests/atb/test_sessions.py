@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 
 # The evening before the clocks go forward (01:00 UTC on 29 March 2026).
@@ -36,3 +37,10 @@ def test_a_busy_session_ends_12_hours_after_sign_in_even_across_a_clock_change(w
     assert response.status_code == 302
     assert response["Location"] == reverse("login")
     assert client.get(reverse("referrals:home")).status_code == 302  # signed out for good
+
+
+def test_the_session_cookie_ends_when_the_browser_closes(world, client):
+    response = _sign_in(client)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["max-age"] == "" and cookie["expires"] == ""  # a browser-session cookie
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
