@@ -89,6 +89,19 @@ class PatientForm(forms.ModelForm):
         return self.cleaned_data["postcode"].strip().upper()
 
 
+def date_input() -> forms.DateInput:
+    """A browser date picker that shows and sends ISO dates."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """A member of staff, named with their discipline ("Emma Forster (District nurse)")."""
+
+    def label_from_instance(self, user) -> str:
+        discipline = user.get_discipline_display()
+        return f"{user.get_full_name() or user.username}{f' ({discipline})' if discipline else ''}"
+
+
 def check_period(
     form: forms.Form, start_field: str, end_field: str, *, longest_days: int | None = None
 ) -> None:

@@ -56,14 +56,18 @@ def home(request: HttpRequest) -> HttpResponse:
 def get_visible_patient(request: HttpRequest, pk: int) -> Patient:
     """The patient if the user has a relationship with them; otherwise 404, audited. A
     record merged into another gives the one it was merged into."""
-    merged_into = Patient.objects.filter(pk=pk).values_list("merged_into", flat=True).first()
-    try:
-        return patients_visible_to(user=request.user).get(pk=merged_into or pk)
-    except Patient.DoesNotExist:
-        refused = Patient.objects.filter(pk=pk).first()
-        if refused is not None:
-            record_event(request=request, action=AuditAction.REFUSED, patient=refused)
-        raise Http404("No patient found.") from None
+    visible = patients_visible_to(user=request.user)
+    patient = visible.filter(pk=pk).first()
+    if patient is not None:
+        return patient
+    record = Patient.objects.filter(pk=pk).first()
+    if record is not None and record.merged_into_id:
+        patient = visible.filter(pk=record.merged_into_id).first()
+        if patient is not None:
+            return patient
+    if record is not None:
+        record_event(request=request, action=AuditAction.REFUSED, patient=record)
+    raise Http404("No patient found.")
 
 
 @role_required(*PATIENT_ROLES)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from atb.forms import StaffChoiceField, date_input
 from atb.models import Role, Team, User
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
 
@@ -15,16 +16,6 @@ def _staff():
         .distinct()
         .order_by("last_name", "first_name")
     )
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user: User) -> str:
-        discipline = user.get_discipline_display()
-        return f"{user.get_full_name() or user.username}{f' ({discipline})' if discipline else ''}"
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class FlagForm(forms.Form):
@@ -72,7 +63,7 @@ class ScheduleForm(forms.ModelForm):
             "video_link",
         ]
         widgets = {
-            "first_date": _date_input(),
+            "first_date": date_input(),
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
         labels = {"every_weeks": "Every (weeks)", "start_time": "Start time (UK)"}
@@ -124,7 +115,7 @@ class ActionForm(AmendmentMixin, forms.Form):
     description = forms.CharField(max_length=500, label="Action")
     owner = StaffChoiceField(_staff(), required=False, label="Owner (a person)")
     owner_team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False, label="or a team")
-    due_date = forms.DateField(widget=_date_input())
+    due_date = forms.DateField(widget=date_input())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

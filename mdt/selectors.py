@@ -77,6 +77,7 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
     since the last meeting; an MDT flag; a care plan review due; open actions from an
     earlier meeting. Those already on this agenda are left out."""
     since = since_last_meeting(meeting)
+    meeting_day = timezone.localdate(meeting.starts_at)
     practice_patients = Patient.objects.filter(
         practice=meeting.practice_id, merged_into__isnull=True
     ).exclude(mdt_items__meeting=meeting)
@@ -104,15 +105,14 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         reasons[patient_id].append(f"Admitted to {unit} {_day(admitted_at)}")
 
     caseload = CaseloadEntry.objects.filter(patient__in=practice_patients).filter(
-        Q(opened_at__gte=since)
-        | Q(closed_at__isnull=True, review_due__lte=timezone.localdate(meeting.starts_at))
+        Q(opened_at__gte=since) | Q(closed_at__isnull=True, review_due__lte=meeting_day)
     )
     for patient_id, team, opened_at, review_due, closed_at in caseload.values_list(
         "patient_id", "team__name", "opened_at", "review_due", "closed_at"
     ):
         if opened_at >= since:
             reasons[patient_id].append(f"New to {team}'s caseload {_day(opened_at)}")
-        if closed_at is None and review_due and review_due <= timezone.localdate(meeting.starts_at):
+        if closed_at is None and review_due and review_due <= meeting_day:
             reasons[patient_id].append(f"Care plan review due {_day(review_due)} ({team})")
 
     flags = MdtFlag.objects.filter(patient__in=practice_patients, cleared_at__isnull=True).values_list(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -19,6 +20,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from atb.models import Patient, Practice, Service, User
+from atb.nhs_numbers import normalise_nhs_number
 from referrals import services
 from referrals.models import InboundMessage, Reason, Referral, Source, Status
 
@@ -188,7 +190,7 @@ def _parse(message: dict) -> Bundle:
     return bundle
 
 
-def _patient_from(fhir_patient, service: Service) -> Patient:
+def _patient_from(fhir_patient) -> Patient:
     nhs_number = next(
         (i.value for i in (fhir_patient.identifier or []) if i.system == NHS_NUMBER and i.value), None
     )
@@ -199,10 +201,8 @@ def _patient_from(fhir_patient, service: Service) -> Patient:
         raise MessageRefused(("required", "The Patient needs a name or an NHS number."))
     if nhs_number:
         try:
-            from atb.nhs_numbers import normalise_nhs_number
-
             nhs_number = normalise_nhs_number(nhs_number)
-        except Exception:  # noqa: BLE001 - the validator's message is the point
+        except DjangoValidationError:
             raise MessageRefused(("value", f"{nhs_number} is not a valid NHS number.")) from None
     ods = next(
         (
@@ -257,7 +257,7 @@ def receive_message(*, message: dict, sender: User) -> Received:
     service = Service.objects.get(
         code=Service.Code.COMMUNITY_INTEGRATED_TEAMS if cit else Service.Code.RECOVERY_AT_HOME
     )
-    patient = _patient_from(fhir_patient, service)
+    patient = _patient_from(fhir_patient)
     if patient.pk is None:
         patient.save()
     team = services.route_to_team(patient=patient) if cit else None

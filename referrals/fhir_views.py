@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -38,7 +38,7 @@ class FhirView(APIView):
     def handle_exception(self, exc):
         """Errors as OperationOutcome, with the status DRF would have given."""
         response = super().handle_exception(exc)
-        if isinstance(exc, NotAuthenticated | PermissionDenied) or response.status_code >= 400:
+        if response.status_code >= 400:
             code = {401: "login", 403: "forbidden", 404: "not-found"}.get(response.status_code, "processing")
             detail = (
                 response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)

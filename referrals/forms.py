@@ -6,7 +6,7 @@ from django import forms
 from django.urls import reverse
 
 from atb.fields import NHSNumberFormField
-from atb.forms import check_period
+from atb.forms import check_period, date_input
 from atb.models import Discipline, Patient, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
 from referrals import services
@@ -288,8 +288,8 @@ class NoteForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    received_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    received_to = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    received_from = forms.DateField(widget=date_input())
+    received_to = forms.DateField(widget=date_input())
 
     def clean(self):
         cleaned = super().clean()

@@ -6,27 +6,18 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from atb.forms import StaffChoiceField, date_input
 from atb.models import Discipline, Practice, Team, User
 from teams.models import CarePlanGoal, Contact, DischargeReason
 from teams.services import key_workers_for
 
 
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class KeyWorkerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user: User) -> str:
-        discipline = user.get_discipline_display()
-        return f"{user.get_full_name() or user.username}{f' ({discipline})' if discipline else ''}"
-
-
 class AcceptForm(forms.Form):
-    key_worker = KeyWorkerChoiceField(User.objects.none(), label="Key worker")
+    key_worker = StaffChoiceField(User.objects.none(), label="Key worker")
     review_due = forms.DateField(
         label="First care plan review",
         required=False,
-        widget=_date_input(),
+        widget=date_input(),
         help_text="Six weeks if left empty.",
     )
 
@@ -43,7 +34,7 @@ class AcceptForm(forms.Form):
 
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=Contact.Kind.choices, label="Kind of contact")
-    staff = KeyWorkerChoiceField(User.objects.none(), label="Who made it")
+    staff = StaffChoiceField(User.objects.none(), label="Who made it")
     at = forms.DateTimeField(
         label="When (UK time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -68,7 +59,7 @@ class ContactForm(forms.Form):
 
 class GoalForm(forms.Form):
     description = forms.CharField(max_length=500, label="Goal")
-    target_date = forms.DateField(required=False, widget=_date_input())
+    target_date = forms.DateField(required=False, widget=date_input())
 
 
 class GoalStatusForm(forms.Form):
@@ -76,8 +67,8 @@ class GoalStatusForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(widget=_date_input(), label="Reviewed on")
-    next_review_due = forms.DateField(widget=_date_input(), required=False, label="Next review")
+    reviewed_on = forms.DateField(widget=date_input(), label="Reviewed on")
+    next_review_due = forms.DateField(widget=date_input(), required=False, label="Next review")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
     def clean(self):
@@ -96,7 +87,7 @@ class DischargeForm(forms.Form):
 
 
 class KeyWorkerForm(forms.Form):
-    key_worker = KeyWorkerChoiceField(User.objects.none(), label="New key worker")
+    key_worker = StaffChoiceField(User.objects.none(), label="New key worker")
 
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,13 +104,6 @@ class ReassignForm(KeyWorkerForm):
 
 
 REVIEW_CHOICES = [("", "Any"), ("overdue", "Overdue"), ("due", "Due in the next 14 days")]
-SORTS = {
-    "patient": ("patient__family_name", "patient__given_name"),
-    "key_worker": ("key_worker__last_name", "key_worker__first_name"),
-    "opened": ("opened_at",),
-    "last_contact": ("last_contact_at",),
-    "review_due": ("review_due",),
-}
 SORT_CHOICES = [
     ("review_due", "Next review"),
     ("patient", "Patient"),
@@ -131,7 +115,7 @@ SORT_CHOICES = [
 
 
 class CaseloadFilterForm(forms.Form):
-    key_worker = KeyWorkerChoiceField(User.objects.none(), required=False, empty_label="Anyone")
+    key_worker = StaffChoiceField(User.objects.none(), required=False, empty_label="Anyone")
     discipline = forms.ChoiceField(choices=[("", "Any"), *Discipline.choices], required=False)
     practice = forms.ModelChoiceField(Practice.objects.none(), required=False, empty_label="Any")
     review = forms.ChoiceField(choices=REVIEW_CHOICES, required=False, label="Review")

@@ -180,13 +180,12 @@ def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _entry_page(request, _visible_entry(request, entry_id))
 
 
-def _entry_change(request: HttpRequest, entry_id: int, form_name: str, form, perform, done: str):
+def _entry_change(request: HttpRequest, entry: CaseloadEntry, form_name: str, form, perform, done: str):
     """Validate, apply through the service, audit, and come back; or show the errors in place."""
-    entry = _visible_entry(request, entry_id)
     if form.is_valid():
         try:
             with transaction.atomic():
-                changed = perform(entry, form.cleaned_data)
+                perform(form.cleaned_data)
                 record_event(
                     request=request, action=AuditAction.UPDATE, patient=entry.patient, obj=entry, detail=done
                 )
@@ -194,7 +193,7 @@ def _entry_change(request: HttpRequest, entry_id: int, form_name: str, form, per
             messages.error(request, str(refused))  # what changed meanwhile; the typed form stays
         else:
             messages.success(request, done[:1].upper() + done[1:] + ".")
-            return redirect(changed.get_absolute_url() if hasattr(changed, "get_absolute_url") else entry)
+            return redirect(entry)
     return _entry_page(request, entry, status=400, **{form_name: form})
 
 
@@ -203,22 +202,28 @@ def _entry_change(request: HttpRequest, entry_id: int, form_name: str, form, per
 def record_contact(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _visible_entry(request, entry_id)
     form = ContactForm(request.POST, team=entry.team, user=request.user)
-
-    def perform(entry, data):
-        services.record_contact(entry=entry, user=request.user, **data)
-        return entry
-
-    return _entry_change(request, entry_id, "contact_form", form, perform, "contact recorded")
+    return _entry_change(
+        request,
+        entry,
+        "contact_form",
+        form,
+        lambda data: services.record_contact(entry=entry, user=request.user, **data),
+        "contact recorded",
+    )
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def add_goal(request: HttpRequest, entry_id: int) -> HttpResponse:
-    def perform(entry, data):
-        services.add_goal(entry=entry, user=request.user, **data)
-        return entry
-
-    return _entry_change(request, entry_id, "goal_form", GoalForm(request.POST), perform, "goal added")
+    entry = _visible_entry(request, entry_id)
+    return _entry_change(
+        request,
+        entry,
+        "goal_form",
+        GoalForm(request.POST),
+        lambda data: services.add_goal(entry=entry, user=request.user, **data),
+        "goal added",
+    )
 
 
 @people_page_for(Role.CIT_MEMBER)
@@ -228,25 +233,27 @@ def goal_status(request: HttpRequest, entry_id: int, goal_id: int) -> HttpRespon
     goal = entry.goals.filter(pk=goal_id).first()
     if goal is None:
         raise Http404("No such goal.")
-
-    def perform(entry, data):
-        services.set_goal_status(goal=goal, user=request.user, status=data["status"])
-        return entry
-
     return _entry_change(
-        request, entry_id, "goal_status_form", GoalStatusForm(request.POST), perform, "goal updated"
+        request,
+        entry,
+        "goal_status_form",
+        GoalStatusForm(request.POST),
+        lambda data: services.set_goal_status(goal=goal, user=request.user, status=data["status"]),
+        "goal updated",
     )
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def review(request: HttpRequest, entry_id: int) -> HttpResponse:
-    def perform(entry, data):
-        services.review_care_plan(entry=entry, user=request.user, **data)
-        return entry
-
+    entry = _visible_entry(request, entry_id)
     return _entry_change(
-        request, entry_id, "review_form", ReviewForm(request.POST), perform, "review recorded"
+        request,
+        entry,
+        "review_form",
+        ReviewForm(request.POST),
+        lambda data: services.review_care_plan(entry=entry, user=request.user, **data),
+        "review recorded",
     )
 
 
@@ -254,29 +261,28 @@ def review(request: HttpRequest, entry_id: int) -> HttpResponse:
 @require_POST
 def change_key_worker(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _visible_entry(request, entry_id)
-    form = KeyWorkerForm(request.POST, team=entry.team)
-
-    def perform(entry, data):
-        services.reassign_caseload(
+    return _entry_change(
+        request,
+        entry,
+        "key_worker_form",
+        KeyWorkerForm(request.POST, team=entry.team),
+        lambda data: services.reassign_caseload(
             team=entry.team, entry_ids=[entry.pk], key_worker=data["key_worker"], user=request.user
-        )
-        return entry
-
-    return _entry_change(request, entry_id, "key_worker_form", form, perform, "key worker changed")
+        ),
+        "key worker changed",
+    )
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def discharge(request: HttpRequest, entry_id: int) -> HttpResponse:
-    def perform(entry, data):
-        return services.discharge_from_caseload(entry=entry, user=request.user, **data)
-
+    entry = _visible_entry(request, entry_id)
     return _entry_change(
         request,
-        entry_id,
+        entry,
         "discharge_form",
         DischargeForm(request.POST),
-        perform,
+        lambda data: services.discharge_from_caseload(entry=entry, user=request.user, **data),
         "discharged from the caseload",
     )
 
