@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from atb.break_glass import BREAK_GLASS_ROLES
 from atb.models import Role
 from atb.navigation import workspaces_for
 
@@ -14,6 +15,7 @@ def navigation(request):
         "alert_count": _alert_count() if on_rah_duty else 0,
         "workspaces": workspaces_for(user),
         "can_find_patients": user.has_role(Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR),
+        "can_break_glass": user.has_role(*BREAK_GLASS_ROLES),
     }
 
 

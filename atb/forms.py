@@ -7,7 +7,8 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from atb.models import Neighbourhood, Patient
+from atb.fields import NHSNumberFormField
+from atb.models import AuditAction, BreakGlassReason, Neighbourhood, Patient
 
 
 class PatientForm(forms.ModelForm):
@@ -152,3 +153,54 @@ class PeriodForm(forms.Form):
             end=self.cleaned_data["end"],
             locality=self.cleaned_data.get("locality"),
         )
+
+
+class BreakGlassForm(forms.Form):
+    """Emergency access asks for the person's full NHS number (no browsing by name) and
+    a reason an auditor can judge later."""
+
+    nhs_number = NHSNumberFormField(label="The person's NHS number")
+    reason = forms.ChoiceField(choices=BreakGlassReason.choices, widget=forms.RadioSelect)
+    explanation = forms.CharField(
+        label="Why you need the record now",
+        min_length=10,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Administrators review every emergency access. At least 10 characters.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        nhs_number = cleaned.get("nhs_number")
+        if nhs_number:
+            patient = Patient.objects.filter(nhs_number=nhs_number).first()
+            if patient is None:
+                self.add_error("nhs_number", "No patient with this NHS number is registered in the portal.")
+            else:
+                cleaned["patient"] = patient.merged_into or patient
+        return cleaned
+
+
+class AuditSearchForm(forms.Form):
+    """An administrator's search of the audit trail (every field optional)."""
+
+    nhs_number = NHSNumberFormField(label="Patient's NHS number", required=False)
+    username = forms.CharField(label="User name", max_length=150, required=False)
+    action = forms.ChoiceField(choices=[("", "Any")] + list(AuditAction.choices), required=False)
+    start = forms.DateField(label="From", required=False, widget=date_input())
+    end = forms.DateField(label="To", required=False, widget=date_input())
+
+    def clean(self):
+        cleaned = super().clean()
+        check_period(self, "start", "end")
+        return cleaned
+
+
+class BreakGlassReportForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=date_input())
+    end = forms.DateField(label="To", required=False, widget=date_input())
+
+    def clean(self):
+        cleaned = super().clean()
+        check_period(self, "start", "end")
+        return cleaned

@@ -26,6 +26,8 @@ WORKSPACES = [
     Workspace(Role.SERVICE_MANAGER, "Export referrals", "referrals:export"),
     Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
     Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),
+    Workspace(Role.ADMINISTRATOR, "Audit trail", "audit_search"),
+    Workspace(Role.ADMINISTRATOR, "Break-glass report", "break_glass_report"),
     Workspace(Role.RAH_COORDINATOR, "Referral inbox", "referrals:inbox"),
     Workspace(Role.RAH_COORDINATOR, "Beds", "recovery_at_home:beds"),
     Workspace(Role.RAH_COORDINATOR, "Leechmere base", "recovery_at_home:home"),

@@ -11,9 +11,21 @@ is seen through the one it was merged into.
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from datetime import date, datetime, time, timedelta
 
-from atb.models import Neighbourhood, Patient, Practice, Role, Service, User
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from atb.models import (
+    AuditEvent,
+    BreakGlassAccess,
+    Neighbourhood,
+    Patient,
+    Practice,
+    Role,
+    Service,
+    User,
+)
 
 NO_ONE = Q(pk__in=[])
 
@@ -70,3 +82,43 @@ def neighbourhood_overview() -> QuerySet[Neighbourhood]:
         )
         .order_by("name")
     )
+
+
+def audit_events(
+    *,
+    patient: Patient | None = None,
+    username: str = "",
+    action: str = "",
+    start=None,
+    end=None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail filtered as an administrator asks; days are UK days. A patient's
+    events include those of any record merged into theirs."""
+    events = AuditEvent.objects.select_related("user__organisation", "patient")
+    if patient is not None:
+        events = events.filter(Q(patient=patient) | Q(patient__merged_into=patient))
+    if username:
+        events = events.filter(Q(user__username__iexact=username) | Q(username__iexact=username))
+    if action:
+        events = events.filter(action=action)
+    if start:
+        events = events.filter(at__gte=uk_day_start(start))
+    if end:
+        events = events.filter(at__lt=uk_day_start(end + timedelta(days=1)))
+    return events.order_by("-at", "-id")
+
+
+def break_glass_accesses(*, start=None, end=None) -> QuerySet[BreakGlassAccess]:
+    """Emergency accesses for the administrators' report, with how many times the record
+    was opened under each."""
+    accesses = BreakGlassAccess.objects.select_related("user__organisation", "patient__practice")
+    if start:
+        accesses = accesses.filter(granted_at__gte=uk_day_start(start))
+    if end:
+        accesses = accesses.filter(granted_at__lt=uk_day_start(end + timedelta(days=1)))
+    return accesses.order_by("-granted_at", "-id")
+
+
+def uk_day_start(day: date) -> datetime:
+    """Midnight at the start of a UK day, as an aware datetime (BST or GMT as it was)."""
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from atb.audit import record_event
+from atb.break_glass import end_session_grants
 from atb.middleware import SIGNED_IN_AT
 from atb.models import AuditAction
 
@@ -23,6 +24,8 @@ def on_sign_in(sender, request, user, **kwargs):
 def on_sign_out(sender, request, user, **kwargs):
     if user is not None:
         record_event(request=request, user=user, action=AuditAction.SIGN_OUT)
+        if request is not None:
+            end_session_grants(user=user, session_key=request.session.session_key)
 
 
 @receiver(user_login_failed)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from atb import views
+from atb import audit_views, views
 
 admin.site.site_header = "ATB Portal administration"
 admin.site.site_title = "ATB Portal"
@@ -32,6 +32,10 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/edit/", views.patient_update, name="patient_update"),
+    path("patients/emergency-access/", views.break_glass_access, name="break_glass"),
+    path("audit/", audit_views.audit_search, name="audit_search"),
+    path("audit/patients/<int:pk>/", audit_views.patient_access_log, name="patient_access_log"),
+    path("audit/break-glass/", audit_views.break_glass_report, name="break_glass_report"),
     path("patients/duplicates/", views.duplicate_patients, name="duplicate_patients"),
     path("patients/merge/<int:keep_id>/<int:duplicate_id>/", views.merge_patients, name="merge_patients"),
     path("overview/", views.service_overview, name="service_overview"),

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 
 from atb import merging, performance
 from atb.audit import record_event, record_patients_listed
-from atb.forms import PatientForm, PeriodForm
+from atb.break_glass import BREAK_GLASS_ROLES, active_grant, break_glass
+from atb.forms import BreakGlassForm, PatientForm, PeriodForm
 from atb.heartbeats import heartbeat_age, heartbeat_status
 from atb.merging import duplicate_candidates
 from atb.models import AuditAction, Patient, Role, RoleGrant
@@ -53,9 +54,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "atb/no_role.html")
 
 
-def get_visible_patient(request: HttpRequest, pk: int) -> Patient:
+def get_visible_patient(request: HttpRequest, pk: int, *, allow_break_glass: bool = False) -> Patient:
     """The patient if the user has a relationship with them; otherwise 404, audited. A
-    record merged into another gives the one it was merged into."""
+    record merged into another gives the one it was merged into. Where allowed (the
+    read-only patient page), an emergency access granted in this session also opens the
+    record and is put on `request.break_glass`."""
+    request.break_glass = None
     visible = patients_visible_to(user=request.user)
     patient = visible.filter(pk=pk).first()
     if patient is not None:
@@ -65,6 +69,11 @@ def get_visible_patient(request: HttpRequest, pk: int) -> Patient:
         patient = visible.filter(pk=record.merged_into_id).first()
         if patient is not None:
             return patient
+    if record is not None and allow_break_glass:
+        grant = active_grant(request=request, patient_id=record.merged_into_id or record.pk)
+        if grant is not None:
+            request.break_glass = grant
+            return grant.patient
     if record is not None:
         record_event(request=request, action=AuditAction.REFUSED, patient=record)
     raise Http404("No patient found.")
@@ -92,10 +101,16 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The one place a professional sees the whole person: their record, referrals and
     timelines, Recovery at Home episodes, caseload entries with contacts and care plans,
     and whether they are waiting for an MDT."""
-    patient = get_visible_patient(request, pk)
+    patient = get_visible_patient(request, pk, allow_break_glass=True)
     if patient.pk != pk:
         return redirect(patient)  # a merged record: go to the one it became
-    record_event(request=request, action=AuditAction.VIEW, patient=patient)
+    grant = request.break_glass
+    record_event(
+        request=request,
+        action=AuditAction.VIEW,
+        patient=patient,
+        detail=f"break-glass: {grant.reason_text}" if grant else "",
+    )
     entries = list(caseload_of_patient(patient_id=patient.pk))
     my_teams = set(request.user.teams.values_list("pk", flat=True))
     return render(
@@ -103,7 +118,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "atb/patient_detail.html",
         {
             "patient": patient,
-            "referrals": referrals_of_patient(user=request.user, patient_id=patient.pk),
+            "referrals": referrals_of_patient(
+                user=request.user, patient_id=patient.pk, whole_record=bool(grant)
+            ),
             "caseload_entries": entries,
             "my_team_ids": my_teams,
             "contacts": sorted(
@@ -114,9 +131,41 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mdt_flag": open_flag(patient=patient),
             "mdt_discussions": discussions_of(patient_id=patient.pk),
             "flag_form": FlagForm(),
-            "can_flag": request.user.has_role(*FLAGGING_ROLES),
+            "can_flag": request.user.has_role(*FLAGGING_ROLES) and not grant,
+            "break_glass": grant,
         },
     )
+
+
+@role_required(*BREAK_GLASS_ROLES)
+def break_glass_access(request: HttpRequest) -> HttpResponse:
+    """Emergency access to a person outside the user's relationship, with a reason."""
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            patient = form.cleaned_data["patient"]
+            if patients_visible_to(user=request.user).filter(pk=patient.pk).exists():
+                messages.info(
+                    request, "You already have access to this record; no emergency access was needed."
+                )
+                return redirect(patient)
+            break_glass(
+                request=request,
+                patient=patient,
+                reason=form.cleaned_data["reason"],
+                explanation=form.cleaned_data["explanation"],
+            )
+            messages.warning(
+                request, "Emergency access is recorded and open until you sign out. Administrators review it."
+            )
+            return redirect(patient)
+        if "nhs_number" in form.errors and form.cleaned_data.get("reason"):
+            record_event(
+                request=request,
+                action=AuditAction.REFUSED,
+                detail=f"emergency access: no record for the NHS number typed ({request.POST.get('nhs_number', '')[:20]})",
+            )
+    return render(request, "atb/break_glass.html", {"form": form})
 
 
 @role_required(*REGISTERING_ROLES)

@@ -111,11 +111,12 @@ def inbox(*, user: User, service: Service, team_id: int | None = None) -> QueryS
     return _with_list_columns(referrals).order_by(new_first, "-received_at", "-id")
 
 
-def referrals_of_patient(*, user: User, patient_id: int) -> QuerySet[Referral]:
-    """The person's referrals the user may see, with their timelines and any Recovery at
-    Home episode, for the patient page."""
+def referrals_of_patient(*, user: User, patient_id: int, whole_record: bool = False) -> QuerySet[Referral]:
+    """The person's referrals the user may see (all of them under emergency access), with
+    their timelines and any Recovery at Home episode, for the patient page."""
+    referrals = Referral.objects.all() if whole_record else referrals_visible_to(user=user)
     return (
-        _with_list_columns(referrals_visible_to(user=user).filter(patient_id=patient_id))
+        _with_list_columns(referrals.filter(patient_id=patient_id))
         .select_related("episode__category")
         .prefetch_related(Prefetch("events", queryset=ReferralEvent.objects.select_related("user")))
         .order_by("-received_at", "-id")

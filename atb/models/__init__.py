@@ -1,3 +1,4 @@
+from atb.models.access import BreakGlassAccess, BreakGlassReason
 from atb.models.audit import AuditAction, AuditEvent
 from atb.models.heartbeats import Heartbeat
 from atb.models.notifications import OutboundEmail
@@ -16,6 +17,8 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "BedUnit",
+    "BreakGlassAccess",
+    "BreakGlassReason",
     "Discipline",
     "Heartbeat",
     "Neighbourhood",

@@ -23,6 +23,8 @@ class AuditAction(models.TextChoices):
     SIGN_OUT = "sign_out", "Signed out"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     MERGE = "merge", "Records merged"
+    BREAK_GLASS = "break_glass", "Emergency access (break-glass)"
+    SECOND_FACTOR_FAILED = "otp_failed", "Second factor failed"
 
 
 class AuditEvent(models.Model):

@@ -85,6 +85,11 @@ MATRIX = {
     "service_overview": (None, {"service_manager": 200, "administrator": 200}, 403),
     "performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
     "duplicate_patients": (None, {"administrator": 200}, 404),  # lists people: administrators only
+    # Emergency access is for clinical roles; managers and administrators work with aggregates.
+    "break_glass": (None, {"service_manager": 403, "administrator": 403}, 200),
+    "audit_search": (None, {"administrator": 200}, 404),
+    "patient_access_log": (_patient_a, {"administrator": 200}, 404),
+    "break_glass_report": (None, {"administrator": 200}, 404),
     "merge_patients": (lambda world: [world.patient_a.pk, world.patient_b.pk], {"administrator": 200}, 404),
     "referrals:home": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "referrals:practice": (None, {"gp_a": 200, "gp_b": 200}, 403),

@@ -1,0 +1,105 @@
+"""Administrators' view of the audit trail: search, a patient's access log for a
+subject access request, and the break-glass report. Reading the audit trail is itself
+audited."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from atb.audit import record_event, record_patients_listed
+from atb.forms import AuditSearchForm, BreakGlassReportForm
+from atb.models import AuditAction, AuditEvent, Patient, Role
+from atb.permissions import people_page_for
+from atb.selectors import audit_events, break_glass_accesses
+
+AUDIT_PAGE_SIZE = 50
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def audit_search(request: HttpRequest) -> HttpResponse:
+    form = AuditSearchForm(request.GET or None)
+    page = None
+    if form.is_bound and form.is_valid():
+        criteria = form.cleaned_data
+        patient = None
+        if criteria["nhs_number"]:
+            patient = Patient.objects.filter(nhs_number=criteria["nhs_number"]).first()
+            if patient is None:
+                form.add_error("nhs_number", "No patient with this NHS number is registered in the portal.")
+        if form.is_valid():
+            events = audit_events(
+                patient=patient,
+                username=criteria["username"].strip(),
+                action=criteria["action"],
+                start=criteria["start"],
+                end=criteria["end"],
+            )
+            page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+            shown = {event.patient_id: event.patient for event in page.object_list if event.patient_id}
+            with transaction.atomic():
+                record_patients_listed(request=request, patients=shown.values(), detail="audit search")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "atb/audit_search.html", {"form": form, "page": page, "query_string": query.urlencode()}
+    )
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def patient_access_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who looked at this person's record, and when: printable for a subject access
+    request. Includes records merged into theirs."""
+    patient = get_object_or_404(Patient.objects.select_related("practice"), pk=pk)
+    events = list(audit_events(patient=patient))
+    record_event(
+        request=request, action=AuditAction.VIEW, patient=patient, detail="access log (subject access)"
+    )
+    return render(
+        request,
+        "atb/access_log.html",
+        {"patient": patient, "events": events, "printed_at": timezone.now()},
+    )
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def break_glass_report(request: HttpRequest) -> HttpResponse:
+    """Every emergency access, with its reason and how often the record was opened
+    under it, for the information governance review."""
+    form = BreakGlassReportForm(request.GET or None)
+    criteria = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    views = (
+        AuditEvent.objects.filter(
+            action=AuditAction.VIEW,
+            user=OuterRef("user"),
+            patient=OuterRef("patient"),
+            at__gte=OuterRef("granted_at"),
+            at__lte=Coalesce(OuterRef("ended_at"), OuterRef("expires_at")),
+            detail__startswith="break-glass",
+        )
+        .values("user")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    accesses = break_glass_accesses(start=criteria.get("start"), end=criteria.get("end")).annotate(
+        views=Coalesce(Subquery(views[:1]), 0)
+    )
+    page = Paginator(accesses, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        record_patients_listed(
+            request=request,
+            patients={a.patient_id: a.patient for a in page}.values(),
+            detail="break-glass report",
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "atb/break_glass_report.html",
+        {"form": form, "page": page, "query_string": query.urlencode(), "now": timezone.now()},
+    )
