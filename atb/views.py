@@ -163,7 +163,8 @@ def break_glass_access(request: HttpRequest) -> HttpResponse:
             record_event(
                 request=request,
                 action=AuditAction.REFUSED,
-                detail=f"emergency access: no record for the NHS number typed ({request.POST.get('nhs_number', '')[:20]})",
+                detail="emergency access: no record for the NHS number typed "
+                f"({request.POST.get('nhs_number', '')[:20]})",
             )
     return render(request, "atb/break_glass.html", {"form": form})
 
