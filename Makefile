@@ -20,6 +20,8 @@ install: $(VENV)/.installed node_modules/.installed
 
 # --- make demo: embedded SQLite and file-system broker unless DATABASE_URL/REDIS_URL are set.
 demo: export DEBUG = true
+# Administrators need an authenticator app in production; the demo lets anyone try.
+demo: export ADMIN_TWO_FACTOR ?= false
 demo: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo

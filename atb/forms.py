@@ -204,3 +204,20 @@ class BreakGlassReportForm(forms.Form):
         cleaned = super().clean()
         check_period(self, "start", "end")
         return cleaned
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="6-digit code from your authenticator app",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].strip()
+        if not token.isdigit():
+            raise forms.ValidationError("The code has 6 digits.")
+        return token

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 SIGNED_IN_AT = "atb_signed_in_at"
 
@@ -25,3 +28,35 @@ class AbsoluteSessionLimitMiddleware:
             messages.info(request, "Your session has ended after 12 hours. Please sign in again.")
             return redirect(settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Until a person who needs a second factor has given it, every page sends them to
+    give it (or to set it up), and the API refuses. After django-otp's OTPMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and not self._exempt(request.path):
+            from atb.two_factor import second_factor_required
+
+            if second_factor_required(user):
+                if request.path.startswith(("/api/", "/fhir/")):
+                    return JsonResponse(
+                        {"detail": "Give your second factor (two-factor sign-in) in the browser first."},
+                        status=403,
+                    )
+                return redirect(
+                    f"{reverse('two_factor_verify')}?{urlencode({'next': request.get_full_path()})}"
+                )
+        return self.get_response(request)
+
+    @staticmethod
+    def _exempt(path: str) -> bool:
+        return path in {
+            reverse("two_factor_verify"),
+            reverse("two_factor_setup"),
+            reverse("logout"),
+        } or path.startswith(settings.STATIC_URL)

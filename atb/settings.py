@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
@@ -68,8 +70,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "atb.middleware.AbsoluteSessionLimitMiddleware",
+    "atb.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -184,6 +188,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (TOTP authenticator apps, django-otp): required for administrators
+# unless ADMIN_TWO_FACTOR is off (the demo turns it off); optional for everyone else.
+ADMIN_TWO_FACTOR = env.bool("ADMIN_TWO_FACTOR", default=True)
+OTP_TOTP_ISSUER = "ATB Portal"
+OTP_LOGIN_URL = "/accounts/two-factor/"
+OTP_SETUP_URL = "/accounts/two-factor/set-up/"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

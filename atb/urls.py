@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from atb import audit_views, views
+from atb import audit_views, two_factor, views
 
 admin.site.site_header = "ATB Portal administration"
 admin.site.site_title = "ATB Portal"
@@ -27,6 +27,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/two-factor/", two_factor.verify, name="two_factor_verify"),
+    path("accounts/two-factor/set-up/", two_factor.set_up, name="two_factor_setup"),
     path("healthz", views.healthz, name="healthz"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),

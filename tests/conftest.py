@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from atb.models import Patient, Practice, Role, Service, Team, User
+from atb.two_factor import second_factor_required
 from referrals.models import Referral
 from tests.factories import (
     CommunityTeamsServiceFactory,
@@ -103,12 +104,27 @@ def world(db) -> World:
     )
 
 
+def give_second_factor(client, user: User) -> None:
+    """What the two-factor page does after a right code: the session is verified."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test phone", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def client_for(client):
     """Sign the test client in as one of the world's users."""
 
     def sign_in(user: User):
         client.force_login(user)
+        if second_factor_required(user):
+            give_second_factor(client, user)
         return client
 
     return sign_in
