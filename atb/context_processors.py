@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from atb.break_glass import BREAK_GLASS_ROLES
+from atb.health import background_degraded
 from atb.models import Role
 from atb.navigation import workspaces_for
 
@@ -11,6 +12,7 @@ def navigation(request):
         return {}
     on_rah_duty = user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
     return {
+        "background_degraded": background_degraded(),
         "on_rah_duty": on_rah_duty,
         "alert_count": _alert_count() if on_rah_duty else 0,
         "workspaces": workspaces_for(user),

@@ -9,6 +9,15 @@ from django.utils import timezone
 
 from atb.fields import NHSNumberFormField
 from atb.models import AuditAction, BreakGlassReason, Neighbourhood, Patient
+from atb.validators import validate_in_era
+
+
+class EraDateField(forms.DateField):
+    default_validators = [validate_in_era]
+
+
+class EraDateTimeField(forms.DateTimeField):
+    default_validators = [validate_in_era]
 
 
 class PatientForm(forms.ModelForm):
@@ -35,6 +44,7 @@ class PatientForm(forms.ModelForm):
             "communication_needs",
             "key_safety_information",
         ]
+        field_classes = {"date_of_birth": EraDateField}
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "communication_needs": forms.Textarea(attrs={"rows": 2}),
@@ -120,10 +130,10 @@ def check_period(
 class PeriodForm(forms.Form):
     """The dashboard's period (UK days) and locality."""
 
-    start = forms.DateField(
+    start = EraDateField(
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
     )
-    end = forms.DateField(
+    end = EraDateField(
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
     )
     locality = forms.ModelChoiceField(
@@ -187,8 +197,8 @@ class AuditSearchForm(forms.Form):
     nhs_number = NHSNumberFormField(label="Patient's NHS number", required=False)
     username = forms.CharField(label="User name", max_length=150, required=False)
     action = forms.ChoiceField(choices=[("", "Any")] + list(AuditAction.choices), required=False)
-    start = forms.DateField(label="From", required=False, widget=date_input())
-    end = forms.DateField(label="To", required=False, widget=date_input())
+    start = EraDateField(label="From", required=False, widget=date_input())
+    end = EraDateField(label="To", required=False, widget=date_input())
 
     def clean(self):
         cleaned = super().clean()
@@ -197,8 +207,8 @@ class AuditSearchForm(forms.Form):
 
 
 class BreakGlassReportForm(forms.Form):
-    start = forms.DateField(label="From", required=False, widget=date_input())
-    end = forms.DateField(label="To", required=False, widget=date_input())
+    start = EraDateField(label="From", required=False, widget=date_input())
+    end = EraDateField(label="To", required=False, widget=date_input())
 
     def clean(self):
         cleaned = super().clean()

@@ -13,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 SIGNED_IN_AT = "atb_signed_in_at"
+SECOND_FACTOR_NEEDED = "atb_second_factor_needed"
 
 
 class AbsoluteSessionLimitMiddleware:
@@ -39,18 +40,19 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not self._exempt(request.path):
-            from atb.two_factor import second_factor_required
-
-            if second_factor_required(user):
-                if request.path.startswith(("/api/", "/fhir/")):
-                    return JsonResponse(
-                        {"detail": "Give your second factor (two-factor sign-in) in the browser first."},
-                        status=403,
-                    )
-                return redirect(
-                    f"{reverse('two_factor_verify')}?{urlencode({'next': request.get_full_path()})}"
+        # Decided once, at sign-in (atb.signals), so other pages pay no query for it.
+        if (
+            user.is_authenticated
+            and request.session.get(SECOND_FACTOR_NEEDED)
+            and not user.is_verified()
+            and not self._exempt(request.path)
+        ):
+            if request.path.startswith(("/api/", "/fhir/")):
+                return JsonResponse(
+                    {"detail": "Give your second factor (two-factor sign-in) in the browser first."},
+                    status=403,
                 )
+            return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     @staticmethod

@@ -9,14 +9,16 @@ from django.dispatch import receiver
 
 from atb.audit import record_event
 from atb.break_glass import end_session_grants
-from atb.middleware import SIGNED_IN_AT
+from atb.middleware import SECOND_FACTOR_NEEDED, SIGNED_IN_AT
 from atb.models import AuditAction
+from atb.two_factor import second_factor_required
 
 
 @receiver(user_logged_in)
 def on_sign_in(sender, request, user, **kwargs):
     if request is not None:
         request.session[SIGNED_IN_AT] = time.time()
+        request.session[SECOND_FACTOR_NEEDED] = second_factor_required(user)
     record_event(request=request, user=user, action=AuditAction.SIGN_IN)
 
 

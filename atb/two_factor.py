@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from atb.audit import record_event
 from atb.forms import TokenForm
+from atb.middleware import SECOND_FACTOR_NEEDED
 from atb.models import AuditAction, Role, User
 
 DEVICE_NAME = "Authenticator app"
@@ -68,6 +69,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
                     request=request, action=AuditAction.UPDATE, obj=device, detail="two-factor set up"
                 )
             django_otp.login(request, device)
+            request.session[SECOND_FACTOR_NEEDED] = True
             messages.success(
                 request, "Two-factor sign-in is set up. You will be asked for a code at each sign-in."
             )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
-import redis
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -21,6 +19,7 @@ from atb import merging, performance
 from atb.audit import record_event, record_patients_listed
 from atb.break_glass import BREAK_GLASS_ROLES, active_grant, break_glass
 from atb.forms import BreakGlassForm, PatientForm, PeriodForm
+from atb.health import redis_status
 from atb.heartbeats import heartbeat_age, heartbeat_status
 from atb.merging import duplicate_candidates
 from atb.models import AuditAction, Patient, Role, RoleGrant
@@ -233,22 +232,12 @@ def _check_database() -> str:
     return "ok"
 
 
-def _check_redis() -> str:
-    if not settings.REDIS_URL:
-        return "not configured (embedded broker)"
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        return f"unreachable: {exc.__class__.__name__}"
-    return "ok"
-
-
 @login_not_required
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """For load balancers and monitoring: 200 when the database and Redis answer."""
-    checks = {"database": _check_database(), "redis": _check_redis()}
+    checks = {"database": _check_database(), "redis": redis_status()}
     down = [name for name, result in checks.items() if result.startswith("unreachable")]
     if not down:
         sweep = _check_alert_sweep()

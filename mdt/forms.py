@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from atb.forms import StaffChoiceField, date_input
+from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
 from atb.models import Role, Team, User
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
 
@@ -27,8 +27,11 @@ class FlagForm(forms.Form):
 
 
 class MeetingForm(forms.ModelForm):
-    video_link = forms.URLField(required=False, assume_scheme="https")
-    starts_at = forms.DateTimeField(
+    video_link = forms.URLField(required=False, assume_scheme="https", max_length=200)
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=15, max_value=8 * 60, initial=60
+    )
+    starts_at = EraDateTimeField(
         label="Starts (UK time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -49,7 +52,11 @@ class MeetingForm(forms.ModelForm):
 
 
 class ScheduleForm(forms.ModelForm):
-    video_link = forms.URLField(required=False, assume_scheme="https")
+    video_link = forms.URLField(required=False, assume_scheme="https", max_length=200)
+    every_weeks = forms.IntegerField(label="Every (weeks)", min_value=1, max_value=52, initial=4)
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)", min_value=15, max_value=8 * 60, initial=60
+    )
 
     class Meta:
         model = MeetingSchedule
@@ -62,6 +69,7 @@ class ScheduleForm(forms.ModelForm):
             "place",
             "video_link",
         ]
+        field_classes = {"first_date": EraDateField}
         widgets = {
             "first_date": date_input(),
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -115,7 +123,7 @@ class ActionForm(AmendmentMixin, forms.Form):
     description = forms.CharField(max_length=500, label="Action")
     owner = StaffChoiceField(_staff(), required=False, label="Owner (a person)")
     owner_team = forms.ModelChoiceField(Team.objects.order_by("name"), required=False, label="or a team")
-    due_date = forms.DateField(widget=date_input())
+    due_date = EraDateField(widget=date_input())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

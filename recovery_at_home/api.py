@@ -63,9 +63,11 @@ class QueueEntrySerializer(serializers.ModelSerializer):
 
 class QueueFilterSerializer(serializers.Serializer):
     category = serializers.CharField(
-        required=False, allow_blank=True, help_text="A category code, or untriaged."
+        required=False, allow_blank=True, max_length=40, help_text="A category code, or untriaged."
     )
-    locality = serializers.CharField(required=False, allow_blank=True, help_text="A neighbourhood code.")
+    locality = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="A neighbourhood code."
+    )
     state = serializers.ChoiceField(choices=selectors.QueueState.CHOICES, required=False, allow_blank=True)
 
 

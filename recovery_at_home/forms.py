@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from atb.forms import EraDateField, EraDateTimeField
 from atb.models import BedUnit, Role, User
 from recovery_at_home.models import Outcome, TriageCategory
 
@@ -16,7 +17,7 @@ class TriageForm(forms.Form):
 
 
 class AgreedLaterForm(forms.Form):
-    due_at = forms.DateTimeField(
+    due_at = EraDateTimeField(
         label="Agreed time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -24,7 +25,7 @@ class AgreedLaterForm(forms.Form):
 
 
 class ArrivalForm(forms.Form):
-    arrived_at = forms.DateTimeField(
+    arrived_at = EraDateTimeField(
         required=False,
         label="Arrived at (leave empty for now)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -50,7 +51,7 @@ class OutcomeForm(forms.Form):
         choices=[("", "Choose the outcome"), *Outcome.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    planned_end_date = forms.DateField(
+    planned_end_date = EraDateField(
         required=False, label="Planned end of short-term care", widget=forms.DateInput(attrs={"type": "date"})
     )
     bed_unit = forms.ModelChoiceField(

@@ -16,6 +16,7 @@ from atb.audit import record_event, record_patients_listed
 from atb.fields import NHSNumberFormField
 from atb.models import AuditAction, Patient, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
+from atb.validators import validate_in_era
 from referrals import selectors, services
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
 from referrals.views import REFERRING_ROLES, audit_refused_referral, can_act_on, submit_and_audit
@@ -35,7 +36,7 @@ class NHSNumberField(serializers.CharField):
 class PatientSerializer(serializers.ModelSerializer):
     nhs_number = NHSNumberField(required=False, allow_blank=True, allow_null=True, max_length=20)
     date_of_birth = serializers.DateField(
-        required=False, allow_null=True, validators=[validate_not_in_future]
+        required=False, allow_null=True, validators=[validate_in_era, validate_not_in_future]
     )
     practice = serializers.SlugRelatedField(
         slug_field="ods_code",
@@ -183,7 +184,7 @@ class AcceptSerializer(serializers.Serializer):
         required=False,
         help_text="Required for a referral to a Community Integrated Team: who leads the person's care.",
     )
-    review_due = serializers.DateField(required=False, allow_null=True)
+    review_due = serializers.DateField(required=False, allow_null=True, validators=[validate_in_era])
 
 
 class DeclineSerializer(serializers.Serializer):
@@ -216,10 +217,12 @@ class ReferralFilterSerializer(serializers.Serializer):
         default="all",
         help_text="The same lists as the pages: mine, practice, inbox (the service's or team's).",
     )
-    team = serializers.IntegerField(required=False, help_text="With list=inbox: one of your teams.")
+    team = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="With list=inbox: one of your teams."
+    )
     status = serializers.ChoiceField(choices=Status.choices, required=False)
-    received_from = serializers.DateField(required=False)
-    received_to = serializers.DateField(required=False)
+    received_from = serializers.DateField(required=False, validators=[validate_in_era])
+    received_to = serializers.DateField(required=False, validators=[validate_in_era])
 
 
 def _accept(*, referral: Referral, user: User, key_worker: User | None = None, review_due=None) -> Referral:

@@ -6,7 +6,7 @@ from django import forms
 from django.urls import reverse
 
 from atb.fields import NHSNumberFormField
-from atb.forms import check_period, date_input
+from atb.forms import EraDateField, check_period, date_input
 from atb.models import Discipline, Patient, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
 from referrals import services
@@ -31,7 +31,7 @@ class ReferralForm(forms.Form):
     nhs_number = NHSNumberFormField(label="NHS number", required=False)
     given_name = forms.CharField(label="First name", max_length=100)
     family_name = forms.CharField(label="Last name", max_length=100)
-    date_of_birth = forms.DateField(
+    date_of_birth = EraDateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         validators=[validate_not_in_future],
     )
@@ -259,10 +259,10 @@ class ReferralFilterForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    received_from = forms.DateField(
+    received_from = EraDateField(
         required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
     )
-    received_to = forms.DateField(
+    received_to = EraDateField(
         required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
     )
 
@@ -288,8 +288,8 @@ class NoteForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    received_from = forms.DateField(widget=date_input())
-    received_to = forms.DateField(widget=date_input())
+    received_from = EraDateField(widget=date_input())
+    received_to = EraDateField(widget=date_input())
 
     def clean(self):
         cleaned = super().clean()

@@ -52,9 +52,9 @@ class CaseloadEntrySerializer(serializers.ModelSerializer):
 
 
 class CaseloadFilterSerializer(serializers.Serializer):
-    key_worker = serializers.IntegerField(required=False)
+    key_worker = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     discipline = serializers.ChoiceField(choices=Discipline.choices, required=False)
-    practice = serializers.IntegerField(required=False)
+    practice = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     review = serializers.ChoiceField(choices=["overdue", "due"], required=False)
     flagged = serializers.BooleanField(required=False, default=False)
     sort = serializers.ChoiceField(choices=list(selectors.SORTS), required=False, default="review_due")

@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from atb.forms import StaffChoiceField, date_input
+from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
 from atb.models import Discipline, Practice, Team, User
 from teams.models import CarePlanGoal, Contact, DischargeReason
 from teams.services import key_workers_for
@@ -14,7 +14,7 @@ from teams.services import key_workers_for
 
 class AcceptForm(forms.Form):
     key_worker = StaffChoiceField(User.objects.none(), label="Key worker")
-    review_due = forms.DateField(
+    review_due = EraDateField(
         label="First care plan review",
         required=False,
         widget=date_input(),
@@ -35,7 +35,7 @@ class AcceptForm(forms.Form):
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(choices=Contact.Kind.choices, label="Kind of contact")
     staff = StaffChoiceField(User.objects.none(), label="Who made it")
-    at = forms.DateTimeField(
+    at = EraDateTimeField(
         label="When (UK time)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -59,7 +59,7 @@ class ContactForm(forms.Form):
 
 class GoalForm(forms.Form):
     description = forms.CharField(max_length=500, label="Goal")
-    target_date = forms.DateField(required=False, widget=date_input())
+    target_date = EraDateField(required=False, widget=date_input())
 
 
 class GoalStatusForm(forms.Form):
@@ -67,8 +67,8 @@ class GoalStatusForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(widget=date_input(), label="Reviewed on")
-    next_review_due = forms.DateField(widget=date_input(), required=False, label="Next review")
+    reviewed_on = EraDateField(widget=date_input(), label="Reviewed on")
+    next_review_due = EraDateField(widget=date_input(), required=False, label="Next review")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
     def clean(self):

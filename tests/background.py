@@ -32,8 +32,9 @@ class BackgroundProcesses:
     """Starts Celery processes in their own process groups, so a test can SIGKILL one
     (with its pool's children) as a machine failure would, and stops the rest at the end."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, redis_url: str | None = None) -> None:
         self.log_dir = log_dir
+        self.redis_url = redis_url or settings.REDIS_URL
         self.running: dict[str, subprocess.Popen] = {}
 
     def _environment(self) -> dict[str, str]:
@@ -41,7 +42,9 @@ class BackgroundProcesses:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "atb.settings",
             "DATABASE_URL": url_of_the_test_database(),
-            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_URL": self.redis_url,
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_COOKIES": "false",
             "SECRET_KEY": settings.SECRET_KEY,
             "EMAIL_URL": "dummymail://",
             "CONN_MAX_AGE": "0",
@@ -49,9 +52,19 @@ class BackgroundProcesses:
         }
 
     def start(self, name: str, *celery_args: str) -> subprocess.Popen:
+        return self._start(
+            name, [sys.executable, "-m", "celery", "-A", "atb", *celery_args, "--loglevel=INFO"]
+        )
+
+    def start_web(self, port: int) -> subprocess.Popen:
+        """The web process as deployed: gunicorn, production settings."""
+        gunicorn = [sys.executable, "-m", "gunicorn", "atb.wsgi", f"--bind=127.0.0.1:{port}", "--workers=1"]
+        return self._start("web", [*gunicorn, "--threads=4", "--access-logfile=-"])
+
+    def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "atb", *celery_args, "--loglevel=INFO"],
+            command,
             cwd=PROJECT_ROOT,
             env=self._environment(),
             stdout=log,

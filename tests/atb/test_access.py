@@ -78,6 +78,9 @@ MATRIX = {
     "password_change": (None, {}, 200),
     "password_change_done": (None, {}, 200),
     "healthz": (None, {}, 200),
+    # Anyone may add an authenticator app; the code page sends on whoever needs none now.
+    "two_factor_setup": (None, {}, 200),
+    "two_factor_verify": (None, {}, 302),
     "patient_list": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 403),
     "patient_create": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),

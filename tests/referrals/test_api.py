@@ -71,7 +71,7 @@ def test_a_system_with_a_token_sends_a_referral_that_lands_in_the_right_inbox(wo
         ({"reason": ""}, {"reason": ['"" is not a valid choice.']}),
         ({"clinical_summary": "x" * 20_000}, {"clinical_summary": ["no more than 4000 characters"]}),
         (
-            {"patient": {"given_name": "Doris", "family_name": "Bell", "date_of_birth": "2999-01-01"}},
+            {"patient": {"given_name": "Doris", "family_name": "Bell", "date_of_birth": "2099-01-01"}},
             {"patient": {"date_of_birth": ["cannot be in the future"]}},
         ),
         ({"consent_to_referral": False}, {"consent_to_referral": ["needs the person's consent"]}),

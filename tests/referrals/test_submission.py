@@ -74,7 +74,7 @@ def test_the_form_starts_with_the_gps_own_practice_phone_and_source(world, clien
     [
         ("nhs_number", "943 476 5918", "check digit does not match"),
         ("reason", "", "This field is required"),
-        ("date_of_birth", "2999-01-01", "cannot be in the future"),
+        ("date_of_birth", "2099-01-01", "cannot be in the future"),
         ("clinical_summary", "x" * 20_000, "at most 4000 characters"),
         ("consent_to_referral", "", "needs the person's consent"),
         ("reason", Reason.WOUND_CARE, "Choose a reason that"),  # not a Recovery at Home reason
