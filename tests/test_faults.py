@@ -10,17 +10,19 @@ import socket
 import subprocess
 import time
 
+import psycopg
 import pytest
 import requests
 from django.apps import apps as django_apps
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from atb import health
 from atb.celery import app
-from atb.models import Heartbeat, Role
+from atb.models import Heartbeat, Patient, Role
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import Reason, Referral, Source
@@ -210,3 +212,70 @@ def _signed_in(base: str, username: str) -> requests.Session:
     )
     assert response.status_code == 302, response.text[:1000]
     return session
+
+
+# --- A PostgreSQL connection dropped mid-request -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing(monkeypatch, caplog):
+    """The server ends the web process's connection after the patient and the referral
+    rows were written but before the transaction committed: the person gets the error
+    page, nothing of the referral remains, and the next request works on a new connection."""
+    from django.test import Client
+
+    from referrals import services
+
+    rah = RecoveryAtHomeFactory()
+    practice = PracticeFactory()
+    gp = UserFactory(username="gp", roles=[Role.REFERRER], practices=[practice])
+    starting_the_clock = services._start_clock_if_recovery_at_home
+
+    dropped = []
+
+    def connection_dropped_first(referral):
+        backend = connection.connection.info.backend_pid
+        with psycopg.connect(**_connection_parameters(), autocommit=True) as admin:
+            dropped.append(admin.execute("SELECT pg_terminate_backend(%s)", [backend]).fetchone()[0])
+        starting_the_clock(referral)
+
+    monkeypatch.setattr(services, "_start_clock_if_recovery_at_home", connection_dropped_first)
+    browser = Client(raise_request_exception=False)
+    browser.force_login(gp)
+    form = {
+        "given_name": "Doris",
+        "family_name": "Bell-Hardy",
+        "date_of_birth": "1938-02-11",
+        "practice": practice.pk,
+        "service": rah.pk,
+        "source": Source.GP,
+        "reason": Reason.FALL,
+        "clinical_summary": "Fell twice this week.",
+        "consent_to_referral": "on",
+        "referrer_phone": "0191 565 6256",
+    }
+
+    response = browser.post(reverse("referrals:create"), form)
+
+    assert dropped == [True]  # the server really ended the request's connection
+    (failure,) = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert failure.exc_info[0].__name__ in ("OperationalError", "InterfaceError")  # the lost connection
+    assert response.status_code == 500
+    assert "nothing was saved" in response.content.decode()
+    assert not Referral.objects.exists()
+    assert not Patient.objects.filter(family_name="Bell-Hardy").exists()
+    monkeypatch.setattr(services, "_start_clock_if_recovery_at_home", starting_the_clock)
+    again = browser.post(reverse("referrals:create"), form)
+    assert again.status_code == 302  # a fresh connection: the same referral now goes through
+    assert Referral.objects.filter(patient__family_name="Bell-Hardy").count() == 1
+
+
+def _connection_parameters() -> dict:
+    db = connection.settings_dict
+    return {
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"] or None,
+        "dbname": db["NAME"],
+    }
