@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export fuzz-api clean
+.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export bench-load fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ bench-export: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_benc
 bench-export: export SECRET_KEY ?= bench-only-secret-key
 bench-export: install
 	$(MANAGE) bench_export --referrals 1000000
+
+# --- make bench-load: 60 s of mixed traffic against gunicorn (a throw-away database).
+bench-load: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
+bench-load: export REDIS_URL ?= redis://127.0.0.1:6379/2
+bench-load: export SECRET_KEY ?= bench-only-secret-key
+bench-load: install
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) bench_load --seconds $(or $(SECONDS),60)
 
 clean:
 	rm -rf $(VENV) node_modules var

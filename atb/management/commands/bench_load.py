@@ -1,0 +1,237 @@
+"""`make bench-load`: a bounded load of mixed traffic against gunicorn on 127.0.0.1, on a
+throw-away copy of the database, and whether every referral sent was stored."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from atb.celery import app
+from atb.middleware import SECOND_FACTOR_NEEDED, SIGNED_IN_AT
+from atb.models import Role, RoleGrant, Service, Team, User
+from referrals.models import Reason, Referral, Source
+
+MARKER = "Loadtest"
+COUNTS = {"coordinator": 20, "gp": 6, "cit": 6}
+
+
+class Command(BaseCommand):
+    help = "Load-test the portal for a bounded time and print throughput, latency percentiles and errors."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seconds", type=int, default=60)
+        parser.add_argument("--patients", type=int, default=2000)
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+        parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+
+    def handle(self, *args, seconds, patients, workers, keep, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The load test is for PostgreSQL: set DATABASE_URL=postgres://...")
+        real_name = connection.settings_dict["NAME"]
+        bench_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        try:
+            ok = self._run(bench_name, seconds=seconds, patients=patients, workers=workers)
+        finally:
+            app.control.purge()  # the emails the referrals queued are not to be sent
+            if not keep:
+                connection.creation.destroy_test_db(real_name, verbosity=0)
+        if not ok:
+            raise CommandError("The load test saw errors or lost referrals.")
+
+    def _run(self, bench_name: str, *, seconds: int, patients: int, workers: int) -> bool:
+        self.stdout.write(f"Seeding {bench_name}: demo data with {patients:,} patients…")
+        call_command("seed_demo", patients=patients, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        accounts = self._accounts()
+        out_dir = settings.VAR_DIR / "bench-load"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        web = self._start_gunicorn(bench_name, port, workers, out_dir)
+        try:
+            _wait_for_port(port)
+            _warm_up(port, accounts, rounds=workers * 3)
+            before = Referral.objects.count()
+            self.stdout.write(
+                f"Load for {seconds} s against gunicorn ({workers} workers) on 127.0.0.1:{port}: "
+                f"{COUNTS['coordinator']} coordinators polling the queue, {COUNTS['gp']} GPs referring, "
+                f"{COUNTS['cit']} CIT members opening caseloads…"
+            )
+            self._locust(port, seconds, accounts, out_dir)
+            stored = Referral.objects.filter(patient__family_name__startswith=f"{MARKER}-").count()
+            assert Referral.objects.count() - before == stored
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
+        return self._report(out_dir / "locust_stats.csv", stored)
+
+    def _accounts(self) -> dict[str, list[str]]:
+        """Extra staff for the load, each already signed in: their session keys."""
+        template = User.objects.get(username="gp.a")
+        practice = template.practices.first()
+        team = Team.objects.order_by("pk").first()
+        accounts: dict[str, list[str]] = {}
+        roles = {"coordinator": Role.RAH_COORDINATOR, "gp": Role.REFERRER, "cit": Role.CIT_MEMBER}
+        for kind, role in roles.items():
+            names = [f"load.{kind}{n}" for n in range(COUNTS[kind])]
+            users = User.objects.bulk_create(
+                [User(username=name, password="!", first_name="Load", last_name=name) for name in names]
+            )
+            RoleGrant.objects.bulk_create([RoleGrant(user=user, role=role) for user in users])
+            for user in users:
+                if kind == "gp":
+                    user.practices.add(practice)
+                if kind == "cit":
+                    user.teams.add(team)
+            accounts[kind] = [_signed_in_session(user) for user in users]
+        self.referral = {
+            "given_name": "Ada",
+            "date_of_birth": "1937-05-02",
+            "practice": str(practice.pk),
+            "service": str(Service.objects.get(code=Service.Code.RECOVERY_AT_HOME).pk),
+            "source": Source.GP,
+            "reason": Reason.FALL,
+            "clinical_summary": "Fell at home twice this week (load test).",
+            "consent_to_referral": "on",
+            "referrer_phone": "0191 555 0100",
+            "confirm_duplicate": "on",
+        }
+        return accounts
+
+    def _start_gunicorn(self, bench_name: str, port: int, workers: int, out_dir: Path) -> subprocess.Popen:
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+            + bench_name,
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_COOKIES": "false",
+            "EMAIL_URL": "dummymail://",
+        }
+        log = open(out_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "atb.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+        ]
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+
+    def _locust(self, port: int, seconds: int, accounts, out_dir: Path) -> None:
+        users = sum(COUNTS.values())
+        env = {
+            **os.environ,
+            "LOAD_SESSIONS": json.dumps(accounts),
+            "LOAD_REFERRAL": json.dumps(self.referral),
+            "LOAD_MARKER": MARKER,
+        }
+        locust = Path(sys.executable).with_name("locust")
+        subprocess.run(
+            [
+                str(locust),
+                "-f",
+                str(settings.BASE_DIR / "bench" / "locustfile.py"),
+                "--headless",
+                f"--users={users}",
+                f"--spawn-rate={users}",
+                f"--run-time={seconds}s",
+                f"--host=http://127.0.0.1:{port}",
+                f"--csv={out_dir / 'locust'}",
+                "--only-summary",
+                "--loglevel=WARNING",
+                "--exit-code-on-error=0",
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def _report(self, stats_csv: Path, stored: int) -> bool:
+        with stats_csv.open() as handle:
+            rows = list(csv.DictReader(handle))
+        self.stdout.write(
+            f"\n{'Request':<22}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        )
+        errors = 0
+        submitted = 0
+        for row in rows:
+            name = row["Name"] or "All requests"
+            failures = int(row["Failure Count"])
+            if row["Name"] == "Aggregated":
+                name = "All requests"
+                errors = failures
+            if row["Name"] == "submit referral":
+                submitted = int(row["Request Count"]) - failures
+            self.stdout.write(
+                f"{name:<22}{int(row['Request Count']):>8}{failures:>8}{float(row['Requests/s']):>8.1f}"
+                f"{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
+            )
+        self.stdout.write(f"\nReferrals submitted (accepted by the portal): {submitted}; stored: {stored}.")
+        ok = errors == 0 and submitted == stored and submitted > 0
+        self.stdout.write(
+            ("PASS" if ok else "FAIL") + f": {errors} errors; none lost: {submitted == stored}."
+        )
+        return ok
+
+
+def _signed_in_session(user: User) -> str:
+    """What signing in leaves in the session store, without a password check."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SIGNED_IN_AT] = time.time()
+    session[SECOND_FACTOR_NEEDED] = False
+    session.create()
+    return session.session_key
+
+
+WARM_UP_PAGES = {
+    "coordinator": ["/recovery-at-home/queue/", "/recovery-at-home/queue/rows/"],
+    "gp": ["/referrals/new/", "/referrals/"],
+    "cit": ["/teams/mine/"],
+}
+
+
+def _warm_up(port: int, sessions: dict[str, list[str]], *, rounds: int) -> None:
+    """Each gunicorn worker loads its code and templates on first use; not measured."""
+    for _ in range(rounds):
+        for kind, pages in WARM_UP_PAGES.items():
+            for page in pages:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}{page}", headers={"Cookie": f"sessionid={sessions[kind][0]}"}
+                )
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    response.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError("gunicorn did not start; see var/bench-load/gunicorn.log")
