@@ -9,7 +9,6 @@ import time
 import redis
 from django.conf import settings
 
-RECHECK_SECONDS = 15
 _last_check: dict[str, float | bool] = {"at": float("-inf"), "reachable": True}
 
 
@@ -27,7 +26,7 @@ def background_degraded() -> bool:
     """True while Redis does not answer; checked at most every 15 seconds per process, so
     a busy page pays nothing and an outage costs each process one short timeout."""
     now = time.monotonic()
-    if now - _last_check["at"] >= RECHECK_SECONDS:
+    if now - _last_check["at"] >= settings.BACKGROUND_RECHECK_SECONDS:
         _last_check["reachable"] = not redis_status().startswith("unreachable")
         _last_check["at"] = now
     return not _last_check["reachable"]

@@ -157,6 +157,8 @@ else:
         "store_processed": False,
     }
 
+# How often each web process looks whether Redis answers (for the "degraded" banner).
+BACKGROUND_RECHECK_SECONDS = env.int("BACKGROUND_RECHECK_SECONDS", default=15)
 CELERY_TIMEZONE = "Europe/London"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True

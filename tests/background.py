@@ -45,6 +45,7 @@ class BackgroundProcesses:
             "REDIS_URL": self.redis_url,
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",
+            "BACKGROUND_RECHECK_SECONDS": "1",
             "SECRET_KEY": settings.SECRET_KEY,
             "EMAIL_URL": "dummymail://",
             "CONN_MAX_AGE": "0",
