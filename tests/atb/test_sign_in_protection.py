@@ -39,3 +39,25 @@ def test_a_right_password_before_the_limit_resets_the_count(world, client):
     for _ in range(4):
         _sign_in(client, "guess")
     assert _sign_in(client, PASSWORD).status_code == 302
+
+
+def test_a_weak_new_password_is_refused_with_the_reasons(world, client_for):
+    client = client_for(world.users["gp_a"])
+    for weak, reason in (
+        ("Sunderland1", "at least 12 characters"),
+        ("password1234", "too common"),
+        ("938475629384", "entirely numeric"),
+        (world.users["gp_a"].email.upper(), "too similar"),
+    ):
+        response = client.post(
+            reverse("password_change"),
+            {"old_password": PASSWORD, "new_password1": weak, "new_password2": weak},
+        )
+        assert response.status_code == 200
+        assert reason in " ".join(response.context["form"].errors["new_password2"]), weak
+    strong = "heather-on-the-wear-at-dawn"
+    changed = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": strong, "new_password2": strong},
+    )
+    assert changed.status_code == 302
