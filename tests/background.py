@@ -46,6 +46,7 @@ class BackgroundProcesses:
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",
             "BACKGROUND_RECHECK_SECONDS": "1",
+            "STATIC_ROOT": str(settings.STATIC_ROOT),  # the suite's own collection
             "SECRET_KEY": settings.SECRET_KEY,
             "EMAIL_URL": "dummymail://",
             "CONN_MAX_AGE": "0",

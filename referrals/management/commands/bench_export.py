@@ -4,33 +4,13 @@ import resource
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models
+from django.db import connection
 
+from atb.bulk import insert_series
 from atb.models import Patient, Service
 from recovery_at_home.models import Episode
 from referrals import exports
 from referrals.models import Referral
-
-
-def _insert_select(model, count: int, expressions: dict[str, str]) -> str:
-    """INSERT ... SELECT FROM generate_series: every column given, or its empty value."""
-    columns, values = [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in expressions:
-            values.append(expressions[field.name])
-        elif field.null:
-            values.append("NULL")
-        elif isinstance(field, models.BooleanField):
-            values.append("false")
-        else:
-            values.append("''")
-    return (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM generate_series(1, {count}) AS n"
-    )
 
 
 class Command(BaseCommand):
@@ -61,7 +41,7 @@ class Command(BaseCommand):
         )[0]
         with connection.cursor() as cursor:
             cursor.execute(
-                _insert_select(
+                insert_series(
                     Patient,
                     1000,
                     {
@@ -75,7 +55,7 @@ class Command(BaseCommand):
             first_patient = Patient.objects.order_by("pk").values_list("pk", flat=True).first()
             received = "now() - (n || ' minutes')::interval"
             cursor.execute(
-                _insert_select(
+                insert_series(
                     Referral,
                     count,
                     {
@@ -95,7 +75,7 @@ class Command(BaseCommand):
             )
             first_referral = Referral.objects.order_by("pk").values_list("pk", flat=True).first()
             cursor.execute(
-                _insert_select(
+                insert_series(
                     Episode,
                     count,
                     {
