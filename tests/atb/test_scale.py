@@ -1,0 +1,71 @@
+"""seed_scale makes data shaped like the service, fast; here at a small size."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F
+
+from atb.models import Patient, Practice
+from mdt.models import AgendaItem, Meeting
+from recovery_at_home.models import Episode
+from referrals.models import ReferenceCounter, Referral, Status
+from teams.models import CaseloadEntry
+
+SIZES = {"referrals": 6000, "patients": 2000, "open_rah": 150, "open_caseload": 400}
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_scale", **SIZES, stdout=StringIO(), stderr=StringIO())
+
+
+def _scale_referrals():
+    return Referral.objects.filter(clinical_summary__startswith="Scale data:")
+
+
+def test_the_volumes_asked_for_are_made(seeded):
+    assert Patient.objects.filter(nhs_number__startswith="9995").count() == SIZES["patients"]
+    assert _scale_referrals().count() == SIZES["referrals"]
+    open_rah = _scale_referrals().filter(service__code="rah").exclude(status=Status.CLOSED)
+    assert open_rah.count() == SIZES["open_rah"]
+    assert Episode.objects.filter(referral__in=open_rah, arrived_at__isnull=True).count() == SIZES["open_rah"]
+    assert (
+        CaseloadEntry.objects.filter(closed_at__isnull=True, referral__in=_scale_referrals()).count()
+        == (SIZES["open_caseload"])
+    )
+    assert Practice.objects.filter(neighbourhood__isnull=False).count() >= 40
+    assert Meeting.objects.filter(status=Meeting.Status.CLOSED).count() >= 40 * 5 * 12
+
+
+def test_the_data_keeps_the_services_rules(seeded):
+    # Each referral of a team goes to the team of the patient's practice, from that practice.
+    cit = _scale_referrals().filter(service__code="cit")
+    assert not cit.exclude(team__neighbourhood=F("patient__practice__neighbourhood")).exists()
+    assert not _scale_referrals().exclude(referring_practice=F("patient__practice")).exists()
+    # Key workers belong to the entry's team; agenda patients to the meeting's practice.
+    entries = CaseloadEntry.objects.filter(referral__in=_scale_referrals())
+    assert not entries.exclude(key_worker__teams=F("team")).exists()
+    assert not AgendaItem.objects.exclude(patient__practice=F("meeting__practice")).exists()
+    # References are the portal's own, and the counters run on past them.
+    references = list(_scale_referrals().values_list("reference", flat=True))
+    assert all(reference.startswith("ATB-") for reference in references)
+    for counter in ReferenceCounter.objects.all():
+        numbers = [int(r[9:]) for r in references if r[4:8] == str(counter.year)]
+        assert not numbers or counter.last_number >= max(numbers)
+
+
+def test_a_second_run_is_refused(seeded):
+    with pytest.raises(CommandError, match="already holds scale data"):
+        call_command("seed_scale", **SIZES, stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_queue_shows_the_open_work(seeded, client):
+    from atb.models import User
+
+    client.force_login(User.objects.get(username="scale.rah0"))
+    response = client.get("/recovery-at-home/queue/")
+    assert response.status_code == 200
+    assert len(response.context["rows"]) >= SIZES["open_rah"]
