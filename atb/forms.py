@@ -191,29 +191,24 @@ class BreakGlassForm(forms.Form):
         return cleaned
 
 
-class AuditSearchForm(forms.Form):
+class BreakGlassReportForm(forms.Form):
+    """A period of UK days, either end open."""
+
+    start = EraDateField(label="From", required=False, widget=date_input())
+    end = EraDateField(label="To", required=False, widget=date_input())
+
+    def clean(self):
+        cleaned = super().clean()
+        check_period(self, "start", "end")
+        return cleaned
+
+
+class AuditSearchForm(BreakGlassReportForm):
     """An administrator's search of the audit trail (every field optional)."""
 
     nhs_number = NHSNumberFormField(label="Patient's NHS number", required=False)
     username = forms.CharField(label="User name", max_length=150, required=False)
     action = forms.ChoiceField(choices=[("", "Any")] + list(AuditAction.choices), required=False)
-    start = EraDateField(label="From", required=False, widget=date_input())
-    end = EraDateField(label="To", required=False, widget=date_input())
-
-    def clean(self):
-        cleaned = super().clean()
-        check_period(self, "start", "end")
-        return cleaned
-
-
-class BreakGlassReportForm(forms.Form):
-    start = EraDateField(label="From", required=False, widget=date_input())
-    end = EraDateField(label="To", required=False, widget=date_input())
-
-    def clean(self):
-        cleaned = super().clean()
-        check_period(self, "start", "end")
-        return cleaned
 
 
 class TokenForm(forms.Form):

@@ -151,19 +151,7 @@ def test_with_redis_stopped_referrals_are_accepted_and_alerts_catch_up_when_it_r
         assert form_page.status_code == 200 and BANNER in form_page.text
         submitted = gp.post(
             f"{base}{reverse('referrals:create')}",
-            data={
-                "csrfmiddlewaretoken": _csrf(form_page.text),
-                "given_name": "Doris",
-                "family_name": "Bell-Hardy",
-                "date_of_birth": "1938-02-11",
-                "practice": practice.pk,
-                "service": rah.pk,
-                "source": Source.GP,
-                "reason": Reason.FALL,
-                "clinical_summary": "Fell twice this week; on the floor for an hour.",
-                "consent_to_referral": "on",
-                "referrer_phone": "0191 565 6256",
-            },
+            data={"csrfmiddlewaretoken": _csrf(form_page.text), **_referral_form(practice, rah)},
             allow_redirects=False,
             timeout=30,
         )
@@ -188,6 +176,21 @@ def test_with_redis_stopped_referrals_are_accepted_and_alerts_catch_up_when_it_r
         if redis_server.process and redis_server.process.poll() is None:
             redis_server.stop()
         app.control.purge()
+
+
+def _referral_form(practice, rah) -> dict:
+    return {
+        "given_name": "Doris",
+        "family_name": "Bell-Hardy",
+        "date_of_birth": "1938-02-11",
+        "practice": practice.pk,
+        "service": rah.pk,
+        "source": Source.GP,
+        "reason": Reason.FALL,
+        "clinical_summary": "Fell twice this week; on the floor for an hour.",
+        "consent_to_referral": "on",
+        "referrer_phone": "0191 565 6256",
+    }
 
 
 def _get(url: str):
@@ -242,18 +245,7 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     monkeypatch.setattr(services, "_start_clock_if_recovery_at_home", connection_dropped_first)
     browser = Client(raise_request_exception=False)
     browser.force_login(gp)
-    form = {
-        "given_name": "Doris",
-        "family_name": "Bell-Hardy",
-        "date_of_birth": "1938-02-11",
-        "practice": practice.pk,
-        "service": rah.pk,
-        "source": Source.GP,
-        "reason": Reason.FALL,
-        "clinical_summary": "Fell twice this week.",
-        "consent_to_referral": "on",
-        "referrer_phone": "0191 565 6256",
-    }
+    form = _referral_form(practice, rah)
 
     response = browser.post(reverse("referrals:create"), form)
 
