@@ -34,9 +34,9 @@ def practices_served_by(*, user: User) -> QuerySet[Practice]:
     """Practices the user works for directly, or through their CIT's neighbourhood."""
     scope = NO_ONE
     if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
-        scope |= Q(pk__in=user.practices.values("pk"))
+        scope |= Q(pk__in=user.practice_ids)
     if user.has_role(Role.CIT_MEMBER):
-        scope |= Q(neighbourhood__team__in=user.teams.values("pk"))
+        scope |= Q(neighbourhood__team__in=user.team_ids)
     return Practice.objects.filter(scope).select_related("neighbourhood")
 
 
@@ -47,11 +47,11 @@ def _referred(**referral_filter) -> Q:
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     scope = NO_ONE
     if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
-        scope |= Q(practice__in=user.practices.values("pk"))
+        scope |= Q(practice__in=user.practice_ids)
     if user.has_role(Role.REFERRER, Role.CIT_MEMBER):
         scope |= _referred(referrals__referred_by=user)
     if user.has_role(Role.CIT_MEMBER):
-        teams = user.teams.values("pk")
+        teams = user.team_ids
         scope |= _referred(caseload_entries__team__in=teams) | _referred(referrals__team__in=teams)
     if user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)

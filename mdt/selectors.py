@@ -27,9 +27,7 @@ def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
     """MDT coordinators see their practices' meetings; nobody else sees any."""
     if not user.has_role(Role.MDT_COORDINATOR):
         return Meeting.objects.none()
-    return Meeting.objects.filter(practice__in=user.practices.values("pk")).select_related(
-        "practice", "coordinator"
-    )
+    return Meeting.objects.filter(practice__in=user.practice_ids).select_related("practice", "coordinator")
 
 
 def meeting_for(*, user: User, meeting_id: int) -> Meeting:
@@ -152,7 +150,7 @@ def search_practice_patients(*, meeting: Meeting, query: str, limit: int = 20) -
 def actions_of(*, user: User) -> QuerySet[Action]:
     """'My MDT actions': the user's own and their teams', open first, soonest due."""
     return (
-        Action.objects.filter(Q(owner=user) | Q(owner_team__in=user.teams.values("pk")))
+        Action.objects.filter(Q(owner=user) | Q(owner_team__in=user.team_ids))
         .select_related("item__patient", "item__meeting__practice", "owner", "owner_team")
         .order_by("-status", "due_date", "pk")
     )

@@ -22,13 +22,13 @@ RAH_ROLES = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
 def referral_scope(*, user: User) -> Q:
     scope = NO_ONE
     if user.has_role(Role.REFERRER):
-        scope |= Q(referred_by=user) | Q(referring_practice__in=user.practices.values("pk"))
+        scope |= Q(referred_by=user) | Q(referring_practice__in=user.practice_ids)
     if user.has_role(*RAH_ROLES):
         scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME)
     if user.has_role(Role.CIT_MEMBER):
-        scope |= Q(team__in=user.teams.values("pk"))
+        scope |= Q(team__in=user.team_ids)
     if user.has_role(Role.MDT_COORDINATOR):
-        scope |= Q(patient__practice__in=user.practices.values("pk"))
+        scope |= Q(patient__practice__in=user.practice_ids)
     return scope
 
 
@@ -92,9 +92,9 @@ def my_referrals(*, user: User) -> QuerySet[Referral]:
 
 
 def practice_referrals(*, user: User) -> QuerySet[Referral]:
-    return _with_list_columns(
-        Referral.objects.filter(referring_practice__in=user.practices.values("pk"))
-    ).order_by("-received_at", "-id")
+    return _with_list_columns(Referral.objects.filter(referring_practice__in=user.practice_ids)).order_by(
+        "-received_at", "-id"
+    )
 
 
 def listed_referrals(*, user: User) -> QuerySet[Referral]:

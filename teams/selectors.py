@@ -33,7 +33,7 @@ def team_for(*, user: User, team_id: int) -> Team:
 def entry_for(*, user: User, entry_id: int) -> CaseloadEntry | None:
     """An entry of one of the user's teams, with what its page shows, or None."""
     return (
-        CaseloadEntry.objects.filter(pk=entry_id, team__in=user.teams.values("pk"))
+        CaseloadEntry.objects.filter(pk=entry_id, team__in=user.team_ids)
         .select_related("patient__practice__neighbourhood", "team", "key_worker", "referral", "closed_by")
         .prefetch_related(
             Prefetch("contacts", queryset=Contact.objects.select_related("staff")),
