@@ -14,6 +14,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from atb.models import Neighbourhood, Service
+from atb.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home.models import BedStay, Episode, Outcome
 from referrals.models import Reason, Referral, Source
@@ -31,11 +32,11 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return uk_day_start(self.start)
 
     @property
     def until(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return uk_day_start(self.end + timedelta(days=1))
 
     def days(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]

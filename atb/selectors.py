@@ -11,10 +11,9 @@ is seen through the one it was merged into.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from atb.models import (
     AuditEvent,
@@ -26,6 +25,7 @@ from atb.models import (
     Service,
     User,
 )
+from atb.uk_time import uk_day_start
 
 NO_ONE = Q(pk__in=[])
 
@@ -117,8 +117,3 @@ def break_glass_accesses(*, start=None, end=None) -> QuerySet[BreakGlassAccess]:
     if end:
         accesses = accesses.filter(granted_at__lt=uk_day_start(end + timedelta(days=1)))
     return accesses.order_by("-granted_at", "-id")
-
-
-def uk_day_start(day: date) -> datetime:
-    """Midnight at the start of a UK day, as an aware datetime (BST or GMT as it was)."""
-    return timezone.make_aware(datetime.combine(day, time.min))

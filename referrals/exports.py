@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
+from atb.uk_time import uk_day_start
 from referrals.models import Reason, Referral, Source, Status
 
 CHUNK = 2000
@@ -61,8 +61,7 @@ ENDED = {Status.CLOSED, Status.DECLINED, Status.REDIRECTED}
 
 def referrals_received_between(start: date, end: date) -> QuerySet[Referral]:
     """Referrals received from the start of `start` to the end of `end`, UK days."""
-    since = timezone.make_aware(datetime.combine(start, time.min))
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+    since, until = uk_day_start(start), uk_day_start(end + timedelta(days=1))
     return Referral.objects.filter(received_at__gte=since, received_at__lt=until).order_by(
         "received_at", "pk"
     )

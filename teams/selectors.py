@@ -4,13 +4,14 @@ length (the last contact and the MDT flag are subqueries, not per-row lookups)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from atb.models import Discipline, Team, User
+from atb.uk_time import uk_day_start
 from mdt.models import MdtFlag
 from referrals.models import Referral
 from teams.models import CarePlanReview, CaseloadEntry, CaseloadEvent, Contact
@@ -136,7 +137,7 @@ def team_dashboard(*, team: Team) -> TeamDashboard:
     by_discipline: dict[str, int] = {}
     for row in by_key_worker:
         by_discipline[row["discipline"]] = by_discipline.get(row["discipline"], 0) + row["entries"]
-    week_start = timezone.make_aware(datetime.combine(start_of_week(today), time.min))
+    week_start = uk_day_start(start_of_week(today))
     new_referrals = Referral.objects.filter(team=team, received_at__gte=week_start).count()
     return TeamDashboard(
         open_entries=totals["entries"],
