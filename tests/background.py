@@ -13,19 +13,18 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from atb.processes import database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def url_of_the_test_database() -> str:
     """The URL of the database this test runs on (pytest-django's `test_` copy)."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return database_url(connection.settings_dict)
 
 
 class BackgroundProcesses:

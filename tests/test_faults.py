@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
-import socket
 import subprocess
 import time
 
@@ -23,20 +22,15 @@ from django_celery_beat.models import PeriodicTask
 from atb import health
 from atb.celery import app
 from atb.models import Heartbeat, Patient, Role
+from atb.processes import free_port, port_answers, wait_for_port
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import Reason, Referral, Source
-from tests.background import BackgroundProcesses
+from tests.background import BackgroundProcesses, url_of_the_test_database
 from tests.conftest import PASSWORD
 from tests.factories import PracticeFactory, RecoveryAtHomeFactory, UserFactory
 
 BANNER = "Background services are unavailable."
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- The banner, in-process --------------------------------------------------------
@@ -55,7 +49,7 @@ def test_pages_show_a_degraded_banner_while_redis_does_not_answer(
     client = client_for(world.users["rah_coordinator"])
     assert BANNER not in client.get(reverse("recovery_at_home:queue")).content.decode()
 
-    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     health.forget_last_check()
     page = client.get(reverse("recovery_at_home:queue")).content.decode()
 
@@ -88,29 +82,12 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_until(lambda: _answers(self.port), seconds=10, what="redis-server to start")
+        assert wait_for_port(self.port, seconds=10), "redis-server did not start"
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
-        assert not _answers(self.port)
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def _wait_until(condition, *, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"Not within {seconds} s: {what}")
+        assert not port_answers(self.port)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,16 +102,18 @@ def test_with_redis_stopped_referrals_are_accepted_and_alerts_catch_up_when_it_r
     gp.save()
     UserFactory(username="coordinator", roles=[Role.RAH_COORDINATOR], email="coordinator@example.nhs.uk")
 
-    redis_server = RedisServer(_free_port())
+    redis_server = RedisServer(free_port())
     redis_server.start()
     background = BackgroundProcesses(tmp_path, redis_url=f"redis://127.0.0.1:{redis_server.port}/0")
-    web_port = _free_port()
+    web_port = free_port()
     try:
         background.start_web(web_port)
         background.start_worker("worker")
         background.start_beat()
         base = f"http://127.0.0.1:{web_port}"
-        _wait_until(lambda: _get(f"{base}/healthz") is not None, seconds=30, what="gunicorn to answer")
+        background.wait_for(
+            lambda: _get(f"{base}/healthz") is not None, seconds=30, what="gunicorn to answer"
+        )
         PeriodicTask.objects.filter(task="recovery_at_home.tasks.sweep_alerts").update(
             last_run_at=timezone.now() - dt.timedelta(minutes=1)
         )
@@ -238,7 +217,7 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
 
     def connection_dropped_first(referral):
         backend = connection.connection.info.backend_pid
-        with psycopg.connect(**_connection_parameters(), autocommit=True) as admin:
+        with psycopg.connect(url_of_the_test_database(), autocommit=True) as admin:
             dropped.append(admin.execute("SELECT pg_terminate_backend(%s)", [backend]).fetchone()[0])
         starting_the_clock(referral)
 
@@ -260,14 +239,3 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     again = browser.post(reverse("referrals:create"), form)
     assert again.status_code == 302  # a fresh connection: the same referral now goes through
     assert Referral.objects.filter(patient__family_name="Bell-Hardy").count() == 1
-
-
-def _connection_parameters() -> dict:
-    db = connection.settings_dict
-    return {
-        "host": db["HOST"] or "127.0.0.1",
-        "port": db["PORT"] or 5432,
-        "user": db["USER"],
-        "password": db["PASSWORD"] or None,
-        "dbname": db["NAME"],
-    }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from django.db import connection
 from atb.celery import app
 from atb.middleware import SECOND_FACTOR_NEEDED, SIGNED_IN_AT
 from atb.models import Role, RoleGrant, Service, Team, User
+from atb.processes import database_url, free_port, wait_for_port
 from referrals.models import Reason, Referral, Source
 
 MARKER = "Loadtest"
@@ -58,10 +58,11 @@ class Command(BaseCommand):
         accounts = self._accounts()
         out_dir = settings.VAR_DIR / "bench-load"
         out_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = free_port()
         web = self._start_gunicorn(bench_name, port, workers, out_dir)
         try:
-            _wait_for_port(port)
+            if not wait_for_port(port):
+                raise CommandError("gunicorn did not start; see var/bench-load/gunicorn.log")
             _warm_up(port, accounts, rounds=workers * 3)
             before = Referral.objects.count()
             self.stdout.write(
@@ -111,11 +112,9 @@ class Command(BaseCommand):
         return accounts
 
     def _start_gunicorn(self, bench_name: str, port: int, workers: int, out_dir: Path) -> subprocess.Popen:
-        db = connection.settings_dict
         env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
-            + bench_name,
+            "DATABASE_URL": database_url(connection.settings_dict, name=bench_name),
             "DEBUG": "false",
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",
@@ -218,20 +217,3 @@ def _warm_up(port: int, sessions: dict[str, list[str]], *, rounds: int) -> None:
                 )
                 with urllib.request.urlopen(request, timeout=30) as response:
                     response.read()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise CommandError("gunicorn did not start; see var/bench-load/gunicorn.log")
