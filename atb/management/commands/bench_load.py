@@ -149,6 +149,9 @@ class Command(BaseCommand):
                 f"--users={users}",
                 f"--spawn-rate={users}",
                 f"--run-time={seconds}s",
+                # Let a referral in flight at the end finish and be counted, or the count of
+                # accepted referrals would miss one the database already holds.
+                "--stop-timeout=30",
                 f"--host=http://127.0.0.1:{port}",
                 f"--csv={out_dir / 'locust'}",
                 "--only-summary",
