@@ -3,7 +3,6 @@ throw-away copy of the database, and whether every referral sent was stored."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -76,7 +75,7 @@ class Command(BaseCommand):
         finally:
             web.terminate()
             web.wait(timeout=30)
-        return self._report(out_dir / "locust_stats.csv", stored)
+        return self._report(out_dir / "locust.json", stored)
 
     def _accounts(self) -> dict[str, list[str]]:
         """Extra staff for the load, each already signed in: their session keys."""
@@ -153,7 +152,7 @@ class Command(BaseCommand):
                 # accepted referrals would miss one the database already holds.
                 "--stop-timeout=30",
                 f"--host=http://127.0.0.1:{port}",
-                f"--csv={out_dir / 'locust'}",
+                f"--json-file={out_dir / 'locust'}",  # written once every user has stopped
                 "--only-summary",
                 "--loglevel=WARNING",
                 "--exit-code-on-error=0",
@@ -163,32 +162,45 @@ class Command(BaseCommand):
             stdout=subprocess.DEVNULL,
         )
 
-    def _report(self, stats_csv: Path, stored: int) -> bool:
-        with stats_csv.open() as handle:
-            rows = list(csv.DictReader(handle))
+    def _report(self, stats_json: Path, stored: int) -> bool:
+        """From locust's final statistics (its CSV is written before users in flight finish)."""
+        entries = json.loads(stats_json.read_text())
+        seconds = max(e["last_request_timestamp"] for e in entries) - min(e["start_time"] for e in entries)
+        everything = {"name": "All requests", "num_requests": 0, "num_failures": 0, "response_times": {}}
+        for entry in entries:
+            everything["num_requests"] += entry["num_requests"]
+            everything["num_failures"] += entry["num_failures"]
+            for ms, count in entry["response_times"].items():
+                everything["response_times"][ms] = everything["response_times"].get(ms, 0) + count
         self.stdout.write(
             f"\n{'Request':<22}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
         )
-        errors = 0
-        submitted = 0
-        for row in rows:
-            name = row["Name"] or "All requests"
-            failures = int(row["Failure Count"])
-            if row["Name"] == "Aggregated":
-                name = "All requests"
-                errors = failures
-            if row["Name"] == "submit referral":
-                submitted = int(row["Request Count"]) - failures
+        for entry in [*sorted(entries, key=lambda e: e["name"]), everything]:
+            percentiles = "".join(f"{_percentile(entry['response_times'], p):>8}" for p in (50, 95, 99))
             self.stdout.write(
-                f"{name:<22}{int(row['Request Count']):>8}{failures:>8}{float(row['Requests/s']):>8.1f}"
-                f"{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
+                f"{entry['name']:<22}{entry['num_requests']:>8}{entry['num_failures']:>8}"
+                f"{entry['num_requests'] / seconds:>8.1f}{percentiles}"
             )
+        errors = everything["num_failures"]
+        submit = next((e for e in entries if e["name"] == "submit referral"), None)
+        submitted = submit["num_requests"] - submit["num_failures"] if submit else 0
         self.stdout.write(f"\nReferrals submitted (accepted by the portal): {submitted}; stored: {stored}.")
         ok = errors == 0 and submitted == stored and submitted > 0
         self.stdout.write(
             ("PASS" if ok else "FAIL") + f": {errors} errors; none lost: {submitted == stored}."
         )
         return ok
+
+
+def _percentile(response_times: dict[str, int], percent: int) -> int:
+    """The response time (ms, as locust rounds it) below which `percent` of requests fell."""
+    total = sum(response_times.values())
+    seen = 0
+    for ms, count in sorted(response_times.items(), key=lambda item: float(item[0])):
+        seen += count
+        if seen * 100 >= total * percent:
+            return round(float(ms))
+    return 0
 
 
 def _signed_in_session(user: User) -> str:
