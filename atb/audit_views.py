@@ -4,17 +4,18 @@ audited."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.db import transaction
+from collections.abc import Iterable
+
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from atb.audit import record_event, record_patients_listed
+from atb.audit import record_event
 from atb.forms import AuditSearchForm, BreakGlassReportForm
 from atb.models import AuditAction, AuditEvent, Patient, Role
+from atb.pages import audited_page
 from atb.permissions import people_page_for
 from atb.selectors import audit_events, break_glass_accesses
 
@@ -24,7 +25,7 @@ AUDIT_PAGE_SIZE = 50
 @people_page_for(Role.ADMINISTRATOR)
 def audit_search(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET or None)
-    page = None
+    page, query_string = None, ""
     if form.is_bound and form.is_valid():
         criteria = form.cleaned_data
         patient = None
@@ -40,14 +41,11 @@ def audit_search(request: HttpRequest) -> HttpResponse:
                 start=criteria["start"],
                 end=criteria["end"],
             )
-            page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-            shown = {event.patient_id: event.patient for event in page.object_list if event.patient_id}
-            with transaction.atomic():
-                record_patients_listed(request=request, patients=shown.values(), detail="audit search")
-    query = request.GET.copy()
-    query.pop("page", None)
+            page, query_string = audited_page(
+                request, events, per_page=AUDIT_PAGE_SIZE, patients_of=_patients_named, detail="audit search"
+            )
     return render(
-        request, "atb/audit_search.html", {"form": form, "page": page, "query_string": query.urlencode()}
+        request, "atb/audit_search.html", {"form": form, "page": page, "query_string": query_string}
     )
 
 
@@ -89,17 +87,16 @@ def break_glass_report(request: HttpRequest) -> HttpResponse:
     accesses = break_glass_accesses(start=criteria.get("start"), end=criteria.get("end")).annotate(
         views=Coalesce(Subquery(views[:1]), 0)
     )
-    page = Paginator(accesses, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    with transaction.atomic():
-        record_patients_listed(
-            request=request,
-            patients={a.patient_id: a.patient for a in page}.values(),
-            detail="break-glass report",
-        )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query_string = audited_page(
+        request, accesses, per_page=AUDIT_PAGE_SIZE, patients_of=_patients_named, detail="break-glass report"
+    )
     return render(
         request,
         "atb/break_glass_report.html",
-        {"form": form, "page": page, "query_string": query.urlencode(), "now": timezone.now()},
+        {"form": form, "page": page, "query_string": query_string, "now": timezone.now()},
     )
+
+
+def _patients_named(rows) -> Iterable[Patient]:
+    """Each patient the rows name, once (an audit event or a grant names one or none)."""
+    return {row.patient_id: row.patient for row in rows if row.patient_id}.values()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from atb.audit import record_event, record_patients_listed
 from atb.models import AuditAction, Role, Service
 from atb.nhs_numbers import normalise_nhs_number
+from atb.pages import audited_page
 from atb.permissions import role_required
 from atb.selectors import patients_visible_to
 from referrals import exports, selectors, services
@@ -36,17 +36,15 @@ def _referral_list(request: HttpRequest, referrals, template: str, context: dict
     filters = ReferralFilterForm(request.GET or None)
     if filters.is_valid():
         referrals = selectors.filter_referrals(referrals, **filters.cleaned_data)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    with transaction.atomic():
-        record_patients_listed(
-            request=request,
-            patients=[r.patient for r in page.object_list],
-            detail=context.get("title", "referrals"),
-        )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query_string = audited_page(
+        request,
+        referrals,
+        per_page=PAGE_SIZE,
+        patients_of=lambda rows: [r.patient for r in rows],
+        detail=context.get("title", "referrals"),
+    )
     return render(
-        request, template, {**context, "page": page, "filters": filters, "query_string": query.urlencode()}
+        request, template, {**context, "page": page, "filters": filters, "query_string": query_string}
     )
 
 

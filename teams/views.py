@@ -8,15 +8,15 @@ person records it in the audit trail.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_changes, record_event, record_patients_listed
+from atb.audit import record_changes, record_event
 from atb.models import AuditAction, Practice, Role
+from atb.pages import audited_page
 from atb.permissions import people_page_for, role_required
 from referrals import selectors as referral_selectors
 from referrals.views import audit_refused_referral
@@ -62,12 +62,13 @@ def dashboard(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 def _listed_page(request: HttpRequest, entries, detail: str):
-    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    with transaction.atomic():
-        record_patients_listed(request=request, patients=[entry.patient for entry in page], detail=detail)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return audited_page(
+        request,
+        entries,
+        per_page=PAGE_SIZE,
+        patients_of=lambda rows: [e.patient for e in rows],
+        detail=detail,
+    )
 
 
 def _filters_from(form: CaseloadFilterForm) -> selectors.CaseloadFilters:
