@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo bench-alerts bench-export bench-load fuzz-api clean
+.PHONY: demo test install lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,16 @@ bench-load: install
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) bench_load --seconds $(or $(SECONDS),60)
+
+# --- make bench: the busiest pages at national scale (1,000,000 referrals, seeded on first
+# use into its own database) beside the admin changelist and bare SQL; figures in bench/.
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_scale
+bench: export REDIS_URL ?= redis://127.0.0.1:6379/2
+bench: export SECRET_KEY ?= bench-only-secret-key
+bench: export BENCH = true
+bench: install
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) bench --seed
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils.functional import SimpleLazyObject
+
 from atb.break_glass import BREAK_GLASS_ROLES
 from atb.health import background_degraded
 from atb.models import Role
@@ -14,7 +16,8 @@ def navigation(request):
     return {
         "background_degraded": background_degraded(),
         "on_rah_duty": on_rah_duty,
-        "alert_count": _alert_count() if on_rah_duty else 0,
+        # Counted only when a page shows it: the queue's htmx partials do not.
+        "alert_count": SimpleLazyObject(_alert_count) if on_rah_duty else 0,
         "workspaces": workspaces_for(user),
         "can_find_patients": user.has_role(Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR),
         "can_break_glass": user.has_role(*BREAK_GLASS_ROLES),

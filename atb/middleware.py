@@ -16,6 +16,26 @@ SIGNED_IN_AT = "atb_signed_in_at"
 SECOND_FACTOR_NEEDED = "atb_second_factor_needed"
 
 
+RENEWED_AT = "atb_renewed_at"
+
+
+class SessionRenewalMiddleware:
+    """Renews a signed-in session's idle timeout, at most once a SESSION_RENEW_SECONDS
+    (instead of Django's SESSION_SAVE_EVERY_REQUEST, a database write per request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # A session of its own only: an API call signed with a token has no session to renew.
+        if request.session.session_key and request.user.is_authenticated and not request.session.modified:
+            now = time.time()
+            if now - request.session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS:
+                request.session[RENEWED_AT] = now
+        return response
+
+
 class AbsoluteSessionLimitMiddleware:
     """Ends a session SESSION_ABSOLUTE_SECONDS (12 hours) after sign-in, even if busy."""
 
@@ -62,3 +82,25 @@ class SecondFactorMiddleware:
             reverse("two_factor_setup"),
             reverse("logout"),
         } or path.startswith(settings.STATIC_URL)
+
+
+class QueryCountHeaderMiddleware:
+    """`make bench` only (settings.BENCH): the number of database queries in X-Query-Count."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import connection
+
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response["X-Query-Count"] = str(queries)
+        return response

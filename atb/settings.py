@@ -62,13 +62,20 @@ INSTALLED_APPS = [
     "mdt",
 ]
 
+# Only for `make bench` (atb.benchmarks): each response says how many queries it ran, a
+# trivial view gives the floor, and the admin lists referrals (never in production: the
+# admin would bypass the relationship checks and the audit trail).
+BENCH = env.bool("BENCH", default=False)
+
 MIDDLEWARE = [
+    *(["atb.middleware.QueryCountHeaderMiddleware"] if BENCH else []),
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "atb.middleware.SessionRenewalMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,7 +189,7 @@ LOGOUT_REDIRECT_URL = "login"
 # address, that pair is locked out for AXES_COOLOFF_MINUTES (django-axes).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "atb.auth.PortalBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
@@ -211,7 +218,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Idle sessions end after 30 minutes (the cookie is renewed on every request);
 # AbsoluteSessionLimitMiddleware ends any session 12 hours after sign-in.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is renewed by atb.middleware.SessionRenewalMiddleware, at most once a
+# SESSION_RENEW_SECONDS: saving the session on every request cost the queue's 15-second
+# poll three queries. A session therefore ends 29 to 30 minutes after the last request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

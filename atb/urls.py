@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -50,3 +51,6 @@ urlpatterns = [
     path("fhir/", include("referrals.fhir_urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH:  # `make bench` only: the floor a page is compared with
+    urlpatterns.append(path("bench/floor/", views.bench_floor, name="bench_floor"))

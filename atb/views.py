@@ -333,3 +333,8 @@ def performance_dashboard(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+def bench_floor(request: HttpRequest) -> HttpResponse:
+    """`make bench` only: a trivial view behind the same middleware (session, user, CSP)."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -82,6 +82,12 @@ class Episode(models.Model):
     planned_end_date = models.DateField(
         null=True, blank=True, help_text="When short-term care at home is planned to end."
     )
+    queue_open = models.BooleanField(
+        default=True,
+        editable=False,
+        help_text="While the referral is open. A copy of its status kept here so that the queue "
+        "reads a partial index of the few open episodes, not every episode ever.",
+    )
     handover_referral = models.OneToOneField(
         Referral,
         on_delete=models.PROTECT,
@@ -93,7 +99,13 @@ class Episode(models.Model):
 
     class Meta:
         indexes = [
-            # The queue and the alert sweep: running clocks, soonest due first.
+            # The live queue: the open episodes alone (a few thousand of millions), by due time.
+            models.Index(
+                fields=["response_due_at", "id"],
+                name="episode_open_queue_idx",
+                condition=Q(queue_open=True),
+            ),
+            # The alert sweep: running clocks, soonest due first.
             models.Index(
                 fields=["response_due_at"],
                 name="episode_running_clock_idx",

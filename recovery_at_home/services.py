@@ -42,6 +42,7 @@ def open_episode(*, referral: Referral) -> Episode:
         defaults={
             "window_minutes": minutes,
             "response_due_at": referral.received_at + timedelta(minutes=minutes),
+            "queue_open": referral.is_open,
         },
     )
     return episode

@@ -74,16 +74,18 @@ def _filters(request: HttpRequest) -> selectors.QueueFilters:
 def _queue_context(request: HttpRequest) -> dict:
     now = timezone.now()
     filters = _filters(request)
-    episodes = list(selectors.open_queue(filters=filters, now=now))
-    rows = [(episode, selectors.queue_state(episode, now=now)) for episode in episodes]
+    after = selectors.QueueCursor.decode(request.GET.get("after", "")[:60])
+    page = selectors.queue_page(filters=filters, now=now, after=after)
+    rows = [(episode, selectors.queue_state(episode, now=now)) for episode in page.episodes]
     record_patients_listed(
         request=request,
-        patients=[episode.referral.patient for episode in episodes],
+        patients=[episode.referral.patient for episode in page.episodes],
         detail="Recovery at Home queue",
         unless_listed_within=timedelta(minutes=15),
     )
     return {
         "rows": rows,
+        "page": page,
         "filters": filters,
         "now": now,
         "poll_seconds": POLL_SECONDS,

@@ -26,6 +26,7 @@ from referrals.models import (
     ReferralEvent,
     Status,
 )
+from referrals.signals import referral_moved
 
 # The state machine: which status each action moves from and to.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -256,6 +257,7 @@ def _transition(*, referral: Referral, user: User, action: str, note: str = "", 
         referral=referral, kind=EVENT_FOR_STATUS[to_status], at=now, user=user, note=note
     )
     referral.refresh_from_db()
+    referral_moved.send(sender=Referral, referral=referral)
     return referral
 
 

@@ -65,6 +65,8 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
+        if hasattr(self, "preloaded_roles"):  # atb.auth.PortalBackend, on PostgreSQL
+            return frozenset(self.preloaded_roles or ())
         return frozenset(self.role_grants.values_list("role", flat=True))
 
     def has_role(self, *roles: str) -> bool:

@@ -68,4 +68,14 @@ def test_the_queue_shows_the_open_work(seeded, client):
     client.force_login(User.objects.get(username="scale.rah0"))
     response = client.get("/recovery-at-home/queue/")
     assert response.status_code == 200
-    assert len(response.context["rows"]) >= SIZES["open_rah"]
+    page = response.context["page"]
+    assert page.counts.open >= SIZES["open_rah"]  # the seeded open work, plus the demo's
+    assert len(response.context["rows"]) == min(page.counts.open, 50)
+    from recovery_at_home.models import Episode
+
+    assert (
+        not Episode.objects.filter(queue_open=True)
+        .exclude(referral__status__in=["received", "accepted", "in_progress"])
+        .exists()
+    )  # the queue's copy of the status agrees with the referrals
+    assert Episode.objects.filter(queue_open=False).exists()

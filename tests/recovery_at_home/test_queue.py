@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent
-from recovery_at_home import services
-from recovery_at_home.models import TriageCategory
+from atb.models import AuditAction, AuditEvent, Service, Team
+from recovery_at_home import selectors, services
+from recovery_at_home.models import Episode, TriageCategory
 from referrals import services as referral_services
 from tests.factories import PatientFactory, PracticeFactory, ReferralFactory
 
@@ -134,12 +134,117 @@ def test_the_queue_runs_a_constant_number_of_queries(
     with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
         ReferralFactory.create_batch(count, service=world.rah, patient=world.patient_b)
     client = client_for(world.users["rah_coordinator"])
-    # session, user, role grants, the queue with patients and categories, its dispatches,
-    # recent audit, audit insert, waiting alerts for the banner, the navigation's alert count,
-    # savepoint, session renewal, release, [categories, localities for the page]
+    # session, user with roles, counts, a page of the queue with patients and categories, its
+    # dispatches, recent audit, audit insert, waiting alerts, [the navigation's alert count,
+    # categories, localities for the page], the first renewal of the session (3)
     with django_assert_max_num_queries(14):
         response = client.get(reverse(url_name))
-    assert len(response.context["rows"]) == count + 1
+    assert len(response.context["rows"]) == min(count + 1, selectors.QUEUE_PAGE_SIZE)
+    assert response.context["page"].counts.open == count + 1
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_queue_poll_runs_at_most_8_queries(world, client_for, django_assert_max_num_queries, count):
+    """The partial every coordinator's screen fetches every 15 seconds, once the session is
+    renewed and the rows shown were audited: session, user with roles, counts, page, its
+    dispatches, recent audit, waiting alerts."""
+    with time_machine.travel(NOW - dt.timedelta(minutes=20), tick=False):
+        ReferralFactory.create_batch(count, service=world.rah, patient=world.patient_b)
+    client = client_for(world.users["rah_coordinator"])
+    client.get(reverse("recovery_at_home:queue"))
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("recovery_at_home:queue_rows"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.context["page"].counts.open == count + 1
+
+
+def test_a_long_queue_shows_the_soonest_due_page_by_page(world, client_for):
+    """60 open referrals: the first page shows the 50 soonest due and the counts of all;
+    the next page starts after the last row shown, and its poll stays on that page."""
+    referrals = [_referral(world, minutes_ago) for minutes_ago in range(60, 0, -1)]  # soonest due first
+    client = client_for(world.users["rah_coordinator"])
+    first = _queue(client)
+    page = first.context["page"]
+    on_first = _references(first)
+    assert len(on_first) == 50 and page.counts.open == 61  # and the world's own referral
+    text = first.content.decode()
+    assert "Showing 1 to 50 of 61, soonest due first." in text
+    assert "Later in the queue" in text and "Soonest due</a>" not in text
+
+    second = client.get(reverse("recovery_at_home:queue"), {"after": page.next.encode()})
+    on_second = _references(second)
+    assert len(on_second) == 11 and not set(on_second) & set(on_first)
+    soonest_due = Episode.objects.filter(queue_open=True).order_by("response_due_at", "pk")
+    assert on_first + on_second == [episode.referral.reference for episode in soonest_due]
+    assert {r.reference for r in referrals} < set(on_first + on_second)
+    text = second.content.decode()
+    assert "Showing 51 to 61 of 61, soonest due first." in text
+    assert "Soonest due</a>" in text and "Later in the queue" not in text
+    assert f"?after={page.next.encode()}" in text  # the poll asks for the same page
+
+    polled = client.get(
+        reverse("recovery_at_home:queue_rows"), {"after": page.next.encode()}, HTTP_HX_REQUEST="true"
+    )
+    assert _references(polled) == on_second
+
+
+def test_the_queue_counts_the_whole_filtered_queue(world, client_for, frozen_clock):
+    _referral(world, 130)  # untriaged, provisional 2 hours: breached 10 minutes ago
+    _referral(world, 100)  # untriaged: due in 20 minutes
+    _referral(world, 30, "same_day")
+    reached = _referral(world, 40, "urgent")
+    services.record_arrival(referral=reached, user=world.users["rah_responder"], arrived_at=None)
+    counts = _queue(_client := client_for(world.users["rah_coordinator"])).context["page"].counts
+    world_referral_untriaged = world.referral_b.episode.category_id is None
+    assert counts.open == 5
+    assert counts.breached >= 1 and counts.due_soon >= 1 and counts.arrived == 1
+    assert counts.untriaged == 2 + world_referral_untriaged
+    text = _queue(_client).content.decode()
+    assert "<strong>5</strong> open" in text and "<strong>1</strong> reached" in text
+
+
+@pytest.mark.parametrize("cursor", ["", "garbage", "1.2", "0.99999999999999999999.1", "2.1.1", "-1.5.5"])
+def test_a_hand_edited_page_link_shows_the_first_page(world, client_for, cursor):
+    _referral(world, 30)
+    response = client_for(world.users["rah_coordinator"]).get(
+        reverse("recovery_at_home:queue"), {"after": cursor}
+    )
+    assert response.status_code == 200 and response.context["page"].after is None
+    assert len(response.context["rows"]) == 2
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda referral, user: referral_services.decline_referral(
+            referral=referral, user=user, reason="Not frail"
+        ),
+        lambda referral, user: referral_services.redirect_referral(
+            referral=referral,
+            user=user,
+            service=Service.objects.get(code="cit"),
+            team=Team.objects.first(),
+            note="Not urgent",
+        ),
+        lambda referral, user: referral_services.close_referral(
+            referral=referral_services.accept_referral(referral=referral, user=user),
+            user=user,
+            outcome="Done",
+        ),
+    ],
+    ids=["declined", "redirected", "closed"],
+)
+def test_an_ended_referral_leaves_the_queue_index(world, end):
+    """The queue reads Episode.queue_open: every way a referral ends must clear it."""
+    referral = _referral(world, 30)
+    end(referral, world.users["rah_coordinator"])
+    referral.episode.refresh_from_db()
+    assert referral.episode.queue_open is False
+    assert referral.reference not in [
+        episode.referral.reference
+        for episode in selectors.queue_page(
+            filters=selectors.QueueFilters(), now=dt.datetime.now(dt.UTC)
+        ).episodes
+    ]
 
 
 def test_a_coordinator_triages_from_the_referral_page(world, client_for):

@@ -7,19 +7,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from atb.auth import signed_in_session
 from atb.celery import app
-from atb.middleware import SECOND_FACTOR_NEEDED, SIGNED_IN_AT
 from atb.models import Role, RoleGrant, Service, Team, User
 from atb.processes import database_url, free_port, wait_for_port
 from referrals.models import Reason, Referral, Source
@@ -95,7 +92,7 @@ class Command(BaseCommand):
                     user.practices.add(practice)
                 if kind == "cit":
                     user.teams.add(team)
-            accounts[kind] = [_signed_in_session(user) for user in users]
+            accounts[kind] = [signed_in_session(user) for user in users]
         self.referral = {
             "given_name": "Ada",
             "date_of_birth": "1937-05-02",
@@ -201,18 +198,6 @@ def _percentile(response_times: dict[str, int], percent: int) -> int:
         if seen * 100 >= total * percent:
             return round(float(ms))
     return 0
-
-
-def _signed_in_session(user: User) -> str:
-    """What signing in leaves in the session store, without a password check."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session[SIGNED_IN_AT] = time.time()
-    session[SECOND_FACTOR_NEEDED] = False
-    session.create()
-    return session.session_key
 
 
 WARM_UP_PAGES = {

@@ -1,0 +1,275 @@
+"""`make bench`: the portal's busiest pages at national scale, each beside its references.
+
+On a database filled by `manage.py seed_scale`, gunicorn serves the portal with production
+settings on 127.0.0.1, and each page is measured three ways:
+
+- the page itself, over HTTP (median and p95 of sequential requests, requests per second
+  with several clients at once, and the queries it ran, from X-Query-Count);
+- the Django admin changelist of referrals filtered the same way: what a team would ship
+  without this product (registered for the benchmark only, see referrals/admin.py);
+- the page's main query (its slowest, captured from a request in this process) run as
+  bare SQL through psycopg, the floor; "plus a trivial view" adds a request to a view that
+  returns "ok" behind the same middleware.
+"""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlencode
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from atb.auth import signed_in_session
+from atb.models import Service, User
+from atb.processes import database_url
+from mdt.selectors import meetings_visible_to
+from referrals.models import OPEN_STATUSES, Reason, Source
+
+CSRF_SECRET = "benchmarkcsrfsecret0123456789abc"  # 32 characters: cookie and form field alike
+OPEN = ",".join(OPEN_STATUSES)
+
+
+@dataclass
+class Target:
+    name: str
+    path: str
+    username: str
+    admin_path: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    form: Callable[[int], dict[str, str]] | None = None  # POST body for request n
+
+
+@dataclass
+class Timing:
+    requests: int
+    median_ms: float
+    p95_ms: float
+    requests_per_second: float | None = None
+    queries_per_request: float | None = None
+    errors: int = 0
+
+
+@dataclass
+class PageResult:
+    name: str
+    path: str
+    page: Timing
+    admin: Timing | None
+    raw_sql: Timing | None
+    main_query: str
+    page_vs_admin: float | None
+    page_vs_raw_sql: float | None
+    page_vs_raw_sql_plus_trivial_view: float | None
+
+
+def referral_form(*, practice_id: int, service_id: int, family_name: str) -> dict[str, str]:
+    """A GP's referral of a new person to Recovery at Home, as the form posts it."""
+    return {
+        "given_name": "Ada",
+        "family_name": family_name,
+        "date_of_birth": "1937-05-02",
+        "practice": str(practice_id),
+        "service": str(service_id),
+        "source": Source.GP,
+        "reason": Reason.FALL,
+        "clinical_summary": "Fell at home twice this week (benchmark).",
+        "consent_to_referral": "on",
+        "referrer_phone": "0191 555 0100",
+        "confirm_duplicate": "on",
+    }
+
+
+def targets(marker: str) -> list[Target]:
+    """The pages of issue 10, for staff of the scale data (atb.scale)."""
+    rah = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME)
+    gp = User.objects.get(username="scale.gp0")
+    practice_id = gp.practice_ids[0]
+    cit = User.objects.filter(username__startswith="scale.cit").order_by("pk").first()
+    team_id = cit.team_ids[0]
+    coordinator = User.objects.get(username="scale.mdt0")
+    meeting = meetings_visible_to(user=coordinator).filter(status="planned").order_by("starts_at").first()
+    referrals = "/admin/referrals/referral/?"
+    queue_admin = referrals + urlencode({"service__id__exact": rah.pk, "status__in": OPEN})
+    return [
+        Target("RaH queue page", "/recovery-at-home/queue/", "scale.rah0", queue_admin),
+        Target(
+            "RaH queue partial (htmx)",
+            "/recovery-at-home/queue/rows/",
+            "scale.rah0",
+            queue_admin,
+            headers={"HX-Request": "true"},
+        ),
+        Target(
+            "CIT caseload page",
+            f"/teams/{team_id}/caseload/",
+            cit.username,
+            referrals + urlencode({"team__id__exact": team_id, "status__exact": "in_progress"}),
+        ),
+        Target(
+            "MDT agenda builder",
+            f"/mdt/meetings/{meeting.pk}/",
+            coordinator.username,
+            referrals + urlencode({"referring_practice__id__exact": meeting.practice_id, "status__in": OPEN}),
+        ),
+        Target(
+            "Referral list API",
+            "/api/referrals/",
+            gp.username,
+            referrals + urlencode({"referring_practice__id__exact": practice_id}),
+        ),
+        Target(
+            "Referral submission",
+            "/referrals/new/",
+            gp.username,
+            form=lambda n: referral_form(
+                practice_id=practice_id, service_id=rah.pk, family_name=f"{marker}-{n}"
+            ),
+        ),
+    ]
+
+
+class Http:
+    """Requests to gunicorn as a signed-in person (a new connection each: gunicorn's sync
+    workers close it after each response, as they do behind the proxy)."""
+
+    def __init__(self, port: int, session_key: str):
+        self.port = port
+        self.cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={session_key}; {settings.CSRF_COOKIE_NAME}={CSRF_SECRET}"
+        )
+
+    def request(self, path: str, *, headers=None, form=None) -> tuple[float, int, int]:
+        """(seconds, status, queries)."""
+        body = urlencode({**form, "csrfmiddlewaretoken": CSRF_SECRET}) if form is not None else None
+        sent = {"Cookie": self.cookie, "Host": "127.0.0.1", **(headers or {})}
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request("POST" if body is not None else "GET", path, body=body, headers=sent)
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        seconds = time.perf_counter() - started
+        return seconds, response.status, int(response.getheader("X-Query-Count") or 0)
+
+
+def _ok(status: int, posting: bool) -> bool:
+    return status == 302 if posting else status == 200
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _timing(seconds: list[float], *, errors: int = 0, queries=None, rps=None) -> Timing:
+    return Timing(
+        requests=len(seconds),
+        median_ms=round(statistics.median(seconds) * 1000, 1),
+        p95_ms=round(_percentile(seconds, 0.95) * 1000, 1),
+        requests_per_second=round(rps, 1) if rps is not None else None,
+        queries_per_request=statistics.median(queries) if queries else None,
+        errors=errors,
+    )
+
+
+def measure_http(
+    http_for: Callable[[], Http], path: str, *, requests: int, clients: int, headers=None, form=None
+) -> Timing:
+    """Sequential requests for latency, then `clients` at once for throughput."""
+    client = http_for()
+    posting = form is not None
+    for n in range(3):  # each worker loads its templates on first use
+        client.request(path, headers=headers, form=form(-1 - n) if posting else None)
+    seconds, queries, errors = [], [], 0
+    for n in range(requests):
+        took, status, ran = client.request(path, headers=headers, form=form(n) if posting else None)
+        seconds.append(took)
+        queries.append(ran)
+        errors += not _ok(status, posting)
+    counter = iter(range(requests, 2 * requests))
+    lock = threading.Lock()
+
+    def one_client() -> int:
+        mine, failed = http_for(), 0
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return failed
+            _, status, _ = mine.request(path, headers=headers, form=form(n) if posting else None)
+            failed += not _ok(status, posting)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        errors += sum(pool.map(lambda _: one_client(), range(clients)))
+    rps = requests / (time.perf_counter() - started)
+    return _timing(seconds, errors=errors, queries=queries, rps=rps)
+
+
+def main_query(target: Target, session_key: str) -> str:
+    """The page's slowest query, as PostgreSQL received it, from a request in this process."""
+    client = Client(**{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in target.headers.items()})
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
+    slowest: dict = {}
+    for n in range(3):  # the last of three, warm
+        with CaptureQueriesContext(connection) as queries, override_settings(ALLOWED_HOSTS=["testserver"]):
+            if target.form:
+                client.post(target.path, {**target.form(-100 - n), "csrfmiddlewaretoken": CSRF_SECRET})
+            else:
+                client.get(target.path)
+        selects = [
+            q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "INSERT"))
+        ]
+        slowest = max(selects, key=lambda q: float(q["time"]))
+    return slowest["sql"]
+
+
+def measure_sql(sql: str, *, requests: int) -> Timing:
+    """The floor: the same SQL through a plain psycopg connection, rows fetched."""
+    with psycopg.connect(dsn(), autocommit=False) as raw:
+        seconds = []
+        for n in range(requests + 3):
+            started = time.perf_counter()
+            with raw.cursor() as cursor:
+                cursor.execute(sql.encode())
+                if cursor.description:
+                    cursor.fetchall()
+            raw.rollback()  # an INSERT measured is not kept
+            if n >= 3:
+                seconds.append(time.perf_counter() - started)
+    return _timing(seconds)
+
+
+def dsn(*, database: str | None = None) -> str:
+    """A psycopg connection string for this database (or another on the same server)."""
+    return database_url(connection.settings_dict, name=database).replace("postgres://", "postgresql://", 1)
+
+
+def ratio(page: Timing, reference: Timing | None, extra: Timing | None = None) -> float | None:
+    if reference is None:
+        return None
+    floor = reference.median_ms + (extra.median_ms if extra else 0)
+    return round(page.median_ms / floor, 2) if floor else None
+
+
+def session_for(username: str) -> str:
+    return signed_in_session(User.objects.get(username=username))
+
+
+def results_as_json(results: list[PageResult]) -> list[dict]:
+    return [asdict(result) for result in results]

@@ -1,0 +1,221 @@
+"""`make bench`: the busiest pages at national scale against the admin and bare SQL (atb.benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Barrier
+
+import psycopg
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from psycopg import sql
+
+from atb import benchmarks
+from atb.celery import app
+from atb.processes import free_port, wait_for_port
+from referrals.models import Referral
+
+MARKER = "Benchmark"
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the queue, caseload, agenda builder, referral list API and referral submission "
+        "on scale data, beside the admin changelist and bare SQL; write the figures to bench/."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=200, help="per page and per reference")
+        parser.add_argument("--clients", type=int, default=4, help="clients at once for requests per second")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument("--concurrent-submissions", type=int, default=50)
+        parser.add_argument("--seed", action="store_true", help="Seed scale data first if there is none.")
+        parser.add_argument("--output", default=str(settings.BASE_DIR / "bench" / "results.json"))
+
+    def handle(self, *args, requests, clients, workers, concurrent_submissions, seed, output, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmark is for PostgreSQL: set DATABASE_URL=postgres://...")
+        if not settings.BENCH:
+            raise CommandError("Run with BENCH=true (make bench does): it lets the admin list referrals.")
+        if seed:
+            _create_database_if_missing()
+            call_command("migrate", verbosity=0)
+        if not Referral.objects.filter(clinical_summary__startswith="Scale data:").exists():
+            if not seed:
+                raise CommandError("No scale data here: run manage.py seed_scale first (or pass --seed).")
+            call_command("seed_scale")
+        out_dir = settings.VAR_DIR / "bench"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        web = self._start_gunicorn(port, workers, out_dir)
+        try:
+            if not wait_for_port(port):
+                raise CommandError("gunicorn did not start; see var/bench/gunicorn.log")
+            report = self._measure(
+                port, requests=requests, clients=clients, submissions=concurrent_submissions
+            )
+            report["gunicorn"] = {"workers": workers, "peak_worker_memory_mb": _peak_worker_memory(web.pid)}
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
+            app.control.purge()  # the emails the benchmark's referrals queued are not to be sent
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(json.dumps(report, indent=2) + "\n")
+        self._print(report)
+        self.stdout.write(f"Written to {output}.")
+
+    def _start_gunicorn(self, port: int, workers: int, out_dir: Path) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "BENCH": "true",
+            "ADMIN_TWO_FACTOR": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_COOKIES": "false",
+            "EMAIL_URL": "dummymail://",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        log = open(out_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "atb.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+        ]
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+
+    def _measure(self, port: int, *, requests: int, clients: int, submissions: int) -> dict:
+        admin_session = benchmarks.session_for("admin")
+        sessions: dict[str, str] = {}
+
+        def http_as(username: str):
+            key = sessions.setdefault(username, benchmarks.session_for(username))
+            return lambda: benchmarks.Http(port, key)
+
+        trivial = benchmarks.measure_http(
+            http_as("scale.rah0"), "/bench/floor/", requests=requests, clients=clients
+        )
+        self.stdout.write(f"trivial view: median {trivial.median_ms} ms")
+        results = []
+        for target in benchmarks.targets(MARKER):
+            self.stdout.write(f"{target.name}…")
+            http_for = http_as(target.username)
+            page = benchmarks.measure_http(
+                http_for,
+                target.path,
+                requests=requests,
+                clients=clients,
+                headers=target.headers,
+                form=target.form,
+            )
+            admin = None
+            if target.admin_path:
+                admin = benchmarks.measure_http(
+                    lambda: benchmarks.Http(port, admin_session),
+                    target.admin_path,
+                    requests=requests,
+                    clients=clients,
+                )
+            sql = benchmarks.main_query(target, sessions[target.username])
+            raw = benchmarks.measure_sql(sql, requests=requests)
+            results.append(
+                benchmarks.PageResult(
+                    name=target.name,
+                    path=target.path,
+                    page=page,
+                    admin=admin,
+                    raw_sql=raw,
+                    main_query=sql,
+                    page_vs_admin=benchmarks.ratio(page, admin),
+                    page_vs_raw_sql=benchmarks.ratio(page, raw),
+                    page_vs_raw_sql_plus_trivial_view=benchmarks.ratio(page, raw, trivial),
+                )
+            )
+        lost = self._concurrent_submissions(http_as("scale.gp0"), submissions)
+        return {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "data": _volumes(),
+            "trivial_view": asdict(trivial),
+            "pages": benchmarks.results_as_json(results),
+            "concurrent_submissions": lost,
+        }
+
+    def _concurrent_submissions(self, http_for, count: int) -> dict:
+        """`count` GPs press "Send" at the same moment: every referral must be stored once."""
+        target = next(t for t in benchmarks.targets(MARKER) if t.form)
+        start = Barrier(count)
+        clients = [http_for() for _ in range(count)]
+
+        def submit(n: int) -> int:
+            start.wait()
+            _, status, _ = clients[n].request(target.path, form=target.form(100_000 + n))
+            return status
+
+        with ThreadPoolExecutor(count) as pool:
+            statuses = list(pool.map(submit, range(count)))
+        names = [f"{MARKER}-{100_000 + n}" for n in range(count)]
+        stored = Referral.objects.filter(patient__family_name__in=names).count()
+        return {"sent": count, "accepted": statuses.count(302), "stored": stored, "lost": count - stored}
+
+    def _print(self, report: dict) -> None:
+        self.stdout.write("")
+        header = (
+            f"{'page':28} {'median':>8} {'p95':>8} {'req/s':>7} {'queries':>7} "
+            f"{'admin':>8} {'SQL':>7} {'÷admin':>7} {'÷SQL+view':>9}"
+        )
+        self.stdout.write(header)
+        for page in report["pages"]:
+            admin = page["admin"]["median_ms"] if page["admin"] else None
+            self.stdout.write(
+                f"{page['name']:28} {page['page']['median_ms']:>8} {page['page']['p95_ms']:>8} "
+                f"{page['page']['requests_per_second']:>7} {page['page']['queries_per_request']:>7} "
+                f"{admin if admin is not None else '-':>8} {page['raw_sql']['median_ms']:>7} "
+                f"{page['page_vs_admin'] if page['page_vs_admin'] is not None else '-':>7} "
+                f"{page['page_vs_raw_sql_plus_trivial_view']:>9}"
+            )
+        self.stdout.write(f"trivial view: {report['trivial_view']['median_ms']} ms median")
+        self.stdout.write(f"concurrent submissions: {report['concurrent_submissions']}")
+        self.stdout.write(f"gunicorn: {report['gunicorn']}")
+
+
+def _volumes() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM referrals_referral), (SELECT count(*) FROM atb_patient), "
+            "(SELECT count(*) FROM recovery_at_home_episode WHERE queue_open), "
+            "(SELECT count(*) FROM teams_caseloadentry WHERE closed_at IS NULL)"
+        )
+        referrals, patients, open_rah, caseload = cursor.fetchone()
+    return {"referrals": referrals, "patients": patients, "open_rah": open_rah, "open_caseload": caseload}
+
+
+def _peak_worker_memory(master_pid: int) -> float:
+    """The largest peak resident memory (VmHWM) of gunicorn's workers, in MB."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    peaks = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return round(max(peaks), 1) if peaks else 0.0
+
+
+def _create_database_if_missing() -> None:
+    """`make bench` on a fresh machine: the scale database is made on first use."""
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect(benchmarks.dsn(database="postgres"), autocommit=True) as server:
+        if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -1,0 +1,6 @@
+"""What the referrals app tells others, so that it need not know about them."""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that moved a referral to a new status (keyword: referral).
+referral_moved = Signal()
