@@ -59,6 +59,7 @@ def since_last_meeting(meeting: Meeting) -> datetime:
 class Candidate:
     patient: Patient
     reasons: list[str] = field(default_factory=list)
+    priority: int = 0  # the most pressing of its reasons: 0 first
 
     @property
     def reason_summary(self) -> str:
@@ -73,19 +74,26 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
     """The practice's patients the coordinator may want to discuss, each with why: a
     Recovery at Home referral, a hospital or bed unit admission or a new caseload entry
     since the last meeting; an MDT flag; a care plan review due; open actions from an
-    earlier meeting. Those already on this agenda are left out."""
+    earlier meeting. Those already on this agenda are left out. The most pressing come
+    first (a flag, then an admission or urgent response, a new caseload entry, an open
+    action, a review due), by name within each."""
     since = since_last_meeting(meeting)
     meeting_day = timezone.localdate(meeting.starts_at)
     practice_patients = Patient.objects.filter(
         practice=meeting.practice_id, merged_into__isnull=True
     ).exclude(mdt_items__meeting=meeting)
     reasons: dict[int, list[str]] = defaultdict(list)
+    priority: dict[int, int] = {}
+
+    def suggest(patient_id: int, reason: str, rank: int) -> None:
+        reasons[patient_id].append(reason)
+        priority[patient_id] = min(rank, priority.get(patient_id, rank))
 
     rah_referrals = Referral.objects.filter(
         patient__in=practice_patients, service__code=Service.Code.RECOVERY_AT_HOME, received_at__gte=since
     ).values_list("patient_id", "received_at", "reason")
     for patient_id, received_at, reason in rah_referrals:
-        reasons[patient_id].append(f"Recovery at Home {_day(received_at)}: {Reason(reason).label.lower()}")
+        suggest(patient_id, f"Recovery at Home {_day(received_at)}: {Reason(reason).label.lower()}", 1)
 
     hospital = ReferralEvent.objects.filter(  # the outcome closes the referral
         kind=ReferralEvent.Kind.CLOSED,
@@ -94,13 +102,13 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         referral__patient__in=practice_patients,
     ).values_list("referral__patient_id", "at")
     for patient_id, at in hospital:
-        reasons[patient_id].append(f"Admitted to hospital {_day(at)}")
+        suggest(patient_id, f"Admitted to hospital {_day(at)}", 1)
 
     beds = BedStay.objects.filter(patient__in=practice_patients, admitted_at__gte=since).values_list(
         "patient_id", "admitted_at", "bed_unit__name"
     )
     for patient_id, admitted_at, unit in beds:
-        reasons[patient_id].append(f"Admitted to {unit} {_day(admitted_at)}")
+        suggest(patient_id, f"Admitted to {unit} {_day(admitted_at)}", 1)
 
     caseload = CaseloadEntry.objects.filter(patient__in=practice_patients).filter(
         Q(opened_at__gte=since) | Q(closed_at__isnull=True, review_due__lte=meeting_day)
@@ -109,15 +117,15 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         "patient_id", "team__name", "opened_at", "review_due", "closed_at"
     ):
         if opened_at >= since:
-            reasons[patient_id].append(f"New to {team}'s caseload {_day(opened_at)}")
+            suggest(patient_id, f"New to {team}'s caseload {_day(opened_at)}", 2)
         if closed_at is None and review_due and review_due <= meeting_day:
-            reasons[patient_id].append(f"Care plan review due {_day(review_due)} ({team})")
+            suggest(patient_id, f"Care plan review due {_day(review_due)} ({team})", 4)
 
     flags = MdtFlag.objects.filter(patient__in=practice_patients, cleared_at__isnull=True).values_list(
         "patient_id", "reason", "flagged_by__first_name", "flagged_by__last_name"
     )
     for patient_id, reason, first, last in flags:
-        reasons[patient_id].append(f"Flagged for MDT by {first} {last}: {reason}")
+        suggest(patient_id, f"Flagged for MDT by {first} {last}: {reason}", 0)
 
     actions = Action.objects.filter(
         status=Action.Status.OPEN,
@@ -125,10 +133,11 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         item__meeting__starts_at__lt=meeting.starts_at,
     ).values_list("item__patient_id", "description", "due_date")
     for patient_id, description, due_date in actions:
-        reasons[patient_id].append(f"Open action: {description} (due {_day(due_date)})")
+        suggest(patient_id, f"Open action: {description} (due {_day(due_date)})", 3)
 
     patients = Patient.objects.filter(pk__in=list(reasons)).order_by("family_name", "given_name", "pk")
-    return [Candidate(patient=patient, reasons=reasons[patient.pk]) for patient in patients]
+    candidates = [Candidate(patient=p, reasons=reasons[p.pk], priority=priority[p.pk]) for p in patients]
+    return sorted(candidates, key=lambda candidate: candidate.priority)  # stable: by name within
 
 
 def search_practice_patients(*, meeting: Meeting, query: str, limit: int = 20) -> QuerySet[Patient]:

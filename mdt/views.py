@@ -87,12 +87,20 @@ def create_schedule(request: HttpRequest) -> HttpResponse:
     return _home_page(request, status=400, schedule_form=form)
 
 
+# The most pressing suggestions first; the rest behind "show all".
+SUGGESTIONS_SHOWN = 100
+
+
 def _meeting_page(
     request: HttpRequest, meeting: Meeting, status: int = 200, bound_item_form=None, **bound
 ) -> HttpResponse:
     """The agenda builder and the meeting's record, with any form just got wrong in place."""
     items = list(selectors.agenda(meeting=meeting))
     candidates = selectors.agenda_candidates(meeting=meeting) if not meeting.is_closed else []
+    all_suggestions = request.GET.get("suggestions") == "all"
+    suggested = len(candidates)
+    if not all_suggestions:
+        candidates = candidates[:SUGGESTIONS_SHOWN]  # a big practice can have a thousand reviews due
     item_forms = {item.pk: ItemForm(instance=item, prefix=f"item{item.pk}") for item in items}
     if bound_item_form is not None:
         item_forms[bound_item_form.instance.pk] = bound_item_form
@@ -123,6 +131,7 @@ def _meeting_page(
             "meeting": meeting,
             "items": items,
             "candidates": candidates,
+            "suggested": suggested,
             "query": query,
             "found": found,
             "attendees": list(meeting.attendees.select_related("user")),

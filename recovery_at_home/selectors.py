@@ -38,6 +38,15 @@ def queue_state(episode: Episode, *, now: datetime) -> str:
     return QueueState.ON_TIME
 
 
+def time_left(episode: Episode, *, now: datetime) -> str:
+    """ "1 h 5 min left", "12 min late": as the queue's countdown (static/js/queue.js) says it."""
+    seconds = (episode.response_due_at - now).total_seconds()
+    minutes = int(abs(seconds) // 60)
+    hours, rest = divmod(minutes, 60)
+    text = f"{hours} h {rest} min" if hours else f"{minutes} min"
+    return f"{text} left" if seconds >= 0 else f"{text} late"
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     category: str = ""  # a category code, or "untriaged"
@@ -152,7 +161,7 @@ class QueuePage:
         return self.first_number + len(self.episodes) - 1 if self.episodes else 0
 
 
-QUEUE_PAGE_SIZE = 50
+QUEUE_PAGE_SIZE = 25  # about a screenful; the counts and the next page give the rest
 
 
 def queue_page(

@@ -76,7 +76,10 @@ def _queue_context(request: HttpRequest) -> dict:
     filters = _filters(request)
     after = selectors.QueueCursor.decode(request.GET.get("after", "")[:60])
     page = selectors.queue_page(filters=filters, now=now, after=after)
-    rows = [(episode, selectors.queue_state(episode, now=now)) for episode in page.episodes]
+    rows = [
+        (episode, selectors.queue_state(episode, now=now), selectors.time_left(episode, now=now))
+        for episode in page.episodes
+    ]
     record_patients_listed(
         request=request,
         patients=[episode.referral.patient for episode in page.episodes],

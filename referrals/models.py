@@ -235,7 +235,11 @@ class ReferralEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["referral", "at"], name="referralevent_timeline_idx")]
+        indexes = [
+            models.Index(fields=["referral", "at"], name="referralevent_timeline_idx"),
+            # Recent events of a kind, e.g. the MDT's "admitted to hospital since the last meeting".
+            models.Index(fields=["kind", "at"], name="referralevent_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"

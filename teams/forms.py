@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
 from atb.models import Discipline, Practice, Team, User
-from teams.models import CarePlanGoal, Contact, DischargeReason
+from teams.models import CarePlanGoal, CaseloadEntry, Contact, DischargeReason
 from teams.services import key_workers_for
 
 
@@ -125,10 +125,8 @@ class CaseloadFilterForm(forms.Form):
     def __init__(self, *args, team: Team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["key_worker"].queryset = key_workers_for(team=team)
-        self.fields["practice"].queryset = (
-            Practice.objects.filter(
-                Q(neighbourhood=team.neighbourhood_id) | Q(patients__caseload_entries__team=team)
-            )
-            .distinct()
-            .order_by("name")
-        )
+        # The team's neighbourhood, and any other practice of a person on its caseload.
+        on_caseload = CaseloadEntry.objects.filter(team=team, closed_at__isnull=True)
+        self.fields["practice"].queryset = Practice.objects.filter(
+            Q(neighbourhood=team.neighbourhood_id) | Q(pk__in=on_caseload.values("patient__practice"))
+        ).order_by("name")

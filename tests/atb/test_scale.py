@@ -70,7 +70,7 @@ def test_the_queue_shows_the_open_work(seeded, client):
     assert response.status_code == 200
     page = response.context["page"]
     assert page.counts.open >= SIZES["open_rah"]  # the seeded open work, plus the demo's
-    assert len(response.context["rows"]) == min(page.counts.open, 50)
+    assert len(response.context["rows"]) == min(page.counts.open, 25)
     from recovery_at_home.models import Episode
 
     assert (

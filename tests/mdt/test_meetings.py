@@ -419,3 +419,38 @@ def test_beat_sends_overdue_notices_hourly_and_plans_meetings_daily(db):
         "mdt.tasks.send_overdue_action_notices": (1, "hours", True),
         "mdt.tasks.generate_upcoming_meetings": (1, "days", True),
     }
+
+
+def test_a_long_list_of_suggestions_shows_the_most_pressing_first(
+    world, client_for, coordinator, monkeypatch
+):
+    """A big practice can have a thousand care plan reviews due: the builder shows the most
+    pressing suggestions first (a flag before a new caseload entry) and the rest behind a link."""
+    from mdt import views
+
+    monkeypatch.setattr(views, "SUGGESTIONS_SHOWN", 2)
+    meeting, _ = meeting_with_agenda(practice=world.practice_a, coordinator=coordinator, patients=[])
+    for n in range(3):  # Aaa-0..2: new to the caseload since the last meeting
+        on_caseload(
+            team=world.team_a,
+            key_worker=world.users["cit_member_a"],
+            patient=PatientFactory(family_name=f"Aaa-{n}", practice=world.practice_a),
+        )
+    flagged = PatientFactory(family_name="Zed", practice=world.practice_a)
+    services.flag_for_mdt(patient=flagged, user=world.users["gp_a"], reason="Falls")
+    client = client_for(coordinator)
+
+    page = client.get(reverse("mdt:meeting", args=[meeting.pk]))
+    shown = [candidate.patient for candidate in page.context["candidates"]]
+    assert page.context["suggested"] == 4 and len(shown) == 2
+    assert shown[0] == flagged and shown[1].family_name == "Aaa-0"  # by name after the flag
+    assert "The 2 most pressing of 4 suggestions" in page.content.decode()
+
+    everything = client.get(reverse("mdt:meeting", args=[meeting.pk]), {"suggestions": "all"})
+    assert [c.patient.family_name for c in everything.context["candidates"]] == [
+        "Zed",
+        "Aaa-0",
+        "Aaa-1",
+        "Aaa-2",
+    ]
+    assert "most pressing" not in everything.content.decode()

@@ -41,7 +41,7 @@ def _queue(client, **filters):
 
 
 def _references(response):
-    return [episode.referral.reference for episode, _ in response.context["rows"]]
+    return [episode.referral.reference for episode, _, _ in response.context["rows"]]
 
 
 def test_the_queue_is_ordered_by_due_time_and_a_closed_referral_leaves_it(world, client_for):
@@ -64,12 +64,13 @@ def test_each_row_shows_its_state_by_time_left(world, client_for):
     due_soon = _referral(world, 100, "urgent")  # due 10:20
     on_time = _referral(world, 10, "urgent")  # due 11:50
     response = _queue(client_for(world.users["rah_coordinator"]))
-    states = {episode.referral.reference: state for episode, state in response.context["rows"]}
+    states = {episode.referral.reference: state for episode, state, _ in response.context["rows"]}
     assert states[breached.reference] == "breached"
     assert states[due_soon.reference] == "due_soon"
     assert states[on_time.reference] == "on_time"
     page = response.content.decode()
     assert 'class="atb-queue-breached"' in page and "Breached" in page
+    assert "10 min late" in page and "20 min left" in page and "1 h 50 min left" in page
 
 
 def test_filters_narrow_the_queue_and_are_kept_for_the_next_visit(world, client_for):
@@ -158,26 +159,26 @@ def test_the_queue_poll_runs_at_most_8_queries(world, client_for, django_assert_
 
 
 def test_a_long_queue_shows_the_soonest_due_page_by_page(world, client_for):
-    """60 open referrals: the first page shows the 50 soonest due and the counts of all;
-    the next page starts after the last row shown, and its poll stays on that page."""
-    referrals = [_referral(world, minutes_ago) for minutes_ago in range(60, 0, -1)]  # soonest due first
+    """30 open referrals and the world's: the first page shows the 25 soonest due and the
+    counts of all; the next page starts after the last row shown, and its poll stays there."""
+    referrals = [_referral(world, minutes_ago) for minutes_ago in range(60, 0, -2)]  # soonest due first
     client = client_for(world.users["rah_coordinator"])
     first = _queue(client)
     page = first.context["page"]
     on_first = _references(first)
-    assert len(on_first) == 50 and page.counts.open == 61  # and the world's own referral
+    assert len(on_first) == 25 and page.counts.open == 31  # and the world's own referral
     text = first.content.decode()
-    assert "Showing 1 to 50 of 61, soonest due first." in text
+    assert "Showing 1 to 25 of 31, soonest due first." in text
     assert "Later in the queue" in text and "Soonest due</a>" not in text
 
     second = client.get(reverse("recovery_at_home:queue"), {"after": page.next.encode()})
     on_second = _references(second)
-    assert len(on_second) == 11 and not set(on_second) & set(on_first)
+    assert len(on_second) == 6 and not set(on_second) & set(on_first)
     soonest_due = Episode.objects.filter(queue_open=True).order_by("response_due_at", "pk")
     assert on_first + on_second == [episode.referral.reference for episode in soonest_due]
     assert {r.reference for r in referrals} < set(on_first + on_second)
     text = second.content.decode()
-    assert "Showing 51 to 61 of 61, soonest due first." in text
+    assert "Showing 26 to 31 of 31, soonest due first." in text
     assert "Soonest due</a>" in text and "Later in the queue" not in text
     assert f"?after={page.next.encode()}" in text  # the poll asks for the same page
 
@@ -267,7 +268,7 @@ def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
     response = client.post(reverse("recovery_at_home:arrival", args=[referral.reference]), {}, follow=True)
     assert "arrival recorded" in response.content.decode()
     rows = _queue(client).context["rows"]
-    assert dict((e.referral.reference, state) for e, state in rows)[referral.reference] == "arrived"
+    assert dict((e.referral.reference, state) for e, state, _ in rows)[referral.reference] == "arrived"
 
 
 def test_a_gp_cannot_triage(world, client_for):
