@@ -88,7 +88,7 @@ def create_schedule(request: HttpRequest) -> HttpResponse:
 
 
 # The most pressing suggestions first; the rest behind "show all".
-SUGGESTIONS_SHOWN = 100
+SUGGESTIONS_SHOWN = 50
 
 
 def _meeting_page(
