@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -70,30 +70,41 @@ def _day(moment) -> str:
     return date_format(timezone.localtime(moment) if isinstance(moment, datetime) else moment, "j M")
 
 
-def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
+class Suggestions(list):
+    """The candidates shown (a list), and how many there were in all."""
+
+    total: int = 0
+
+
+def _reason(text: str, *args) -> str:
+    return text.format(*(_day(arg) if isinstance(arg, date | datetime) else arg for arg in args))
+
+
+def agenda_candidates(*, meeting: Meeting, limit: int | None = None) -> Suggestions:
     """The practice's patients the coordinator may want to discuss, each with why: a
     Recovery at Home referral, a hospital or bed unit admission or a new caseload entry
     since the last meeting; an MDT flag; a care plan review due; open actions from an
     earlier meeting. Those already on this agenda are left out. The most pressing come
     first (a flag, then an admission or urgent response, a new caseload entry, an open
-    action, a review due), by name within each."""
+    action, a review due), by name within each; only the first `limit` are loaded and
+    described (a big practice can have a thousand reviews due)."""
     since = since_last_meeting(meeting)
     meeting_day = timezone.localdate(meeting.starts_at)
     practice_patients = Patient.objects.filter(
         practice=meeting.practice_id, merged_into__isnull=True
     ).exclude(mdt_items__meeting=meeting)
-    reasons: dict[int, list[str]] = defaultdict(list)
+    reasons: dict[int, list[tuple]] = defaultdict(list)  # described only if shown
     priority: dict[int, int] = {}
 
-    def suggest(patient_id: int, reason: str, rank: int) -> None:
-        reasons[patient_id].append(reason)
+    def suggest(patient_id: int, rank: int, text: str, *args) -> None:
+        reasons[patient_id].append((text, *args))
         priority[patient_id] = min(rank, priority.get(patient_id, rank))
 
     rah_referrals = Referral.objects.filter(
         patient__in=practice_patients, service__code=Service.Code.RECOVERY_AT_HOME, received_at__gte=since
     ).values_list("patient_id", "received_at", "reason")
     for patient_id, received_at, reason in rah_referrals:
-        suggest(patient_id, f"Recovery at Home {_day(received_at)}: {Reason(reason).label.lower()}", 1)
+        suggest(patient_id, 1, "Recovery at Home {}: {}", received_at, Reason(reason).label.lower())
 
     hospital = ReferralEvent.objects.filter(  # the outcome closes the referral
         kind=ReferralEvent.Kind.CLOSED,
@@ -102,13 +113,13 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         referral__patient__in=practice_patients,
     ).values_list("referral__patient_id", "at")
     for patient_id, at in hospital:
-        suggest(patient_id, f"Admitted to hospital {_day(at)}", 1)
+        suggest(patient_id, 1, "Admitted to hospital {}", at)
 
     beds = BedStay.objects.filter(patient__in=practice_patients, admitted_at__gte=since).values_list(
         "patient_id", "admitted_at", "bed_unit__name"
     )
     for patient_id, admitted_at, unit in beds:
-        suggest(patient_id, f"Admitted to {unit} {_day(admitted_at)}", 1)
+        suggest(patient_id, 1, "Admitted to {} {}", unit, admitted_at)
 
     caseload = CaseloadEntry.objects.filter(patient__in=practice_patients).filter(
         Q(opened_at__gte=since) | Q(closed_at__isnull=True, review_due__lte=meeting_day)
@@ -117,15 +128,15 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         "patient_id", "team__name", "opened_at", "review_due", "closed_at"
     ):
         if opened_at >= since:
-            suggest(patient_id, f"New to {team}'s caseload {_day(opened_at)}", 2)
+            suggest(patient_id, 2, "New to {}'s caseload {}", team, opened_at)
         if closed_at is None and review_due and review_due <= meeting_day:
-            suggest(patient_id, f"Care plan review due {_day(review_due)} ({team})", 4)
+            suggest(patient_id, 4, "Care plan review due {} ({})", review_due, team)
 
     flags = MdtFlag.objects.filter(patient__in=practice_patients, cleared_at__isnull=True).values_list(
         "patient_id", "reason", "flagged_by__first_name", "flagged_by__last_name"
     )
     for patient_id, reason, first, last in flags:
-        suggest(patient_id, f"Flagged for MDT by {first} {last}: {reason}", 0)
+        suggest(patient_id, 0, "Flagged for MDT by {} {}: {}", first, last, reason)
 
     actions = Action.objects.filter(
         status=Action.Status.OPEN,
@@ -133,11 +144,22 @@ def agenda_candidates(*, meeting: Meeting) -> list[Candidate]:
         item__meeting__starts_at__lt=meeting.starts_at,
     ).values_list("item__patient_id", "description", "due_date")
     for patient_id, description, due_date in actions:
-        suggest(patient_id, f"Open action: {description} (due {_day(due_date)})", 3)
+        suggest(patient_id, 3, "Open action: {} (due {})", description, due_date)
 
-    patients = Patient.objects.filter(pk__in=list(reasons)).order_by("family_name", "given_name", "pk")
-    candidates = [Candidate(patient=p, reasons=reasons[p.pk], priority=priority[p.pk]) for p in patients]
-    return sorted(candidates, key=lambda candidate: candidate.priority)  # stable: by name within
+    by_name = Patient.objects.filter(pk__in=list(reasons)).order_by("family_name", "given_name", "pk")
+    ranked = sorted(by_name.values_list("pk", flat=True), key=priority.__getitem__)  # stable: by name within
+    chosen = ranked if limit is None else ranked[:limit]
+    patients = Patient.objects.in_bulk(chosen)
+    suggestions = Suggestions(
+        Candidate(
+            patient=patients[pk],
+            reasons=[_reason(*reason) for reason in reasons[pk]],
+            priority=priority[pk],
+        )
+        for pk in chosen
+    )
+    suggestions.total = len(ranked)
+    return suggestions
 
 
 def search_practice_patients(*, meeting: Meeting, query: str, limit: int = 20) -> QuerySet[Patient]:

@@ -96,11 +96,11 @@ def _meeting_page(
 ) -> HttpResponse:
     """The agenda builder and the meeting's record, with any form just got wrong in place."""
     items = list(selectors.agenda(meeting=meeting))
-    candidates = selectors.agenda_candidates(meeting=meeting) if not meeting.is_closed else []
-    all_suggestions = request.GET.get("suggestions") == "all"
-    suggested = len(candidates)
-    if not all_suggestions:
-        candidates = candidates[:SUGGESTIONS_SHOWN]  # a big practice can have a thousand reviews due
+    candidates = selectors.Suggestions()
+    if not meeting.is_closed:
+        limit = None if request.GET.get("suggestions") == "all" else SUGGESTIONS_SHOWN
+        candidates = selectors.agenda_candidates(meeting=meeting, limit=limit)
+    suggested = candidates.total
     item_forms = {item.pk: ItemForm(instance=item, prefix=f"item{item.pk}") for item in items}
     if bound_item_form is not None:
         item_forms[bound_item_form.instance.pk] = bound_item_form

@@ -48,5 +48,10 @@ class Command(BaseCommand):
                 scale.seed(sizes, progress=progress)
             except ValueError as problem:
                 raise CommandError(str(problem)) from None
+        if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
+            with connection.cursor() as cursor:
+                # As autovacuum would leave a live database: the visibility map lets a count
+                # read an index alone (a practice's 25,000 referrals: 126 ms → 1 ms).
+                cursor.execute("VACUUM ANALYZE")
         seconds = time.perf_counter() - started
         self.stdout.write(f"Seeded {patients:,} patients and {referrals:,} referrals in {seconds:.0f} s.")
