@@ -3,9 +3,14 @@ this machine: the load benchmark and the end-to-end tests both start them."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from urllib.parse import quote
+
+from django.conf import settings
 
 
 def free_port() -> int:
@@ -41,3 +46,26 @@ def database_url(settings_dict: dict, *, name: str | None = None) -> str:
         credentials += f":{quote(settings_dict['PASSWORD'])}"
     host, port = settings_dict["HOST"] or "127.0.0.1", settings_dict["PORT"] or 5432
     return f"postgres://{credentials}@{host}:{port}/{name or settings_dict['NAME']}"
+
+
+def start_gunicorn(*, port: int, workers: int, log_path, environment: dict[str, str]):
+    """The portal under gunicorn on 127.0.0.1 with production settings (DEBUG off, no
+    HTTPS redirect on the loopback, emails nowhere), plus the caller's environment."""
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "EMAIL_URL": "dummymail://",
+        **environment,
+    }
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "atb.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+    ]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -23,7 +21,7 @@ from psycopg import sql
 
 from atb import benchmarks
 from atb.celery import app
-from atb.processes import free_port, wait_for_port
+from atb.processes import free_port, start_gunicorn, wait_for_port
 from referrals.models import Referral
 
 # The referrals a run sends are named after it, so that a second run counts its own.
@@ -59,7 +57,12 @@ class Command(BaseCommand):
         out_dir = settings.VAR_DIR / "bench"
         out_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        web = self._start_gunicorn(port, workers, out_dir)
+        web = start_gunicorn(
+            port=port,
+            workers=workers,
+            log_path=out_dir / "gunicorn.log",
+            environment={"BENCH": "true", "ADMIN_TWO_FACTOR": "false", "ALLOWED_HOSTS": "127.0.0.1"},
+        )
         try:
             if not wait_for_port(port):
                 raise CommandError("gunicorn did not start; see var/bench/gunicorn.log")
@@ -75,28 +78,6 @@ class Command(BaseCommand):
         Path(output).write_text(json.dumps(report, indent=2) + "\n")
         self._print(report)
         self.stdout.write(f"Written to {output}.")
-
-    def _start_gunicorn(self, port: int, workers: int, out_dir: Path) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DEBUG": "false",
-            "BENCH": "true",
-            "ADMIN_TWO_FACTOR": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_COOKIES": "false",
-            "EMAIL_URL": "dummymail://",
-            "ALLOWED_HOSTS": "127.0.0.1",
-        }
-        log = open(out_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "atb.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-        ]
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
 
     def _measure(self, port: int, *, requests: int, clients: int, submissions: int) -> dict:
         admin_session = benchmarks.session_for("admin")

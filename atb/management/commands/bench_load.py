@@ -16,10 +16,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from atb.auth import signed_in_session
+from atb.benchmarks import referral_form
 from atb.celery import app
 from atb.models import Role, RoleGrant, Service, Team, User
-from atb.processes import database_url, free_port, wait_for_port
-from referrals.models import Reason, Referral, Source
+from atb.processes import database_url, free_port, start_gunicorn, wait_for_port
+from referrals.models import Referral
 
 MARKER = "Loadtest"
 COUNTS = {"coordinator": 20, "gp": 6, "cit": 6}
@@ -55,7 +56,12 @@ class Command(BaseCommand):
         out_dir = settings.VAR_DIR / "bench-load"
         out_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        web = self._start_gunicorn(bench_name, port, workers, out_dir)
+        web = start_gunicorn(
+            port=port,
+            workers=workers,
+            log_path=out_dir / "gunicorn.log",
+            environment={"DATABASE_URL": database_url(connection.settings_dict, name=bench_name)},
+        )
         try:
             if not wait_for_port(port):
                 raise CommandError("gunicorn did not start; see var/bench-load/gunicorn.log")
@@ -93,39 +99,12 @@ class Command(BaseCommand):
                 if kind == "cit":
                     user.teams.add(team)
             accounts[kind] = [signed_in_session(user) for user in users]
-        self.referral = {
-            "given_name": "Ada",
-            "date_of_birth": "1937-05-02",
-            "practice": str(practice.pk),
-            "service": str(Service.objects.get(code=Service.Code.RECOVERY_AT_HOME).pk),
-            "source": Source.GP,
-            "reason": Reason.FALL,
-            "clinical_summary": "Fell at home twice this week (load test).",
-            "consent_to_referral": "on",
-            "referrer_phone": "0191 555 0100",
-            "confirm_duplicate": "on",
-        }
+        self.referral = referral_form(  # each locust user names its own patients
+            practice_id=practice.pk,
+            service_id=Service.objects.get(code=Service.Code.RECOVERY_AT_HOME).pk,
+            family_name="",
+        )
         return accounts
-
-    def _start_gunicorn(self, bench_name: str, port: int, workers: int, out_dir: Path) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(connection.settings_dict, name=bench_name),
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_COOKIES": "false",
-            "EMAIL_URL": "dummymail://",
-        }
-        log = open(out_dir / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "atb.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-        ]
-        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
 
     def _locust(self, port: int, seconds: int, accounts, out_dir: Path) -> None:
         users = sum(COUNTS.values())
