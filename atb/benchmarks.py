@@ -121,8 +121,15 @@ def targets(marker: str) -> list[Target]:
             coordinator.username,
             referrals + urlencode({"referring_practice__id__exact": meeting.practice_id, "status__in": OPEN}),
         ),
-        Target(
-            "Referral list API",
+        Target(  # the practice's referrals: exactly what the admin's practice filter lists
+            "Referral list API, practice",
+            "/api/referrals/?list=practice",
+            gp.username,
+            referrals + urlencode({"referring_practice__id__exact": practice_id}),
+        ),
+        Target(  # all the GP may see: their own referrals or their practice's (the admin cannot
+            # say "or"; its practice filter is the nearest)
+            "Referral list API, all",
             "/api/referrals/",
             gp.username,
             referrals + urlencode({"referring_practice__id__exact": practice_id}),
