@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
+.PHONY: demo test install browser screenshots lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
+
+# Debian's Chromium for the browser tests (tests/e2e): installed by the project's own files.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y --no-install-recommends chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
 # --- make demo: embedded SQLite and file-system broker unless DATABASE_URL/REDIS_URL are set.
 demo: export DEBUG = true
@@ -35,7 +41,7 @@ test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export SECURE_SSL_REDIRECT ?= false
 test: export SECURE_COOKIES ?= false
-test: install
+test: install browser
 	@$(MANAGE) check_services
 	$(BIN)/ruff check .
 	$(MANAGE) check
@@ -83,6 +89,17 @@ bench: export BENCH = true
 bench: install
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) bench --seed
+
+# --- make screenshots: the browser journeys, and the README's screenshots from them.
+screenshots: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb
+screenshots: export REDIS_URL ?= redis://127.0.0.1:6379/1
+screenshots: export SECRET_KEY ?= test-only-secret-key-not-for-production
+screenshots: export SECURE_SSL_REDIRECT ?= false
+screenshots: export SECURE_COOKIES ?= false
+screenshots: install browser
+	$(BIN)/pytest tests/e2e
+	mkdir -p docs/screenshots
+	cp var/screenshots/*.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) node_modules var
