@@ -229,6 +229,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # poll three queries. A session therefore ends 29 to 30 minutes after the last request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=60)
+
+# How often each coordinator's queue asks for new rows (htmx).
+RAH_QUEUE_POLL_SECONDS = env.int("RAH_QUEUE_POLL_SECONDS", default=15)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
-from atb.models import Neighbourhood, User
+from atb.models import Neighbourhood, Role, User
 from recovery_at_home.models import Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES
 
@@ -194,6 +194,18 @@ def queue_page(
         after=after,
         next=QueueCursor.after(episodes[-1]) if more else None,
         remaining=remaining,
+    )
+
+
+def may_record_outcome(*, user: User, referral) -> bool:
+    """A coordinator, or a responder sent to the person (not stood down): whoever saw them."""
+    if user.has_role(Role.RAH_COORDINATOR):
+        return True
+    return (
+        user.has_role(Role.RAH_RESPONDER)
+        and Dispatch.objects.filter(episode__referral=referral, responder=user)
+        .exclude(state=Dispatch.State.STOOD_DOWN)
+        .exists()
     )
 
 

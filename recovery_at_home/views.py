@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +32,6 @@ from referrals.views import audit_refused_referral
 RAH_STAFF = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
-POLL_SECONDS = 15
 
 
 @role_required(*RAH_STAFF)
@@ -91,7 +92,7 @@ def _queue_context(request: HttpRequest) -> dict:
         "page": page,
         "filters": filters,
         "now": now,
-        "poll_seconds": POLL_SECONDS,
+        "poll_seconds": settings.RAH_QUEUE_POLL_SECONDS,
         "alerts": list(alerts.unacknowledged_alerts()[:20]),
         "can_acknowledge": request.user.has_role(Role.RAH_COORDINATOR),
     }
@@ -250,8 +251,12 @@ def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
+@role_required(*RAH_STAFF)
 def outcome(request: HttpRequest, reference: str) -> HttpResponse:
+    """The coordinator, or a responder who went to the person, records how it ended."""
+    referral = referral_for(user=request.user, reference=reference)
+    if referral is not None and not selectors.may_record_outcome(user=request.user, referral=referral):
+        raise PermissionDenied("Only the coordinator or a responder sent to the person records the outcome.")
     return _act(
         request,
         reference,

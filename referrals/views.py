@@ -197,14 +197,20 @@ def _clock_forms(user, referral: Referral) -> dict:
     if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         return {}
     from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
+    from recovery_at_home.selectors import may_record_outcome
 
     coordinator = user.has_role(Role.RAH_COORDINATOR)
+    # Each form's ids are its own: the page holds several forms with a "note" or "reason".
     return {
-        "triage_form": TriageForm(initial={"category": episode.category}) if coordinator else None,
-        "agreed_later_form": AgreedLaterForm() if coordinator else None,
-        "dispatch_form": DispatchForm() if coordinator else None,
-        "outcome_form": OutcomeForm() if coordinator else None,
-        "arrival_form": ArrivalForm(),
+        "triage_form": TriageForm(initial={"category": episode.category}, auto_id="triage_%s")
+        if coordinator
+        else None,
+        "agreed_later_form": AgreedLaterForm(auto_id="later_%s") if coordinator else None,
+        "dispatch_form": DispatchForm(auto_id="dispatch_%s") if coordinator else None,
+        "outcome_form": OutcomeForm(auto_id="outcome_%s")
+        if may_record_outcome(user=user, referral=referral)
+        else None,
+        "arrival_form": ArrivalForm(auto_id="arrival_%s"),
     }
 
 

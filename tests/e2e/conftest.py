@@ -107,3 +107,20 @@ def assert_accessible(page) -> None:
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def reference_data(db):
+    """What the data migrations made (triage categories, schedules): a transactional test
+    before this one may have emptied the tables."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("recovery_at_home.migrations.0002_default_triage_categories").create_categories(apps, None)
+
+
+@pytest.fixture
+def quick_queue(settings):
+    """The queue asks for new rows every second instead of every 15."""
+    settings.RAH_QUEUE_POLL_SECONDS = 1

@@ -6,9 +6,10 @@ import re
 
 from playwright.sync_api import expect
 
+from recovery_at_home.forms import DispatchForm
 from referrals.models import Referral
 from tests.e2e.conftest import assert_accessible, screenshot
-from tests.factories import valid_nhs_number
+from tests.factories import PatientFactory, ReferralFactory, valid_nhs_number
 
 
 def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, person):
@@ -52,3 +53,52 @@ def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, perso
     expect(page.get_by_role("link", name=referral.reference)).to_be_visible()
     assert_accessible(page)
     screenshot(page, "my-referrals")
+
+
+def test_recovery_at_home_triages_dispatches_and_hands_over_to_the_cit(
+    world, person, reference_data, quick_queue
+):
+    coordinator = person(world.users["rah_coordinator"])
+    coordinator.get_by_role("navigation", name="Main").get_by_role("link", name="Queue").click()
+    expect(coordinator.get_by_role("heading", level=1)).to_have_text("Recovery at Home queue")
+    assert_accessible(coordinator)
+
+    # A GP's referral arrives while the coordinator watches: no reload.
+    referral = ReferralFactory(
+        service=world.rah, patient=PatientFactory(family_name="Armstrong", practice=world.practice_a)
+    )
+    row = coordinator.locator(f'tr[data-reference="{referral.reference}"]')
+    expect(row).to_be_visible(timeout=10_000)
+    expect(row).to_contain_text("Not triaged")
+    assert_accessible(coordinator)
+    screenshot(coordinator, "queue")
+
+    row.get_by_role("link", name=re.compile("ARMSTRONG")).click()
+    coordinator.get_by_label("Triage category").select_option(label="Urgent community response (2 hours)")
+    coordinator.get_by_role("button", name="Triage").click()
+    expect(coordinator.get_by_text(f"Referral {referral.reference}: triaged.")).to_be_visible()
+    responder_user = world.users["rah_responder"]
+    as_listed = DispatchForm().fields["responder"].label_from_instance(responder_user)
+    coordinator.get_by_label("Responder").select_option(label=as_listed)
+    coordinator.get_by_role("button", name="Dispatch").click()
+    expect(coordinator.get_by_text("dispatched", exact=False).first).to_be_visible()
+    assert_accessible(coordinator)
+
+    responder = person(responder_user)
+    responder.get_by_role("navigation", name="Main").get_by_role("link", name="My visits").click()
+    expect(responder.get_by_text("ARMSTRONG", exact=False).first).to_be_visible()
+    assert_accessible(responder)
+    responder.get_by_role("button", name="Arrived now").click()
+    responder.goto(referral.get_absolute_url())
+    responder.get_by_text("Record the outcome and close").click()  # a disclosure (details)
+    responder.get_by_label("Outcome").select_option(label="Handed to the Community Integrated Team")
+    hand_over_note = responder.get_by_label("Note (for a hand-over: what the team should know)")
+    hand_over_note.fill("Needs a care plan review.")
+    responder.get_by_role("button", name="Record outcome").click()
+    expect(responder.get_by_text("Handed to the Community Integrated Team").first).to_be_visible()
+    assert_accessible(responder)
+
+    coordinator.get_by_role("navigation", name="Main").get_by_role("link", name="Queue").click()
+    expect(coordinator.locator(f'tr[data-reference="{referral.reference}"]')).to_have_count(0)
+    referral.refresh_from_db()
+    assert referral.episode.handover_referral is not None  # the team's referral, linked

@@ -122,3 +122,31 @@ def test_a_coordinator_records_an_outcome_from_the_referral_page(world, client_f
     )
     assert "outcome recorded and closed" in response.content.decode()
     assert Referral.objects.get(pk=world.referral_b.pk).outcome == "Admitted to hospital"
+
+
+def test_the_responder_sent_to_the_person_records_the_outcome_and_no_other(world, client_for):
+    """The design: a responder records arrival and outcome. Only one who was sent (and not
+    stood down) may; another responder is refused and nothing changes."""
+    sent = world.users["rah_responder"]
+    other = UserFactory(roles=[Role.RAH_RESPONDER])
+    services.dispatch_responder(
+        referral=world.referral_b, responder=sent, user=world.users["rah_coordinator"]
+    )
+    url = reverse("recovery_at_home:outcome", args=[world.referral_b.reference])
+    form = {
+        "outcome": Outcome.DECLINED,
+        "note": "Did not want the visit",
+        "planned_end_date": "",
+        "bed_unit": "",
+    }
+
+    page = client_for(other).get(world.referral_b.get_absolute_url()).content.decode()
+    assert "Record the outcome and close" not in page
+    assert client_for(other).post(url, form).status_code == 403
+    assert Referral.objects.get(pk=world.referral_b.pk).status != Status.CLOSED
+
+    client = client_for(sent)
+    assert "Record the outcome and close" in client.get(world.referral_b.get_absolute_url()).content.decode()
+    response = client.post(url, form, follow=True)
+    assert "outcome recorded and closed" in response.content.decode()
+    assert Referral.objects.get(pk=world.referral_b.pk).status == Status.CLOSED
