@@ -7,16 +7,11 @@ copies the README's into docs/screenshots/)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-# Playwright's sync API keeps an event loop in the test's thread; the test's own database
-# calls are ordinary synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
@@ -33,7 +28,18 @@ CHROMIUM_FLAGS = [
 SERIOUS = {"serious", "critical"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module", autouse=True)
+def sync_calls_beside_playwright():
+    """Playwright's sync API keeps its event loop running in the test's thread, so Django
+    takes the test's own (synchronous) database calls, and the flush after each test, for
+    calls from async code. Only while the browser module runs: never in other tests or in
+    the processes they start (`check --deploy` refuses the variable)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")  # closed with the module: its event loop must not outlive it
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -44,6 +44,7 @@ def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, perso
     nhs_number.fill(correct)
     page.get_by_label("The person (or their representative) agrees to this referral").check()
     page.get_by_role("button", name=re.compile("Send", re.IGNORECASE)).click()
+    page.wait_for_url(re.compile(r"/referrals/ATB-\d{4}-\d{6}/$"))
     referral = Referral.objects.get(patient__family_name="Armstrong")
     expect(page.get_by_text(referral.reference).first).to_be_visible()
     assert_accessible(page)
@@ -102,3 +103,172 @@ def test_recovery_at_home_triages_dispatches_and_hands_over_to_the_cit(
     expect(coordinator.locator(f'tr[data-reference="{referral.reference}"]')).to_have_count(0)
     referral.refresh_from_db()
     assert referral.episode.handover_referral is not None  # the team's referral, linked
+
+
+def _handed_over(world):
+    """A Recovery at Home referral of a patient of practice A, handed over to team A."""
+    from recovery_at_home import services as rah_services
+    from recovery_at_home.models import Outcome
+
+    referral = ReferralFactory(
+        service=world.rah, patient=PatientFactory(family_name="Armstrong", practice=world.practice_a)
+    )
+    episode = rah_services.record_outcome(
+        referral=referral,
+        user=world.users["rah_coordinator"],
+        outcome=Outcome.HANDED_TO_CIT,
+        note="Needs a care plan review.",
+    )
+    return episode.handover_referral
+
+
+def test_a_cit_member_takes_the_hand_over_records_a_visit_and_flags_for_mdt(world, person, reference_data):
+    hand_over = _handed_over(world)
+    member = world.users["cit_member_a"]
+    page = person(member)
+    page.goto("/referrals/inbox/")
+    assert_accessible(page)
+    page.get_by_role("link", name=hand_over.reference).click()
+    page.get_by_role("link", name="Accept onto the caseload").click()
+    page.get_by_label("Key worker").select_option(label=str(member))
+    page.get_by_role("button", name="Accept onto the caseload").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("ARMSTRONG")
+    assert_accessible(page)
+
+    page.get_by_text("Record a contact").click()
+    page.get_by_label("Kind of contact").select_option(label="Home visit")
+    page.get_by_label("Who made it").select_option(label=str(member))
+    page.get_by_label("Duration (minutes)").fill("45")
+    page.get_by_label("Notes").fill("Walked with a frame; daughter visiting daily.")
+    page.get_by_role("button", name="Record contact").click()
+    expect(page.get_by_text("Walked with a frame").first).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "caseload-entry")
+
+    page.get_by_role("heading", level=1).get_by_role("link").click()  # the person's record
+    page.locator("summary", has_text="Flag for MDT").click()
+    page.get_by_label("Why should the MDT discuss this person?").fill("Falls and a new carer strain.")
+    page.get_by_role("button", name="Flag for MDT").click()
+    expect(page.get_by_text("Falls and a new carer strain.").first).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My caseload").click()
+    expect(page.get_by_text("ARMSTRONG", exact=False).first).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "caseload")
+
+
+def test_an_mdt_coordinator_builds_publishes_and_records_the_meeting(world, person, reference_data):
+    from atb.models import Role
+    from mdt import services as mdt_services
+    from tests.factories import UserFactory, meeting_with_agenda
+
+    coordinator = UserFactory(
+        roles=[Role.MDT_COORDINATOR], practices=[world.practice_a], first_name="Mo", last_name="Coordinator"
+    )
+    flagged = PatientFactory(family_name="Armstrong", given_name="Edith", practice=world.practice_a)
+    mdt_services.flag_for_mdt(patient=flagged, user=world.users["gp_a"], reason="Falls and carer strain.")
+    meeting, _ = meeting_with_agenda(practice=world.practice_a, coordinator=coordinator, patients=[])
+    page = person(coordinator)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="MDT meetings").click()
+    assert_accessible(page)
+    page.goto(meeting.get_absolute_url())
+    expect(page.get_by_text("Flagged for MDT by")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name=f"Add {flagged.full_name}").click()
+    agenda = page.locator("#agenda")
+    expect(agenda).to_contain_text("ARMSTRONG")
+    screenshot(page, "agenda-builder")
+    page.get_by_role("button", name="Publish agenda").click()
+    expect(page.get_by_role("button", name="Meeting held")).to_be_visible()
+    assert_accessible(page)
+
+    agenda.get_by_text("Presenter, question, discussion and outcome").click()
+    agenda.get_by_label("Discussion").fill("Two falls; daughter struggling. Physio to assess.")
+    agenda.get_by_label("Outcome").select_option(label="Refer to a service")
+    agenda.get_by_role("button", name="Save").click()
+    agenda.get_by_text("Agree an action").click()
+    agenda.get_by_label("Action").fill("Falls clinic referral")
+    agenda.get_by_label("Owner (a person)").select_option(label=str(coordinator))
+    agenda.get_by_label("Due date").fill("2026-12-15")
+    agenda.get_by_role("button", name="Add action").click()
+    expect(page.locator("#agenda")).to_contain_text("Falls clinic referral")
+    assert_accessible(page)
+    item = meeting.items.get()
+    assert item.outcome == "refer" and item.actions.get().description == "Falls clinic referral"
+
+
+def test_a_service_manager_sees_the_two_hour_figure_change(world, person, reference_data):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from atb.models import Role
+    from recovery_at_home import services as rah_services
+    from recovery_at_home.models import TriageCategory
+    from tests.factories import UserFactory
+
+    def two_hour_response(minutes_to_reach: int) -> None:
+        received = timezone.now() - timedelta(minutes=minutes_to_reach)
+        referral = ReferralFactory(service=world.rah, received_at=received)
+        coordinator = world.users["rah_coordinator"]
+        urgent = TriageCategory.objects.get(code="urgent")
+        rah_services.triage_referral(referral=referral, category=urgent, user=coordinator)
+        rah_services.record_arrival(referral=referral, user=coordinator, arrived_at=timezone.now())
+
+    two_hour_response(90)  # in time
+    manager = person(UserFactory(roles=[Role.SERVICE_MANAGER]))
+    manager.get_by_role("navigation", name="Main").get_by_role("link", name="Performance").click()
+    share = manager.locator("#two-hour-share")
+    expect(share).to_have_text("100%")
+    assert_accessible(manager)
+
+    two_hour_response(150)  # late
+    manager.reload()
+    expect(share).to_have_text("50%")
+    expect(manager.get_by_text("1 of 2")).to_be_visible()
+    assert_accessible(manager)
+    screenshot(manager, "dashboard")
+
+
+def _tab_to(page, name: str, *, value: str | None = None) -> None:
+    """Press Tab until the field (and, for radios, the option) has the focus: a keyboard
+    user's way through the form. Fails if it cannot be reached within 80 presses."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => [document.activeElement.name, document.activeElement.value]")
+        if focused[0] == name and (value is None or focused[1] == value):
+            return
+    raise AssertionError(f"{name} cannot be reached with the keyboard")
+
+
+def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
+    page = person(world.users["gp_a"])
+    page.goto("/referrals/new/")
+    page.keyboard.press("Tab")  # from the top of the page
+    _tab_to(page, "nhs_number")
+    page.keyboard.type(valid_nhs_number(4343))
+    _tab_to(page, "date_of_birth")
+    page.keyboard.type("12041936")  # day, month, year in a UK date field
+    _tab_to(page, "given_name")
+    page.keyboard.type("Edith")
+    _tab_to(page, "family_name")
+    page.keyboard.type("Keyboard")
+    _tab_to(page, "service")
+    page.keyboard.press("ArrowDown")  # from the first choice to Recovery at Home
+    expect(page.get_by_label("Recovery at Home")).to_be_checked()
+    _tab_to(page, "reason")
+    page.keyboard.type("Fall")  # typing picks the option
+    _tab_to(page, "clinical_summary")
+    page.keyboard.type("Fell twice; keyboard-only referral.")
+    _tab_to(page, "consent_to_referral")
+    page.keyboard.press("Space")
+    _tab_to(page, "referrer_phone")
+    page.keyboard.type("0191 555 0100")
+    _tab_to(page, "submit")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/referrals/ATB-\d{4}-\d{6}/$"))
+    referral = Referral.objects.get(patient__family_name="Keyboard")
+    expect(page.get_by_text(referral.reference).first).to_be_visible()
+    assert referral.reason == "fall" and referral.service == world.rah
