@@ -176,10 +176,10 @@ def test_an_mdt_coordinator_builds_publishes_and_records_the_meeting(world, pers
     expect(page.get_by_text("Flagged for MDT by")).to_be_visible()
     assert_accessible(page)
 
+    screenshot(page, "agenda-builder")
     page.get_by_role("button", name=f"Add {flagged.full_name}").click()
     agenda = page.locator("#agenda")
     expect(agenda).to_contain_text("ARMSTRONG")
-    screenshot(page, "agenda-builder")
     page.get_by_role("button", name="Publish agenda").click()
     expect(page.get_by_role("button", name="Meeting held")).to_be_visible()
     assert_accessible(page)
