@@ -250,7 +250,7 @@ def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
     _tab_to(page, "nhs_number")
     page.keyboard.type(valid_nhs_number(4343))
     _tab_to(page, "date_of_birth")
-    page.keyboard.type("12041936")  # day, month, year in a UK date field
+    page.keyboard.type("12121936")  # the same whichever order the browser's date field takes
     _tab_to(page, "given_name")
     page.keyboard.type("Edith")
     _tab_to(page, "family_name")
@@ -272,3 +272,4 @@ def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
     referral = Referral.objects.get(patient__family_name="Keyboard")
     expect(page.get_by_text(referral.reference).first).to_be_visible()
     assert referral.reason == "fall" and referral.service == world.rah
+    assert referral.patient.date_of_birth.isoformat() == "1936-12-12"
