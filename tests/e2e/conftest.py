@@ -83,6 +83,7 @@ def person(browser, live_server):
         contexts.append(context)
         page = context.new_page()
         page.goto("/accounts/login/")
+        assert_accessible(page)
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()

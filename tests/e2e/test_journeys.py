@@ -91,6 +91,7 @@ def test_recovery_at_home_triages_dispatches_and_hands_over_to_the_cit(
     assert_accessible(responder)
     responder.get_by_role("button", name="Arrived now").click()
     responder.goto(referral.get_absolute_url())
+    assert_accessible(responder)
     responder.get_by_text("Record the outcome and close").click()  # a disclosure (details)
     responder.get_by_label("Outcome").select_option(label="Handed to the Community Integrated Team")
     hand_over_note = responder.get_by_label("Note (for a hand-over: what the team should know)")
@@ -101,6 +102,7 @@ def test_recovery_at_home_triages_dispatches_and_hands_over_to_the_cit(
 
     coordinator.get_by_role("navigation", name="Main").get_by_role("link", name="Queue").click()
     expect(coordinator.locator(f'tr[data-reference="{referral.reference}"]')).to_have_count(0)
+    assert_accessible(coordinator)
     referral.refresh_from_db()
     assert referral.episode.handover_referral is not None  # the team's referral, linked
 
@@ -129,7 +131,9 @@ def test_a_cit_member_takes_the_hand_over_records_a_visit_and_flags_for_mdt(worl
     page.goto("/referrals/inbox/")
     assert_accessible(page)
     page.get_by_role("link", name=hand_over.reference).click()
+    assert_accessible(page)
     page.get_by_role("link", name="Accept onto the caseload").click()
+    assert_accessible(page)
     page.get_by_label("Key worker").select_option(label=str(member))
     page.get_by_role("button", name="Accept onto the caseload").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("ARMSTRONG")
