@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -91,8 +92,6 @@ class QueryCountHeaderMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.db import connection
-
         queries = 0
 
         def count(execute, sql, params, many, context):

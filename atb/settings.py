@@ -170,6 +170,8 @@ else:
         "store_processed": False,
     }
 
+# How often each coordinator's queue asks for new rows (htmx).
+RAH_QUEUE_POLL_SECONDS = env.int("RAH_QUEUE_POLL_SECONDS", default=15)
 # How often each web process looks whether Redis answers (for the "degraded" banner).
 BACKGROUND_RECHECK_SECONDS = env.int("BACKGROUND_RECHECK_SECONDS", default=15)
 CELERY_TIMEZONE = "Europe/London"
@@ -221,17 +223,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Idle sessions end after 30 minutes (the cookie is renewed on every request);
-# AbsoluteSessionLimitMiddleware ends any session 12 hours after sign-in.
+# Idle sessions end after 30 minutes; AbsoluteSessionLimitMiddleware ends any session
+# 12 hours after sign-in.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # The idle timeout is renewed by atb.middleware.SessionRenewalMiddleware, at most once a
 # SESSION_RENEW_SECONDS: saving the session on every request cost the queue's 15-second
 # poll three queries. A session therefore ends 29 to 30 minutes after the last request.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_SECONDS = env.int("SESSION_RENEW_SECONDS", default=60)
-
-# How often each coordinator's queue asks for new rows (htmx).
-RAH_QUEUE_POLL_SECONDS = env.int("RAH_QUEUE_POLL_SECONDS", default=15)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -59,7 +59,6 @@ def since_last_meeting(meeting: Meeting) -> datetime:
 class Candidate:
     patient: Patient
     reasons: list[str] = field(default_factory=list)
-    priority: int = 0  # the most pressing of its reasons: 0 first
 
     @property
     def reason_summary(self) -> str:
@@ -151,12 +150,7 @@ def agenda_candidates(*, meeting: Meeting, limit: int | None = None) -> Suggesti
     chosen = ranked if limit is None else ranked[:limit]
     patients = Patient.objects.in_bulk(chosen)
     suggestions = Suggestions(
-        Candidate(
-            patient=patients[pk],
-            reasons=[_reason(*reason) for reason in reasons[pk]],
-            priority=priority[pk],
-        )
-        for pk in chosen
+        Candidate(patient=patients[pk], reasons=[_reason(*reason) for reason in reasons[pk]]) for pk in chosen
     )
     suggestions.total = len(ranked)
     return suggestions

@@ -45,6 +45,11 @@ class Outcome(models.TextChoices):
     DIED = "died", "Died"
 
 
+# The queue's order: running clocks (0) before those reached (1). One expression for the
+# queue and its index, which PostgreSQL uses only when the two are the same.
+REACHED_LAST = Case(When(arrived_at__isnull=True, then=Value(0)), default=Value(1))
+
+
 class Episode(models.Model):
     """One Recovery at Home referral's response: the clock starts when the referral was
     received and stops at the first face-to-face contact."""
@@ -103,7 +108,7 @@ class Episode(models.Model):
             # queue's own order (running clocks by due time, then those reached), so that a
             # page of it is read from the index rather than sorted.
             models.Index(
-                Case(When(arrived_at__isnull=True, then=Value(0)), default=Value(1)),
+                REACHED_LAST,
                 "response_due_at",
                 "id",
                 name="episode_open_queue_idx",

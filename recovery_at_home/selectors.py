@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from atb.models import Neighbourhood, Role, User
-from recovery_at_home.models import Dispatch, Episode, TriageCategory
+from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES
 
 DUE_SOON = timedelta(minutes=30)
@@ -85,14 +85,11 @@ def _with_rows(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
         "responder"
     )
     return (
-        episodes.annotate(reached=REACHED)
+        episodes.annotate(reached=REACHED_LAST)
         .select_related("category", "referral__patient__practice__neighbourhood")
         .prefetch_related(Prefetch("dispatches", queryset=active, to_attr="current_dispatches"))
         .order_by("reached", "response_due_at", "pk")
     )
-
-
-REACHED = Case(When(arrived_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
 def open_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
@@ -148,13 +145,12 @@ class QueuePage:
     counts: QueueCounts
     after: QueueCursor | None  # where this page starts; None on the first page
     next: QueueCursor | None  # where the next page starts; None on the last
+    remaining: int = 0  # rows from this page's first to the end of the queue
 
     @property
     def first_number(self) -> int:
         """The position of the page's first row in the whole queue (1 on the first page)."""
         return self.counts.open - self.remaining + 1 if self.episodes else 0
-
-    remaining: int = 0  # rows from this page's first to the end of the queue
 
     @property
     def last_number(self) -> int:
@@ -173,7 +169,7 @@ def queue_page(
     rows = _with_rows(filtered)
     if after is not None:
         rows = rows.filter(after.rows_after())
-    counted = filtered.annotate(reached=REACHED).aggregate(
+    counted = filtered.annotate(reached=REACHED_LAST).aggregate(
         open=Count("pk"),
         breached=Count("pk", filter=Q(arrived_at__isnull=True, response_due_at__lte=now)),
         due_soon=Count(
@@ -201,11 +197,10 @@ def may_record_outcome(*, user: User, referral) -> bool:
     """A coordinator, or a responder sent to the person (not stood down): whoever saw them."""
     if user.has_role(Role.RAH_COORDINATOR):
         return True
-    return (
-        user.has_role(Role.RAH_RESPONDER)
-        and Dispatch.objects.filter(episode__referral=referral, responder=user)
-        .exclude(state=Dispatch.State.STOOD_DOWN)
-        .exists()
+    # From the episode's dispatches, which the referral page has already fetched.
+    return user.has_role(Role.RAH_RESPONDER) and any(
+        visit.responder_id == user.pk and visit.state != Dispatch.State.STOOD_DOWN
+        for visit in referral.episode.dispatches.all()
     )
 
 

@@ -111,13 +111,18 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "recovery_at_home/_queue_rows.html", {**_queue_context(request), "oob": True})
 
 
-def _act(request: HttpRequest, reference: str, form_class, perform, done: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, reference: str, form_class, perform, done: str, *, allowed=None
+) -> HttpResponse:
+    """One of the clock's actions on a referral; `allowed(user, referral)` narrows who may."""
     referral = referral_for(user=request.user, reference=reference)
     if referral is None:
         audit_refused_referral(request, reference)
         raise Http404("No such referral.")
     if not hasattr(referral, "episode"):
         raise Http404("No such referral.")
+    if allowed is not None and not allowed(request.user, referral):
+        raise PermissionDenied(f"Not yours to do for this referral: {done}.")
     form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -254,9 +259,6 @@ def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*RAH_STAFF)
 def outcome(request: HttpRequest, reference: str) -> HttpResponse:
     """The coordinator, or a responder who went to the person, records how it ended."""
-    referral = referral_for(user=request.user, reference=reference)
-    if referral is not None and not selectors.may_record_outcome(user=request.user, referral=referral):
-        raise PermissionDenied("Only the coordinator or a responder sent to the person records the outcome.")
     return _act(
         request,
         reference,
@@ -270,6 +272,7 @@ def outcome(request: HttpRequest, reference: str) -> HttpResponse:
             bed_unit=data["bed_unit"],
         ),
         "outcome recorded and closed",
+        allowed=lambda user, referral: selectors.may_record_outcome(user=user, referral=referral),
     )
 
 
