@@ -7,7 +7,7 @@ settings on 127.0.0.1, and each page is measured three ways:
   with several clients at once, and the queries it ran, from X-Query-Count);
 - the Django admin changelist of referrals filtered the same way: what a team would ship
   without this product (registered for the benchmark only, see referrals/admin.py);
-- the page's main query (its slowest, captured from a request in this process) run as
+- the page's main query (its slowest read, captured from a request in this process) run as
   bare SQL through psycopg, the floor; "plus a trivial view" adds a request to a view that
   returns "ok" behind the same middleware.
 """
@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import psycopg
@@ -228,11 +228,11 @@ def measure_http(
 
 
 def main_query(target: Target, session_key: str) -> str:
-    """The page's slowest query, as PostgreSQL received it, from a request in this process."""
+    """The page's slowest read, as PostgreSQL received it, from a request in this process.
+    Reads only: a write replayed would collide with the row it made (a referral's reference)."""
     client = Client(**{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in target.headers.items()})
     client.cookies[settings.SESSION_COOKIE_NAME] = session_key
     client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
-    slowest: dict = {}
     for n in range(3):  # the last of three, warm
         with CaptureQueriesContext(connection) as queries, override_settings(ALLOWED_HOSTS=["testserver"]):
             # secure: as behind the TLS proxy, whatever this process's SECURE_SSL_REDIRECT
@@ -244,11 +244,8 @@ def main_query(target: Target, session_key: str) -> str:
                 response = client.get(target.path, secure=True)
         if not _ok(response.status_code, posting=target.form is not None):
             raise RuntimeError(f"{target.path} answered {response.status_code} in this process")
-        selects = [
-            q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "INSERT"))
-        ]
-        slowest = max(selects, key=lambda q: float(q["time"]))
-    return slowest["sql"]
+    reads = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    return max(reads, key=lambda q: float(q["time"]))["sql"]
 
 
 def measure_sql(sql: str, *, requests: int) -> Timing:
@@ -261,7 +258,7 @@ def measure_sql(sql: str, *, requests: int) -> Timing:
                 cursor.execute(sql.encode())
                 if cursor.description:
                     cursor.fetchall()
-            raw.rollback()  # an INSERT measured is not kept
+            raw.rollback()
             if n >= 3:
                 seconds.append(time.perf_counter() - started)
     return _timing(seconds)
@@ -281,7 +278,3 @@ def ratio(page: Timing, reference: Timing | None, extra: Timing | None = None) -
 
 def session_for(username: str) -> str:
     return signed_in_session(User.objects.get(username=username))
-
-
-def results_as_json(results: list[PageResult]) -> list[dict]:
-    return [asdict(result) for result in results]

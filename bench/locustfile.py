@@ -23,6 +23,7 @@ _serial = itertools.count(1)
 class SignedIn(HttpUser):
     abstract = True
     role = ""
+    wait_time = between(1, 3)
 
     def on_start(self):
         self.client.cookies.set("sessionid", next(_next_session[self.role]))
@@ -31,9 +32,8 @@ class SignedIn(HttpUser):
 class Coordinator(SignedIn):
     """The queue page polls its rows every 15 seconds; coordinators also reload it."""
 
-    fixed_count = 20
     role = "coordinator"
-    wait_time = between(1, 3)
+    fixed_count = len(SESSIONS[role])  # one simulated person per session bench_load made
 
     @task(5)
     def poll_queue(self):
@@ -47,9 +47,8 @@ class Coordinator(SignedIn):
 
 
 class GP(SignedIn):
-    fixed_count = 6
     role = "gp"
-    wait_time = between(1, 3)
+    fixed_count = len(SESSIONS[role])  # one simulated person per session bench_load made
 
     @task
     def refer(self):
@@ -71,9 +70,8 @@ class GP(SignedIn):
 
 
 class CITMember(SignedIn):
-    fixed_count = 6
     role = "cit"
-    wait_time = between(1, 3)
+    fixed_count = len(SESSIONS[role])  # one simulated person per session bench_load made
 
     @task
     def my_caseload(self):
