@@ -139,6 +139,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # where it would otherwise scan a whole table of history.
     _random_page_cost = env.float("POSTGRES_RANDOM_PAGE_COST", default=1.1)
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={_random_page_cost}"
+    # Prepared statements: a query the connection has run five times is parsed and planned
+    # once, not on every request (planning the queue's six-table join costs more than
+    # running it). Off for a pooler that cannot keep them (PgBouncer in transaction mode
+    # before 1.21).
+    if env.bool("POSTGRES_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------------
