@@ -188,10 +188,34 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
     return True
 
 
+BANNER_SIZE = 20
+BANNER_FIELDS = [  # what the banner prints (templates/recovery_at_home/_alert_banner.html)
+    "kind",
+    "for_due_at",
+    "late",
+    "raised_at",
+    "episode__referral__reference",
+    "episode__referral__patient__given_name",
+    "episode__referral__patient__family_name",
+]
+
+
+def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[Alert], int]:
+    """The newest alerts waiting for a coordinator, and how many wait in all: counted only
+    when the banner is full (usually there are none, and the page needs no count query)."""
+    newest = list(unacknowledged_alerts().only(*BANNER_FIELDS)[:shown])
+    total = len(newest) if len(newest) < shown else unacknowledged_alerts().count()
+    return newest, total
+
+
 def unacknowledged_alerts() -> QuerySet[Alert]:
     """For the queue banner: alerts still waiting for a coordinator, newest first."""
     return (
-        Alert.objects.filter(acknowledged_at__isnull=True, episode__in=_running_clocks())
+        # Running clocks, read through the join the banner makes anyway: the episode is still
+        # in the queue (its referral open) and nobody has reached the person yet.
+        Alert.objects.filter(
+            acknowledged_at__isnull=True, episode__queue_open=True, episode__arrived_at__isnull=True
+        )
         .select_related("episode__referral__patient")
         .order_by("-raised_at", "-pk")
     )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 
 from atb.models import Neighbourhood, Role, User
+from atb.models.patients import age_today
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
-from referrals.models import OPEN_STATUSES
+from referrals.models import OPEN_STATUSES, Reason
 
 DUE_SOON = timedelta(minutes=30)
 ACTIVE_DISPATCH = [Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
@@ -29,22 +34,126 @@ class QueueState:
 
 
 def queue_state(episode: Episode, *, now: datetime) -> str:
-    if episode.arrived_at is not None:
+    return clock_state(due_at=episode.response_due_at, arrived_at=episode.arrived_at, now=now)
+
+
+def clock_state(*, due_at: datetime, arrived_at: datetime | None, now: datetime) -> str:
+    if arrived_at is not None:
         return QueueState.ARRIVED
-    if episode.response_due_at <= now:
+    if due_at <= now:
         return QueueState.BREACHED
-    if episode.response_due_at - now <= DUE_SOON:
+    if due_at - now <= DUE_SOON:
         return QueueState.DUE_SOON
     return QueueState.ON_TIME
 
 
-def time_left(episode: Episode, *, now: datetime) -> str:
+def time_left(due_at: datetime, *, now: datetime) -> str:
     """ "1 h 5 min left", "12 min late": as the queue's countdown (static/js/queue.js) says it."""
-    seconds = (episode.response_due_at - now).total_seconds()
+    seconds = (due_at - now).total_seconds()
     minutes = int(abs(seconds) // 60)
     hours, rest = divmod(minutes, 60)
     text = f"{hours} h {rest} min" if hours else f"{minutes} min"
     return f"{text} left" if seconds >= 0 else f"{text} late"
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue, worked out once in Python: the template only prints it.
+    (Chained lookups and filters in the template, 25 rows every few seconds for every
+    coordinator, were most of the page's time.)"""
+
+    pk: int  # the episode's
+    reached: int  # 0 while the clock runs, 1 once the person was reached (the queue's order)
+    patient_id: int
+    reference: str
+    url: str
+    state: str
+    state_label: str
+    due_at: datetime  # for the countdown (static/js/queue.js)
+    due_time: str  # UK time, "14:05"
+    agreed_later: bool
+    arrived_time: str  # UK time; empty while the clock runs
+    time_left: str
+    patient_name: str  # "SMITH, Ada"
+    age: int | None
+    locality: str
+    reason: str
+    category: str  # empty until triaged
+    visits: list[tuple[str, str]]  # (responder, "dispatched" / "on the way" / "arrived")
+
+
+STATE_LABELS = {
+    QueueState.ON_TIME: "On time",
+    QueueState.DUE_SOON: "Due soon",
+    QueueState.BREACHED: "Breached",
+    QueueState.ARRIVED: "Arrived",
+}
+
+
+# What a row reads, as values: 25 rows of six joined models were most of the page's time
+# as model instances, and a row only prints them.
+QUEUE_ROW_VALUES = {
+    "reference": F("referral__reference"),
+    "reason": F("referral__reason"),
+    "patient_id": F("referral__patient_id"),
+    "given_name": F("referral__patient__given_name"),
+    "family_name": F("referral__patient__family_name"),
+    "date_of_birth": F("referral__patient__date_of_birth"),
+    "locality": F("referral__patient__practice__neighbourhood__name"),
+    "category_name": F("category__name"),
+}
+SHOWN_VISITS = [*ACTIVE_DISPATCH, Dispatch.State.ARRIVED]
+
+
+def _queue_row(values: dict, *, visits: list[tuple[str, str]], now: datetime) -> QueueRow:
+    due_at, arrived_at = values["response_due_at"], values["arrived_at"]
+    state = clock_state(due_at=due_at, arrived_at=arrived_at, now=now)
+    return QueueRow(
+        pk=values["pk"],
+        reached=values["reached"],
+        patient_id=values["patient_id"],
+        reference=values["reference"],
+        url=reverse("referrals:detail", args=[values["reference"]]),
+        state=state,
+        state_label=STATE_LABELS[state],
+        due_at=due_at,
+        due_time=_uk_time(due_at),
+        agreed_later=bool(values["agreed_later_reason"]),
+        arrived_time=_uk_time(arrived_at) if arrived_at else "",
+        time_left=time_left(due_at, now=now),
+        patient_name=f"{values['family_name'].upper()}, {values['given_name']}",
+        age=age_today(values["date_of_birth"]),
+        locality=values["locality"] or "not known",
+        reason=REASONS.get(values["reason"], values["reason"]),
+        category=values["category_name"] or "",
+        visits=visits,
+    )
+
+
+def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Who is going to (or has reached) each of these people, in the order they were sent."""
+    visits = defaultdict(list)
+    if not episode_ids:
+        return visits
+    dispatches = (
+        Dispatch.objects.filter(episode_id__in=episode_ids, state__in=SHOWN_VISITS)
+        .order_by("dispatched_at", "pk")
+        .values_list(
+            "episode_id", "state", "responder__first_name", "responder__last_name", "responder__username"
+        )
+    )
+    for episode_id, state, first_name, last_name, username in dispatches:
+        responder = f"{first_name} {last_name}".strip() or username  # as User.__str__
+        visits[episode_id].append((responder, VISIT_STATES[state]))
+    return visits
+
+
+REASONS = dict(Reason.choices)
+VISIT_STATES = {state: label.lower() for state, label in Dispatch.State.choices}
+
+
+def _uk_time(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%H:%M")
 
 
 @dataclass(frozen=True)
@@ -81,8 +190,10 @@ def _filtered_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode
 
 def _with_rows(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
     """What a queue row shows, in the queue's order: running clocks by due time, then those reached."""
-    active = Dispatch.objects.filter(state__in=[*ACTIVE_DISPATCH, Dispatch.State.ARRIVED]).select_related(
-        "responder"
+    active = (
+        Dispatch.objects.filter(state__in=[*ACTIVE_DISPATCH, Dispatch.State.ARRIVED])
+        .select_related("responder")
+        .only("episode_id", "state", "responder__username", "responder__first_name", "responder__last_name")
     )
     return (
         episodes.annotate(reached=REACHED_LAST)
@@ -122,8 +233,8 @@ class QueueCursor:
         return cls(reached=reached, due_at=due_at, pk=pk)
 
     @classmethod
-    def after(cls, episode: Episode) -> QueueCursor:
-        return cls(reached=episode.reached, due_at=episode.response_due_at, pk=episode.pk)
+    def after(cls, row: QueueRow) -> QueueCursor:
+        return cls(reached=row.reached, due_at=row.due_at, pk=row.pk)
 
     def rows_after(self) -> Q:
         later = Q(response_due_at__gt=self.due_at) | Q(response_due_at=self.due_at, pk__gt=self.pk)
@@ -141,7 +252,7 @@ class QueueCounts:
 
 @dataclass(frozen=True)
 class QueuePage:
-    episodes: list[Episode]
+    rows: list[QueueRow]
     counts: QueueCounts
     after: QueueCursor | None  # where this page starts; None on the first page
     next: QueueCursor | None  # where the next page starts; None on the last
@@ -150,11 +261,11 @@ class QueuePage:
     @property
     def first_number(self) -> int:
         """The position of the page's first row in the whole queue (1 on the first page)."""
-        return self.counts.open - self.remaining + 1 if self.episodes else 0
+        return self.counts.open - self.remaining + 1 if self.rows else 0
 
     @property
     def last_number(self) -> int:
-        return self.first_number + len(self.episodes) - 1 if self.episodes else 0
+        return self.first_number + len(self.rows) - 1 if self.rows else 0
 
 
 QUEUE_PAGE_SIZE = 25  # about a screenful; the counts and the next page give the rest
@@ -166,9 +277,9 @@ def queue_page(
     """One page of the queue (soonest due first) and the counts of the whole filtered queue:
     at national scale a coordinator reads the first page and the totals, not 2,000 rows."""
     filtered = _filtered_queue(filters=filters, now=now)
-    rows = _with_rows(filtered)
+    ordered = filtered.annotate(reached=REACHED_LAST).order_by("reached", "response_due_at", "pk")
     if after is not None:
-        rows = rows.filter(after.rows_after())
+        ordered = ordered.filter(after.rows_after())
     counted = filtered.annotate(reached=REACHED_LAST).aggregate(
         open=Count("pk"),
         breached=Count("pk", filter=Q(arrived_at__isnull=True, response_due_at__lte=now)),
@@ -180,15 +291,21 @@ def queue_page(
         arrived=Count("pk", filter=Q(arrived_at__isnull=False)),
         remaining=Count("pk", filter=after.rows_after() if after else Q()),
     )
-    episodes = list(rows[: size + 1])
-    more = len(episodes) > size
-    episodes = episodes[:size]
+    found = list(
+        ordered.values(
+            "pk", "reached", "response_due_at", "agreed_later_reason", "arrived_at", **QUEUE_ROW_VALUES
+        )[: size + 1]
+    )
+    more = len(found) > size
+    found = found[:size]
+    visits = _visits([values["pk"] for values in found])
+    rows = [_queue_row(values, visits=visits.get(values["pk"], []), now=now) for values in found]
     remaining = counted.pop("remaining")
     return QueuePage(
-        episodes=episodes,
+        rows=rows,
         counts=QueueCounts(**counted),
         after=after,
-        next=QueueCursor.after(episodes[-1]) if more else None,
+        next=QueueCursor.after(rows[-1]) if more else None,
         remaining=remaining,
     )
 
@@ -214,9 +331,21 @@ def visits_for(*, responder: User) -> QuerySet[Dispatch]:
     )
 
 
+FILTER_CHOICES_CACHE_KEY = "rah:queue-filter-choices"
+
+
 def filter_choices() -> dict:
-    return {
-        "categories": list(TriageCategory.objects.values_list("code", "name")),
-        "localities": list(Neighbourhood.objects.values_list("code", "name")),
-        "states": QueueState.CHOICES,
-    }
+    """The queue filters' choices: reference data an administrator seldom edits, so cached
+    (shared by every worker) until a category or a neighbourhood is saved or deleted."""
+    choices = cache.get(FILTER_CHOICES_CACHE_KEY)
+    if choices is None:
+        choices = {
+            "categories": list(TriageCategory.objects.values_list("code", "name")),
+            "localities": list(Neighbourhood.objects.values_list("code", "name")),
+        }
+        cache.set(FILTER_CHOICES_CACHE_KEY, choices, timeout=3600)
+    return {**choices, "states": QueueState.CHOICES}
+
+
+def forget_filter_choices() -> None:
+    cache.delete(FILTER_CHOICES_CACHE_KEY)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from atb.audit import record_event, record_patients_listed
-from atb.models import AuditAction, BedUnit, Role, Service, User
+from atb.models import AuditAction, BedUnit, Patient, Role, Service, User
 from atb.permissions import role_required
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import (
@@ -77,23 +77,21 @@ def _queue_context(request: HttpRequest) -> dict:
     filters = _filters(request)
     after = selectors.QueueCursor.decode(request.GET.get("after", "")[:60])
     page = selectors.queue_page(filters=filters, now=now, after=after)
-    rows = [
-        (episode, selectors.queue_state(episode, now=now), selectors.time_left(episode, now=now))
-        for episode in page.episodes
-    ]
     record_patients_listed(
         request=request,
-        patients=[episode.referral.patient for episode in page.episodes],
+        patients=[Patient(pk=row.patient_id) for row in page.rows],
         detail="Recovery at Home queue",
         unless_listed_within=timedelta(minutes=15),
     )
+    waiting, waiting_count = alerts.alerts_waiting()
     return {
-        "rows": rows,
+        "rows": page.rows,
         "page": page,
         "filters": filters,
         "now": now,
         "poll_seconds": settings.RAH_QUEUE_POLL_SECONDS,
-        "alerts": list(alerts.unacknowledged_alerts()[:20]),
+        "alerts": waiting,
+        "alert_count": waiting_count,  # the navigation bar's too: counted once
         "can_acknowledge": request.user.has_role(Role.RAH_COORDINATOR),
     }
 

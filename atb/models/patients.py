@@ -108,8 +108,16 @@ class Patient(models.Model):
 
     @property
     def age(self) -> int | None:
-        if not self.date_of_birth:
-            return None
-        today = timezone.localdate()
-        born = self.date_of_birth
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return age_today(self.date_of_birth)
+
+
+def age_today(date_of_birth: date | None) -> int | None:
+    """Age in whole years, today in the UK (None when the date of birth is not known)."""
+    if not date_of_birth:
+        return None
+    today = timezone.localdate()
+    return (
+        today.year
+        - date_of_birth.year
+        - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+    )

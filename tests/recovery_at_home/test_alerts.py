@@ -241,6 +241,23 @@ def test_the_queue_shows_waiting_alerts_and_a_coordinator_acknowledges_one(world
     )
 
 
+def test_a_full_banner_says_how_many_wait_beyond_it(world, client_for):
+    from django.urls import reverse
+
+    with time_machine.travel(TEN_AM, tick=False):
+        for _ in range(alerts.BANNER_SIZE + 2):
+            ReferralFactory(service=world.rah)
+    _sweep_every_minute(_at(12), _at(12))  # every 2-hour clock has breached
+    waiting = Alert.objects.filter(acknowledged_at__isnull=True).count()
+    assert waiting > alerts.BANNER_SIZE
+    client = client_for(world.users["rah_coordinator"])
+    response = client.get(reverse("recovery_at_home:queue"))
+    page = response.content.decode()
+    assert f"{waiting} alerts waiting for acknowledgement (the newest {alerts.BANNER_SIZE} shown)" in page
+    assert page.count("/acknowledge/") == alerts.BANNER_SIZE
+    assert response.context["alert_count"] == waiting  # the navigation bar says the same
+
+
 def test_a_sweep_runs_the_same_number_of_queries_for_ten_or_fifty_due_referrals(db):
     from django.utils import timezone
 

@@ -41,7 +41,7 @@ def _queue(client, **filters):
 
 
 def _references(response):
-    return [episode.referral.reference for episode, _, _ in response.context["rows"]]
+    return [row.reference for row in response.context["rows"]]
 
 
 def test_the_queue_is_ordered_by_due_time_and_a_closed_referral_leaves_it(world, client_for):
@@ -64,7 +64,7 @@ def test_each_row_shows_its_state_by_time_left(world, client_for):
     due_soon = _referral(world, 100, "urgent")  # due 10:20
     on_time = _referral(world, 10, "urgent")  # due 11:50
     response = _queue(client_for(world.users["rah_coordinator"]))
-    states = {episode.referral.reference: state for episode, state, _ in response.context["rows"]}
+    states = {row.reference: row.state for row in response.context["rows"]}
     assert states[breached.reference] == "breached"
     assert states[due_soon.reference] == "due_soon"
     assert states[on_time.reference] == "on_time"
@@ -241,10 +241,8 @@ def test_an_ended_referral_leaves_the_queue_index(world, end):
     referral.episode.refresh_from_db()
     assert referral.episode.queue_open is False
     assert referral.reference not in [
-        episode.referral.reference
-        for episode in selectors.queue_page(
-            filters=selectors.QueueFilters(), now=dt.datetime.now(dt.UTC)
-        ).episodes
+        row.reference
+        for row in selectors.queue_page(filters=selectors.QueueFilters(), now=dt.datetime.now(dt.UTC)).rows
     ]
 
 
@@ -268,7 +266,7 @@ def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
     response = client.post(reverse("recovery_at_home:arrival", args=[referral.reference]), {}, follow=True)
     assert "arrival recorded" in response.content.decode()
     rows = _queue(client).context["rows"]
-    assert dict((e.referral.reference, state) for e, state, _ in rows)[referral.reference] == "arrived"
+    assert {row.reference: row.state for row in rows}[referral.reference] == "arrived"
 
 
 def test_a_gp_cannot_triage(world, client_for):
