@@ -39,3 +39,17 @@ def test_role_home_pages_run_a_constant_number_of_queries(
         # alert count for Recovery at Home staff], savepoint, session renewal, release
         with django_assert_max_num_queries(10):
             assert client.get(reverse(url_name)).status_code == 200
+
+
+def test_a_query_the_connection_repeats_is_planned_once(world, client_for):
+    """Prepared statements (POSTGRES_PREPARED_STATEMENTS): after a few polls, the queue's
+    queries run as statements PostgreSQL planned once on this connection."""
+    from django.db import connection
+
+    client = client_for(world.users["rah_coordinator"])
+    for _ in range(7):
+        assert client.get(reverse("recovery_at_home:queue_rows")).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("recovery_at_home_episode" in statement and "ORDER BY" in statement for statement in prepared)

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent, Service, Team
+from atb.models import AuditAction, AuditEvent, Neighbourhood, Service, Team
 from recovery_at_home import selectors, services
 from recovery_at_home.models import Episode, TriageCategory
 from referrals import services as referral_services
@@ -330,3 +330,20 @@ def test_triaging_a_referral_outside_the_service_answers_404_and_is_audited(worl
     assert response.status_code == 404
     refused = AuditEvent.objects.get(action=AuditAction.REFUSED)
     assert (refused.user, refused.patient) == (world.users["rah_coordinator"], world.patient_a)
+
+
+def test_the_filters_follow_the_localities_and_categories_administrators_edit(world, client_for):
+    """The filters' choices are cached; a change to the reference data shows at once."""
+    client = client_for(world.users["rah_coordinator"])
+    assert "Hetton" not in _queue(client).content.decode()  # the choices are now cached
+
+    hetton = Neighbourhood.objects.create(name="Hetton", code="hetton")
+    urgent = TriageCategory.objects.get(code="urgent")
+    urgent.name = "Urgent (2 hours)"
+    urgent.save()
+    page = _queue(client).content.decode()
+    assert '<option value="hetton">Hetton</option>' in page
+    assert '<option value="urgent">Urgent (2 hours)</option>' in page
+
+    hetton.delete()
+    assert "Hetton" not in _queue(client).content.decode()
