@@ -107,12 +107,15 @@ class Episode(models.Model):
             # The live queue: the open episodes alone (a few thousand of millions), in the
             # queue's own order (running clocks by due time, then those reached), so that a
             # page of it is read from the index rather than sorted.
+            # It carries the columns the queue's counts read, so they are counted from the
+            # index alone (an index-only scan) instead of visiting every open episode's row.
             models.Index(
                 REACHED_LAST,
                 "response_due_at",
                 "id",
                 name="episode_open_queue_idx",
                 condition=Q(queue_open=True),
+                include=["arrived_at", "category"],
             ),
             # The alert sweep: running clocks, soonest due first.
             models.Index(
