@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import models
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -68,21 +69,50 @@ def record_patients_listed(
     """
     patients = list(patients)
     if unless_listed_within is not None and patients:
-        recent = set(
-            AuditEvent.objects.filter(
-                user=request.user,
-                action=AuditAction.LIST,
-                patient__in=patients,
-                at__gte=timezone.now() - unless_listed_within,
-            ).values_list("patient_id", flat=True)
-        )
-        patients = [patient for patient in patients if patient.pk not in recent]
+        since = timezone.now() - unless_listed_within
+        remembered = _remembered_listings(request, since=since)
+        patients = [patient for patient in patients if str(patient.pk) not in remembered]
+        if patients:
+            recent = dict(
+                AuditEvent.objects.filter(
+                    user=request.user, action=AuditAction.LIST, patient__in=patients, at__gte=since
+                )
+                .values("patient_id")
+                .annotate(last=Max("at"))
+                .values_list("patient_id", "last")
+            )
+            _remember_listings(request, since=since, listed=recent)
+            patients = [patient for patient in patients if patient.pk not in recent]
     events = [
         _event(request=request, action=AuditAction.LIST, patient=patient, detail=detail)
         for patient in patients
     ]
     AuditEvent.objects.bulk_create(events)
+    if unless_listed_within is not None and events:
+        _remember_listings(request, since=since, listed={event.patient_id: event.at for event in events})
     return len(events)
+
+
+# A browser session's own memory of the people its polls have recorded as listed, and
+# when: a poll that shows the same people again then needs no query of the audit trail.
+# It only ever remembers rows already written, so it can skip a record, never lose one.
+LISTED_SESSION_KEY = "audit_listed"
+
+
+def _remembered_listings(request: HttpRequest, *, since) -> dict[str, float]:
+    if not getattr(request, "session", None) or not request.session.session_key:
+        return {}
+    listed = request.session.get(LISTED_SESSION_KEY, {})
+    return {pk: at for pk, at in listed.items() if at >= since.timestamp()}
+
+
+def _remember_listings(request: HttpRequest, *, since, listed: dict) -> None:
+    """Only a signed-in browser session keeps them (an API token's request has no session)."""
+    if not listed or not getattr(request, "session", None) or not request.session.session_key:
+        return
+    remembered = _remembered_listings(request, since=since)  # the expired ones are dropped
+    remembered.update({str(pk): at.timestamp() for pk, at in listed.items()})
+    request.session[LISTED_SESSION_KEY] = remembered
 
 
 def record_changes(*, request: HttpRequest, changed: Iterable[models.Model], detail: str = "") -> int:

@@ -30,9 +30,12 @@ class SessionRenewalMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         # A session of its own only: an API call signed with a token has no session to renew.
-        if request.session.session_key and request.user.is_authenticated and not request.session.modified:
+        # A session saved anyway (changed by the view) is renewed by that save: noted, so
+        # that the next request does not write it again.
+        if request.session.session_key and request.user.is_authenticated:
             now = time.time()
-            if now - request.session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS:
+            due = now - request.session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS
+            if due or request.session.modified:
                 request.session[RENEWED_AT] = now
         return response
 
