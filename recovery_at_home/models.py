@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import ExpressionWrapper, Q
 
 from atb.models import BedUnit, Patient
 from referrals.models import Referral
@@ -45,9 +45,11 @@ class Outcome(models.TextChoices):
     DIED = "died", "Died"
 
 
-# The queue's order: running clocks (0) before those reached (1). One expression for the
-# queue and its index, which PostgreSQL uses only when the two are the same.
-REACHED_LAST = Case(When(arrived_at__isnull=True, then=Value(0)), default=Value(1))
+# The queue's order: running clocks (false) before those reached (true). One expression for
+# the queue and its index, which PostgreSQL uses only when the two are the same. It takes no
+# parameters: a prepared statement's plan can then be reused (with CASE ... THEN $1 the
+# planner could not match the index without the values, and planned every query anew).
+REACHED_LAST = ExpressionWrapper(Q(arrived_at__isnull=False), output_field=models.BooleanField())
 
 
 class Episode(models.Model):

@@ -63,7 +63,7 @@ class QueueRow:
     coordinator, were most of the page's time.)"""
 
     pk: int  # the episode's
-    reached: int  # 0 while the clock runs, 1 once the person was reached (the queue's order)
+    reached: bool  # once the person was reached: after the running clocks in the queue
     patient_id: int
     reference: str
     url: str
@@ -213,12 +213,12 @@ class QueueCursor:
     """Where a page of the queue ends: keyset pagination, so a page stays put while
     referrals arrive and leave above it (an offset would shift under the coordinator)."""
 
-    reached: int
+    reached: bool
     due_at: datetime
     pk: int
 
     def encode(self) -> str:
-        return f"{self.reached}.{round(self.due_at.timestamp() * 1_000_000)}.{self.pk}"
+        return f"{int(self.reached)}.{round(self.due_at.timestamp() * 1_000_000)}.{self.pk}"
 
     @classmethod
     def decode(cls, text: str) -> QueueCursor | None:
@@ -230,7 +230,7 @@ class QueueCursor:
         if reached not in (0, 1) or not micros < 4_102_444_800_000_000:  # before 2100
             return None
         due_at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
-        return cls(reached=reached, due_at=due_at, pk=pk)
+        return cls(reached=bool(reached), due_at=due_at, pk=pk)
 
     @classmethod
     def after(cls, row: QueueRow) -> QueueCursor:
