@@ -9,7 +9,8 @@ settings on 127.0.0.1, and each page is measured three ways:
   without this product (registered for the benchmark only, see referrals/admin.py);
 - the page's main query (its slowest read, captured from a request in this process) run as
   bare SQL through psycopg, the floor; "plus a trivial view" adds a request to a view that
-  returns "ok" behind the same middleware.
+  returns "ok" behind the same middleware, as the same person, requested after each of the
+  page's own requests (so that both are measured at the same moments).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class Timing:
     requests_per_second: float | None = None
     queries_per_request: float | None = None
     errors: int = 0
+    # The trivial view, requested after each of this page's sequential requests: the floor
+    # measured in the same moments as the page (this machine's speed drifts by a third).
+    trivial_view_median_ms: float | None = None
 
 
 @dataclass
@@ -194,19 +198,31 @@ def _timing(seconds: list[float], *, errors: int = 0, queries=None, rps=None) ->
 
 
 def measure_http(
-    http_for: Callable[[], Http], path: str, *, requests: int, clients: int, headers=None, form=None
+    http_for: Callable[[], Http],
+    path: str,
+    *,
+    requests: int,
+    clients: int,
+    headers=None,
+    form=None,
+    trivial_path: str | None = None,
 ) -> Timing:
-    """Sequential requests for latency, then `clients` at once for throughput."""
+    """Sequential requests for latency (each followed by one to `trivial_path`, if given),
+    then `clients` at once for throughput."""
     client = http_for()
     posting = form is not None
     for n in range(3):  # each worker loads its templates on first use
         client.request(path, headers=headers, form=form(-1 - n) if posting else None)
-    seconds, queries, errors = [], [], 0
+    seconds, queries, errors, trivial = [], [], 0, []
     for n in range(requests):
         took, status, ran = client.request(path, headers=headers, form=form(n) if posting else None)
         seconds.append(took)
         queries.append(ran)
         errors += not _ok(status, posting)
+        if trivial_path:
+            took, status, _ = client.request(trivial_path)
+            trivial.append(took)
+            errors += status != 200
     counter = iter(range(requests, 2 * requests))
     lock = threading.Lock()
 
@@ -224,7 +240,10 @@ def measure_http(
     with ThreadPoolExecutor(clients) as pool:
         errors += sum(pool.map(lambda _: one_client(), range(clients)))
     rps = requests / (time.perf_counter() - started)
-    return _timing(seconds, errors=errors, queries=queries, rps=rps)
+    timing = _timing(seconds, errors=errors, queries=queries, rps=rps)
+    if trivial:
+        timing.trivial_view_median_ms = round(statistics.median(trivial) * 1000, 1)
+    return timing
 
 
 def main_query(target: Target, session_key: str) -> str:
@@ -270,9 +289,15 @@ def dsn(*, database: str | None = None) -> str:
 
 
 def ratio(page: Timing, reference: Timing | None, extra: Timing | None = None) -> float | None:
+    """page ÷ reference, or ÷ (reference + the trivial view measured beside the page, else
+    `extra`)."""
     if reference is None:
         return None
-    floor = reference.median_ms + (extra.median_ms if extra else 0)
+    if extra is not None:
+        extra_ms = page.trivial_view_median_ms if page.trivial_view_median_ms is not None else extra.median_ms
+    else:
+        extra_ms = 0
+    floor = reference.median_ms + extra_ms
     return round(page.median_ms / floor, 2) if floor else None
 
 

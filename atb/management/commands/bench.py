@@ -113,6 +113,7 @@ class Command(BaseCommand):
                 clients=clients,
                 headers=target.headers,
                 form=target.form,
+                trivial_path="/bench/floor/",
             )
             admin = None
             if target.admin_path:
@@ -168,7 +169,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         header = (
             f"{'page':28} {'median':>8} {'p95':>8} {'req/s':>7} {'queries':>7} "
-            f"{'admin':>8} {'SQL':>7} {'÷admin':>7} {'÷SQL+view':>9}"
+            f"{'admin':>8} {'SQL':>7} {'view':>6} {'÷admin':>7} {'÷SQL+view':>9}"
         )
         self.stdout.write(header)
         for page in report["pages"]:
@@ -177,6 +178,7 @@ class Command(BaseCommand):
                 f"{page['name']:28} {page['page']['median_ms']:>8} {page['page']['p95_ms']:>8} "
                 f"{page['page']['requests_per_second']:>7} {page['page']['queries_per_request']:>7} "
                 f"{admin if admin is not None else '-':>8} {page['raw_sql']['median_ms']:>7} "
+                f"{page['page']['trivial_view_median_ms']:>6} "
                 f"{page['page_vs_admin'] if page['page_vs_admin'] is not None else '-':>7} "
                 f"{page['page_vs_raw_sql_plus_trivial_view']:>9}"
             )
