@@ -68,6 +68,7 @@ def record_patients_listed(
     patient already recorded for this user in that time is not recorded again each poll.
     """
     patients = list(patients)
+    recent: dict = {}
     if unless_listed_within is not None and patients:
         since = timezone.now() - unless_listed_within
         remembered = _remembered_listings(request, since=since)
@@ -81,15 +82,14 @@ def record_patients_listed(
                 .annotate(last=Max("at"))
                 .values_list("patient_id", "last")
             )
-            _remember_listings(request, since=since, listed=recent)
             patients = [patient for patient in patients if patient.pk not in recent]
     events = [
         _event(request=request, action=AuditAction.LIST, patient=patient, detail=detail)
         for patient in patients
     ]
     AuditEvent.objects.bulk_create(events)
-    if unless_listed_within is not None and events:
-        _remember_listings(request, since=since, listed={event.patient_id: event.at for event in events})
+    if recent or (unless_listed_within is not None and events):
+        _remember_listings(request, since=since, listed={**recent, **{e.patient_id: e.at for e in events}})
     return len(events)
 
 
@@ -99,16 +99,20 @@ def record_patients_listed(
 LISTED_SESSION_KEY = "audit_listed"
 
 
+def _own_session(request: HttpRequest) -> bool:
+    """A signed-in browser session (an API token's request has none to keep)."""
+    return bool(getattr(request, "session", None) and request.session.session_key)
+
+
 def _remembered_listings(request: HttpRequest, *, since) -> dict[str, float]:
-    if not getattr(request, "session", None) or not request.session.session_key:
+    if not _own_session(request):
         return {}
     listed = request.session.get(LISTED_SESSION_KEY, {})
     return {pk: at for pk, at in listed.items() if at >= since.timestamp()}
 
 
 def _remember_listings(request: HttpRequest, *, since, listed: dict) -> None:
-    """Only a signed-in browser session keeps them (an API token's request has no session)."""
-    if not listed or not getattr(request, "session", None) or not request.session.session_key:
+    if not _own_session(request):
         return
     remembered = _remembered_listings(request, since=since)  # the expired ones are dropped
     remembered.update({str(pk): at.timestamp() for pk, at in listed.items()})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -188,24 +188,17 @@ def _filtered_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode
     return episodes
 
 
-def _with_rows(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
-    """What a queue row shows, in the queue's order: running clocks by due time, then those reached."""
-    active = (
-        Dispatch.objects.filter(state__in=[*ACTIVE_DISPATCH, Dispatch.State.ARRIVED])
-        .select_related("responder")
-        .only("episode_id", "state", "responder__username", "responder__first_name", "responder__last_name")
-    )
-    return (
-        episodes.annotate(reached=REACHED_LAST)
-        .select_related("category", "referral__patient__practice__neighbourhood")
-        .prefetch_related(Prefetch("dispatches", queryset=active, to_attr="current_dispatches"))
-        .order_by("reached", "response_due_at", "pk")
-    )
+def _in_queue_order(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
+    """Running clocks by due time, then those reached: the open-queue index's own order."""
+    return episodes.annotate(reached=REACHED_LAST).order_by("reached", "response_due_at", "pk")
 
 
 def open_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
-    """Open referrals with a running clock first (by due time), then those reached."""
-    return _with_rows(_filtered_queue(filters=filters, now=now))
+    """Open referrals with a running clock first (by due time), then those reached, with
+    what the API's entries show."""
+    return _in_queue_order(_filtered_queue(filters=filters, now=now)).select_related(
+        "category", "referral__patient__practice__neighbourhood"
+    )
 
 
 @dataclass(frozen=True)
@@ -277,7 +270,7 @@ def queue_page(
     """One page of the queue (soonest due first) and the counts of the whole filtered queue:
     at national scale a coordinator reads the first page and the totals, not 2,000 rows."""
     filtered = _filtered_queue(filters=filters, now=now)
-    ordered = filtered.annotate(reached=REACHED_LAST).order_by("reached", "response_due_at", "pk")
+    ordered = _in_queue_order(filtered)
     if after is not None:
         ordered = ordered.filter(after.rows_after())
     counted = filtered.annotate(reached=REACHED_LAST).aggregate(

@@ -24,6 +24,8 @@ from atb.celery import app
 from atb.processes import free_port, start_gunicorn, wait_for_port
 from referrals.models import Referral
 
+TRIVIAL_VIEW = "/bench/floor/"  # atb.views.bench_floor
+
 # The referrals a run sends are named after it, so that a second run counts its own.
 MARKER = f"Benchmark{int(time.time())}"
 
@@ -98,7 +100,7 @@ class Command(BaseCommand):
             return lambda: benchmarks.Http(port, key)
 
         trivial = benchmarks.measure_http(
-            http_as("scale.rah0"), "/bench/floor/", requests=requests, clients=clients
+            http_as("scale.rah0"), TRIVIAL_VIEW, requests=requests, clients=clients
         )
         self.stdout.write(f"trivial view: median {trivial.median_ms} ms")
         results = []
@@ -113,7 +115,7 @@ class Command(BaseCommand):
                 clients=clients,
                 headers=target.headers,
                 form=target.form,
-                trivial_path="/bench/floor/",
+                trivial_path=TRIVIAL_VIEW,
             )
             admin = None
             if target.admin_path:
