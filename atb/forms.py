@@ -6,9 +6,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from atb.fields import NHSNumberFormField
-from atb.models import AuditAction, BreakGlassReason, Neighbourhood, Patient
+from atb.models import AuditAction, BreakGlassReason, Discipline, Neighbourhood, Patient
 from atb.validators import validate_in_era
 
 
@@ -105,12 +107,61 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def staff_label(*, first_name: str, last_name: str, username: str, discipline: str) -> str:
+    """ "Emma Forster (District nurse)": a member of staff named with their discipline."""
+    name = f"{first_name} {last_name}".strip() or username
+    label = Discipline(discipline).label if discipline else ""
+    return f"{name} ({label})" if label else name
+
+
+class StaffSelect(forms.Select):
+    """A select of every member of staff (hundreds of options, several on one page), its
+    options written in one pass: the stock widget renders two templates per option, which
+    for an agenda of ten people came to thousands of template renders a page."""
+
+    template_name = "atb/widgets/staff_select.html"
+
+    def optgroups(self, name, value, attrs=None):
+        return []  # written by get_context as one piece of HTML instead
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        selected = set(context["widget"]["value"])
+        context["widget"]["options"] = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option_value, mark_safe(" selected") if str(option_value) in selected else "", label)
+                for option_value, label in self.choices
+            ),
+        )
+        return context
+
+
+class StaffChoiceIterator(forms.models.ModelChoiceIterator):
+    """Choices from the staff's names and disciplines alone, not from whole users."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        columns = ("pk", "first_name", "last_name", "username", "discipline")
+        for pk, *names in self.queryset.values_list(*columns):
+            yield (pk, staff_label(**dict(zip(columns[1:], names, strict=True))))
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     """A member of staff, named with their discipline ("Emma Forster (District nurse)")."""
 
+    iterator = StaffChoiceIterator
+    widget = StaffSelect
+
     def label_from_instance(self, user) -> str:
-        discipline = user.get_discipline_display()
-        return f"{user.get_full_name() or user.username}{f' ({discipline})' if discipline else ''}"
+        return staff_label(
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            discipline=user.discipline,
+        )
 
 
 def check_period(

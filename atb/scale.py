@@ -301,6 +301,7 @@ def _referrals(scale: Scale, practices, staff: Staff, first_patient: int, progre
                     "arrived_at": "CASE WHEN status = 'closed' THEN received_at + ((id % 170) || ' minutes')::interval END",
                     "arrival_recorded_at": "CASE WHEN status = 'closed' THEN received_at + ((id % 170) || ' minutes')::interval END",
                     "outcome": "CASE WHEN status = 'closed' THEN (ARRAY['remained_at_home','bed_unit','hospital','handed_to_cit'])[1 + id % 4] ELSE '' END",
+                    "outcome_recorded_at": "CASE WHEN status = 'closed' THEN received_at + interval '3 days' END",
                     "queue_open": "status <> 'closed'",
                 },
                 source=f"(SELECT id, received_at, status {scale_referrals} AND service_id = {rah.pk}) AS r",

@@ -14,9 +14,9 @@ from django.utils.formats import date_format
 
 from atb.models import Patient, Role, Service, User
 from mdt.models import Action, AgendaItem, MdtFlag, Meeting
-from recovery_at_home.models import BedStay
+from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.models import Outcome as RahOutcome
-from referrals.models import Reason, Referral, ReferralEvent
+from referrals.models import Reason, Referral
 from teams.models import CaseloadEntry
 
 # With no earlier meeting, "since the last meeting" means this long before this one.
@@ -102,15 +102,12 @@ def agenda_candidates(*, meeting: Meeting, limit: int | None = None) -> Suggesti
     rah_referrals = Referral.objects.filter(
         patient__in=practice_patients, service__code=Service.Code.RECOVERY_AT_HOME, received_at__gte=since
     ).values_list("patient_id", "received_at", "reason")
-    for patient_id, received_at, reason in rah_referrals:
+    for patient_id, received_at, reason in rah_referrals.order_by():
         suggest(patient_id, 1, "Recovery at Home {}: {}", received_at, Reason(reason).label.lower())
 
-    hospital = ReferralEvent.objects.filter(  # the outcome closes the referral
-        kind=ReferralEvent.Kind.CLOSED,
-        at__gte=since,
-        referral__episode__outcome=RahOutcome.HOSPITAL,
-        referral__patient__in=practice_patients,
-    ).values_list("referral__patient_id", "at")
+    hospital = Episode.objects.filter(
+        outcome=RahOutcome.HOSPITAL, outcome_recorded_at__gte=since, referral__patient__in=practice_patients
+    ).values_list("referral__patient_id", "outcome_recorded_at")
     for patient_id, at in hospital:
         suggest(patient_id, 1, "Admitted to hospital {}", at)
 

@@ -86,6 +86,12 @@ class Episode(models.Model):
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.CharField(max_length=500, blank=True)
+    outcome_recorded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the outcome was recorded (and the referral closed with it).",
+    )
     planned_end_date = models.DateField(
         null=True, blank=True, help_text="When short-term care at home is planned to end."
     )
@@ -119,6 +125,15 @@ class Episode(models.Model):
                 condition=Q(queue_open=True),
                 include=["arrived_at", "category"],
             ),
+            # How episodes ended, by when: the MDT's "admitted to hospital since the last
+            # meeting" reads a month of one outcome (a few hundred of millions) from here,
+            # with the referral to reach the person through.
+            models.Index(
+                fields=["outcome", "outcome_recorded_at"],
+                name="episode_outcome_idx",
+                condition=~Q(outcome=""),
+                include=["referral"],
+            ),
             # The alert sweep: running clocks, soonest due first.
             models.Index(
                 fields=["response_due_at"],
@@ -130,6 +145,11 @@ class Episode(models.Model):
             models.CheckConstraint(
                 condition=Q(arrived_at__isnull=True) | Q(arrival_recorded_at__isnull=False),
                 name="episode_arrival_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome="", outcome_recorded_at__isnull=True)
+                | (~Q(outcome="") & Q(outcome_recorded_at__isnull=False)),
+                name="episode_outcome_recorded",
             ),
         ]
 

@@ -303,9 +303,18 @@ def record_outcome(
     if outcome == Outcome.HANDED_TO_CIT:
         episode.handover_referral = _hand_to_cit(episode=episode, user=user, note=note)
     episode.outcome = outcome
+    episode.outcome_recorded_at = timezone.now()
     episode.outcome_note = note.strip()
     episode.planned_end_date = planned_end_date if outcome == Outcome.REMAINED_AT_HOME else None
-    episode.save(update_fields=["outcome", "outcome_note", "planned_end_date", "handover_referral"])
+    episode.save(
+        update_fields=[
+            "outcome",
+            "outcome_recorded_at",
+            "outcome_note",
+            "planned_end_date",
+            "handover_referral",
+        ]
+    )
     label = Outcome(outcome).label + (f" ({bed_unit})" if bed_unit and outcome == Outcome.BED_UNIT else "")
     try:
         referral_services.close_referral(referral=referral, user=user, outcome=label)

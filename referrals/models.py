@@ -160,6 +160,13 @@ class Referral(models.Model):
             # "My referrals" and "My practice's referrals".
             models.Index(fields=["referred_by", "-received_at"], name="referral_referrer_idx"),
             models.Index(fields=["referring_practice", "-received_at"], name="referral_practice_idx"),
+            # A service's referrals since a day, whoever's patient (the MDT's "Recovery at Home
+            # since the last meeting"): read from the index alone, then kept to one practice.
+            models.Index(
+                fields=["service", "received_at"],
+                name="referral_service_received_idx",
+                include=["patient", "reason"],
+            ),
             # The duplicate guard: open referrals of a patient to a service.
             models.Index(
                 fields=["patient", "service"],
@@ -237,8 +244,6 @@ class ReferralEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["referral", "at"], name="referralevent_timeline_idx"),
-            # Recent events of a kind, e.g. the MDT's "admitted to hospital since the last meeting".
-            models.Index(fields=["kind", "at"], name="referralevent_kind_idx"),
         ]
 
     def __str__(self) -> str:

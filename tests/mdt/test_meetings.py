@@ -86,6 +86,33 @@ def test_events_before_the_previous_meeting_are_not_suggested_again(world, coord
     assert old not in _reasons(later)
 
 
+def test_an_admission_is_suggested_by_when_it_happened_not_when_the_referral_came(world, coordinator):
+    rah_user = world.users["rah_coordinator"]
+    crisis = TriageCategory.objects.get(code="crisis")
+
+    def admitted(days_ago: int, *, referred_days_ago: int):
+        patient = PatientFactory(practice=world.practice_a)
+        with time_machine.travel(timezone.now() - dt.timedelta(days=referred_days_ago), tick=False):
+            referral = ReferralFactory(patient=patient, service=world.rah)
+            rah_services.triage_referral(referral=referral, category=crisis, user=rah_user)
+            rah_services.record_arrival(referral=referral, user=rah_user)
+        with time_machine.travel(timezone.now() - dt.timedelta(days=days_ago), tick=False):
+            rah_services.record_outcome(referral=referral, user=rah_user, outcome=Outcome.HOSPITAL)
+        return patient
+
+    meeting_with_agenda(
+        practice=world.practice_a, coordinator=coordinator, starts_at=timezone.now() - dt.timedelta(days=28)
+    )
+    long_episode = admitted(3, referred_days_ago=40)
+    before_the_last_meeting = admitted(30, referred_days_ago=31)
+    upcoming, _ = meeting_with_agenda(practice=world.practice_a, coordinator=coordinator)
+
+    reasons = _reasons(upcoming)
+    day = timezone.localdate(timezone.now() - dt.timedelta(days=3))
+    assert reasons[long_episode] == [f"Admitted to hospital {day.day} {day:%b}"]
+    assert before_the_last_meeting not in reasons
+
+
 def test_open_actions_and_reviews_due_are_suggested(world, coordinator):
     earlier, (item,) = meeting_with_agenda(
         practice=world.practice_a,
@@ -454,3 +481,33 @@ def test_a_long_list_of_suggestions_shows_the_most_pressing_first(
         "Aaa-2",
     ]
     assert "most pressing" not in everything.content.decode()
+
+
+def test_staff_lists_name_each_person_with_their_discipline_and_keep_who_was_chosen(
+    world, client_for, coordinator
+):
+    meeting, (item,) = meeting_with_agenda(
+        practice=world.practice_a, coordinator=coordinator, patients=[world.patient_a]
+    )
+    nurse = UserFactory(
+        first_name="Ann <Marie>", last_name="O'Neil", discipline="district_nurse", roles=[Role.CIT_MEMBER]
+    )
+    retired = UserFactory(first_name="Gone", last_name="Away", roles=[Role.CIT_MEMBER], is_active=False)
+    client = client_for(coordinator)
+    url = reverse("mdt:meeting", args=[meeting.pk])
+
+    page = client.get(url).content.decode()
+    option = f'<option value="{nurse.pk}">Ann &lt;Marie&gt; O&#x27;Neil (District nurse)</option>'
+    assert page.count(option) == 3  # presenter, action owner and invitation
+    assert f'value="{retired.pk}"' not in page
+
+    update = reverse("mdt:update_item", args=[meeting.pk, item.pk])
+    client.post(update, {f"item{item.pk}-presenter": nurse.pk, f"item{item.pk}-outcome": "continue"})
+    assert AgendaItem.objects.get(pk=item.pk).presenter == nurse
+    page = client.get(url).content.decode()
+    assert f'<option value="{nurse.pk}" selected>' in page  # the item's presenter
+
+    refused = client.post(update, {f"item{item.pk}-presenter": retired.pk})
+    assert refused.status_code == 400
+    assert "Select a valid choice" in refused.content.decode()
+    assert AgendaItem.objects.get(pk=item.pk).presenter == nurse

@@ -4,14 +4,16 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+import time_machine
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from atb.models import BedUnit, Role
 from recovery_at_home import services
 from recovery_at_home.models import BedStay, Episode, Outcome
-from referrals.models import Referral, Status
+from referrals.models import Referral, ReferralEvent, Status
 from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
 
 
@@ -40,6 +42,22 @@ def test_an_outcome_is_recorded_once(world):
     _outcome(world, Outcome.HOSPITAL)
     with pytest.raises(services.ClockRefused, match="already recorded"):
         _outcome(world, Outcome.DIED)
+
+
+def test_the_outcome_keeps_the_moment_it_was_recorded_which_closed_the_referral(world):
+    with time_machine.travel(dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC), tick=False):  # clocks go forward
+        episode = _outcome(world, Outcome.HOSPITAL)
+    closed = world.referral_b.events.get(kind=ReferralEvent.Kind.CLOSED)
+    assert episode.outcome_recorded_at == closed.at == dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
+    assert Episode.objects.get(pk=episode.pk).outcome_recorded_at == closed.at
+
+
+def test_the_database_refuses_an_outcome_without_its_time_and_a_time_without_an_outcome(world):
+    episode = Episode.objects.get(referral=world.referral_b)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).update(outcome=Outcome.HOSPITAL)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Episode.objects.filter(pk=episode.pk).update(outcome_recorded_at=timezone.now())
 
 
 def test_handing_to_the_cit_creates_the_teams_referral_linked_to_the_history(world, client_for):
