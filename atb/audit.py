@@ -58,11 +58,12 @@ def record_event(**kwargs) -> AuditEvent:
 def record_patients_listed(
     *,
     request: HttpRequest,
-    patients: Iterable[Patient],
+    patients: Iterable[Patient | int],
     detail: str = "",
     unless_listed_within: timedelta | None = None,
 ) -> int:
-    """Record that a list, search or export showed these patients: one row each, one query.
+    """Record that a list, search or export showed these patients (or patients' ids, as a
+    list read as values has them): one row each, one query.
 
     A page that refreshes itself (the live queue) passes `unless_listed_within`, so a
     patient already recorded for this user in that time is not recorded again each poll.
@@ -72,25 +73,37 @@ def record_patients_listed(
     if unless_listed_within is not None and patients:
         since = timezone.now() - unless_listed_within
         remembered = _remembered_listings(request, since=since)
-        patients = [patient for patient in patients if str(patient.pk) not in remembered]
+        patients = [patient for patient in patients if str(_pk(patient)) not in remembered]
         if patients:
             recent = dict(
                 AuditEvent.objects.filter(
-                    user=request.user, action=AuditAction.LIST, patient__in=patients, at__gte=since
+                    user=request.user,
+                    action=AuditAction.LIST,
+                    patient__in=[_pk(patient) for patient in patients],
+                    at__gte=since,
                 )
                 .values("patient_id")
                 .annotate(last=Max("at"))
                 .values_list("patient_id", "last")
             )
-            patients = [patient for patient in patients if patient.pk not in recent]
+            patients = [patient for patient in patients if _pk(patient) not in recent]
     events = [
-        _event(request=request, action=AuditAction.LIST, patient=patient, detail=detail)
+        _event(
+            request=request,
+            action=AuditAction.LIST,
+            patient=patient if isinstance(patient, Patient) else Patient(pk=patient),
+            detail=detail,
+        )
         for patient in patients
     ]
     AuditEvent.objects.bulk_create(events)
     if recent or (unless_listed_within is not None and events):
         _remember_listings(request, since=since, listed={**recent, **{e.patient_id: e.at for e in events}})
     return len(events)
+
+
+def _pk(patient: Patient | int) -> int:
+    return patient if isinstance(patient, int) else patient.pk
 
 
 # A browser session's own memory of the people its polls have recorded as listed, and

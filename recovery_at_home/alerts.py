@@ -9,6 +9,7 @@ new alert once and queues its emails through the outbox (at least once).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from atb import heartbeats
 from atb.models import OutboundEmail, Role, User
 from atb.notifications import portal_link, queue_emails
 from recovery_at_home.models import Alert, AlertPolicy, Episode
+from recovery_at_home.selectors import referral_url_maker
 from referrals.models import OPEN_STATUSES, ReferralEvent
 
 SWEEP_HEARTBEAT = "alert_sweep"
@@ -189,23 +191,51 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
 
 
 BANNER_SIZE = 20
-BANNER_FIELDS = [  # what the banner prints (templates/recovery_at_home/_alert_banner.html)
-    "kind",
-    "for_due_at",
-    "late",
-    "raised_at",
-    "episode__referral__reference",
-    "episode__referral__patient__given_name",
-    "episode__referral__patient__family_name",
-]
 
 
-def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[Alert], int]:
+@dataclass(frozen=True)
+class WaitingAlert:
+    """One line of the queue's alert banner, worked out here: the banner only prints it."""
+
+    pk: int
+    kind: str  # "Due soon"
+    reference: str
+    url: str
+    patient_name: str  # "SMITH, Ada"
+    due_time: str  # UK time, "14:05"
+    late: bool
+
+
+KIND_LABELS = dict(Alert.Kind.choices)
+
+
+def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int]:
     """The newest alerts waiting for a coordinator, and how many wait in all: counted only
     when the banner is full (usually there are none, and the page needs no count query)."""
-    newest = list(unacknowledged_alerts().only(*BANNER_FIELDS)[:shown])
-    total = len(newest) if len(newest) < shown else unacknowledged_alerts().count()
-    return newest, total
+    newest = unacknowledged_alerts().values(
+        "pk",
+        "kind",
+        "for_due_at",
+        "late",
+        reference=F("episode__referral__reference"),
+        given_name=F("episode__referral__patient__given_name"),
+        family_name=F("episode__referral__patient__family_name"),
+    )[:shown]
+    url_of = referral_url_maker()
+    waiting = [
+        WaitingAlert(
+            pk=alert["pk"],
+            kind=KIND_LABELS.get(alert["kind"], alert["kind"]),
+            reference=alert["reference"],
+            url=url_of(alert["reference"]),
+            patient_name=f"{alert['family_name'].upper()}, {alert['given_name']}",
+            due_time=timezone.localtime(alert["for_due_at"]).strftime("%H:%M"),
+            late=alert["late"],
+        )
+        for alert in newest
+    ]
+    total = len(waiting) if len(waiting) < shown else unacknowledged_alerts().count()
+    return waiting, total
 
 
 def unacknowledged_alerts() -> QuerySet[Alert]:

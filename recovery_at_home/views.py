@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from atb.audit import record_event, record_patients_listed
-from atb.models import AuditAction, BedUnit, Patient, Role, Service, User
+from atb.models import AuditAction, BedUnit, Role, Service, User
 from atb.permissions import role_required
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import (
@@ -79,7 +79,7 @@ def _queue_context(request: HttpRequest) -> dict:
     page = selectors.queue_page(filters=filters, now=now, after=after)
     record_patients_listed(
         request=request,
-        patients=[Patient(pk=row.patient_id) for row in page.rows],
+        patients=[row.patient_id for row in page.rows],
         detail="Recovery at Home queue",
         unless_listed_within=timedelta(minutes=15),
     )

@@ -379,3 +379,18 @@ def test_the_filters_follow_the_localities_and_categories_administrators_edit(wo
 
     hetton.delete()
     assert "Hetton" not in _queue(client).content.decode()
+
+
+def test_names_typed_into_the_portal_are_printed_as_text_in_the_queue(world, client_for):
+    referral = _referral(
+        world, 10, "urgent", given_name="<script>alert(1)</script>", family_name="O'Neil & Co"
+    )
+    responder = world.users["rah_responder"]
+    responder.first_name, responder.last_name = "<b>Bold</b>", "Responder"
+    responder.save()
+    services.dispatch_responder(referral=referral, responder=responder, user=world.users["rah_coordinator"])
+
+    page = _queue(client_for(world.users["rah_coordinator"])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "<b>Bold</b>" not in page
+    assert "O&#x27;NEIL &amp; CO, &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '&lt;b&gt;Bold&lt;/b&gt; Responder <span class="small text-muted">(dispatched)</span>' in page
