@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from time import monotonic
 from urllib.parse import quote
 
 from django.core.cache import cache
@@ -353,7 +353,7 @@ _local_filter_choices: dict = {"until": float("-inf"), "choices": None}
 def filter_choices() -> dict:
     """The queue filters' choices: reference data an administrator seldom edits, so cached
     (shared by every worker) until a category or a neighbourhood is saved or deleted."""
-    now = time.monotonic()
+    now = monotonic()
     choices = _local_filter_choices["choices"] if now < _local_filter_choices["until"] else None
     if choices is None:
         choices = cache.get(FILTER_CHOICES_CACHE_KEY)

@@ -79,3 +79,23 @@ def test_the_queue_shows_the_open_work(seeded, client):
         .exists()
     )  # the queue's copy of the status agrees with the referrals
     assert Episode.objects.filter(queue_open=False).exists()
+
+
+def test_a_benchmark_run_declines_the_referrals_it_sent_so_the_next_run_measures_the_same_queue(seeded):
+    from atb.management.commands.bench import MARKER, _retire_own_referrals
+    from tests.factories import PatientFactory, ReferralFactory
+
+    rah = Referral.objects.filter(service__code="rah").first().service
+    open_rah = Episode.objects.filter(queue_open=True).count()
+    sent = [
+        ReferralFactory(service=rah, patient=PatientFactory(family_name=f"{MARKER}-{n}")) for n in range(3)
+    ]
+    assert Episode.objects.filter(queue_open=True).count() == open_rah + 3
+
+    assert _retire_own_referrals() == 3
+    assert Episode.objects.filter(queue_open=True).count() == open_rah
+    assert {referral.status for referral in Referral.objects.filter(pk__in=[r.pk for r in sent])} == {
+        Status.DECLINED
+    }
+    assert _scale_referrals().filter(status=Status.DECLINED).count() == 0
+    assert _retire_own_referrals() == 0

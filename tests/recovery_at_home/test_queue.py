@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -379,6 +380,25 @@ def test_the_filters_follow_the_localities_and_categories_administrators_edit(wo
 
     hetton.delete()
     assert "Hetton" not in _queue(client).content.decode()
+
+
+def test_an_edit_made_in_another_worker_reaches_this_one_within_its_local_copys_time(
+    world, client_for, monkeypatch
+):
+    """Each process keeps the choices a short while; another worker's edit clears only the
+    shared cache (here: the edit made without this process's signal, and the shared key
+    forgotten), so this process shows it once its own copy has expired."""
+    from django.core.cache import cache
+
+    client = client_for(world.users["rah_coordinator"])
+    _queue(client)  # this process's copy now holds the choices
+    TriageCategory.objects.filter(code="urgent").update(name="Urgent (within 2 hours)")
+    cache.delete(selectors.FILTER_CHOICES_CACHE_KEY)
+    assert "Urgent (within 2 hours)" not in _queue(client).content.decode()
+
+    later = time.monotonic() + selectors.FILTER_CHOICES_LOCAL_SECONDS
+    monkeypatch.setattr(selectors, "monotonic", lambda: later)
+    assert '<option value="urgent">Urgent (within 2 hours)</option>' in _queue(client).content.decode()
 
 
 def test_names_typed_into_the_portal_are_printed_as_text_in_the_queue(world, client_for):
