@@ -16,7 +16,7 @@ from atb.models import Patient, Role, Service, User
 from mdt.models import Action, AgendaItem, MdtFlag, Meeting
 from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.models import Outcome as RahOutcome
-from referrals.models import Reason, Referral
+from referrals.models import Reason, Referral, Status
 from teams.models import CaseloadEntry
 
 # With no earlier meeting, "since the last meeting" means this long before this one.
@@ -100,7 +100,12 @@ def agenda_candidates(*, meeting: Meeting, limit: int | None = None) -> Suggesti
         priority[patient_id] = min(rank, priority.get(patient_id, rank))
 
     rah_referrals = Referral.objects.filter(
-        patient__in=practice_patients, service__code=Service.Code.RECOVERY_AT_HOME, received_at__gte=since
+        patient__in=practice_patients,
+        service__code=Service.Code.RECOVERY_AT_HOME,
+        # Every status, named: PostgreSQL then reads the inbox index's range of each
+        # (service, status, since) alone instead of every Recovery at Home referral's row.
+        status__in=Status.values,
+        received_at__gte=since,
     ).values_list("patient_id", "received_at", "reason")
     for patient_id, received_at, reason in rah_referrals.order_by():
         suggest(patient_id, 1, "Recovery at Home {}: {}", received_at, Reason(reason).label.lower())

@@ -154,19 +154,18 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
-            # A service's or team's inbox: newest first, filtered by status.
-            models.Index(fields=["service", "status", "-received_at"], name="referral_inbox_idx"),
+            # A service's or team's inbox: newest first, filtered by status. It carries the
+            # patient and the reason so that the MDT's "Recovery at Home since the last
+            # meeting" (every status, by day) is read from the index alone.
+            models.Index(
+                fields=["service", "status", "-received_at"],
+                name="referral_inbox_idx",
+                include=["patient", "reason"],
+            ),
             models.Index(fields=["team", "status", "-received_at"], name="referral_team_inbox_idx"),
             # "My referrals" and "My practice's referrals".
             models.Index(fields=["referred_by", "-received_at"], name="referral_referrer_idx"),
             models.Index(fields=["referring_practice", "-received_at"], name="referral_practice_idx"),
-            # A service's referrals since a day, whoever's patient (the MDT's "Recovery at Home
-            # since the last meeting"): read from the index alone, then kept to one practice.
-            models.Index(
-                fields=["service", "received_at"],
-                name="referral_service_received_idx",
-                include=["patient", "reason"],
-            ),
             # The duplicate guard: open referrals of a patient to a service.
             models.Index(
                 fields=["patient", "service"],

@@ -20,6 +20,7 @@ from mdt import selectors, services
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingEvent, MeetingSchedule, OverdueNotice
 from recovery_at_home import services as rah_services
 from recovery_at_home.models import Outcome, TriageCategory
+from referrals import services as referral_services
 from tests.factories import PatientFactory, ReferralFactory, UserFactory, meeting_with_agenda, on_caseload
 
 LONDON = ZoneInfo("Europe/London")
@@ -64,8 +65,15 @@ def test_the_candidates_are_what_happened_since_the_last_meeting_with_why(world,
     services.add_to_agenda(meeting=meeting, patient=already, user=coordinator, reason="by hand")
     elsewhere = PatientFactory(practice=world.practice_b)
     ReferralFactory(patient=elsewhere, service=world.rah)
+    turned_away = practice_patient()  # a referral of any status says the person needed help
+    referral_services.decline_referral(
+        referral=ReferralFactory(patient=turned_away, service=world.rah),
+        user=rah_user,
+        reason="Needs the falls team",
+    )
 
     reasons = _reasons(meeting)
+    assert reasons[turned_away][0].startswith("Recovery at Home ")
     assert reasons[fell][0].startswith("Recovery at Home ") and "fall" in reasons[fell][0]
     assert any(r.startswith("Admitted to hospital") for r in reasons[admitted])
     assert reasons[new_on_caseload] == [

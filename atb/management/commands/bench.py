@@ -95,6 +95,7 @@ class Command(BaseCommand):
             raise CommandError(f"Errors or lost referrals: {failing or report['concurrent_submissions']}")
 
     def _measure(self, port: int, *, requests: int, clients: int, submissions: int) -> dict:
+        volumes = _volumes()  # as the pages are measured: before the run's own referrals
         admin_session = benchmarks.session_for("admin")
         sessions: dict[str, str] = {}
 
@@ -150,7 +151,7 @@ class Command(BaseCommand):
         return {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "data": _volumes(),
+            "data": volumes,
             "trivial_view": asdict(trivial),
             "pages": [asdict(result) for result in results],
             "concurrent_submissions": concurrent,
