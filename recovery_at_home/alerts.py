@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from atb import heartbeats
 from atb.models import OutboundEmail, Role, User
 from atb.notifications import portal_link, queue_emails
+from atb.queries import built_once
 from recovery_at_home.models import Alert, AlertPolicy, Episode
 from recovery_at_home.selectors import referral_url_maker
 from referrals.models import OPEN_STATUSES, ReferralEvent
@@ -209,10 +210,9 @@ class WaitingAlert:
 KIND_LABELS = dict(Alert.Kind.choices)
 
 
-def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int]:
-    """The newest alerts waiting for a coordinator, and how many wait in all: counted only
-    when the banner is full (usually there are none, and the page needs no count query)."""
-    newest = unacknowledged_alerts().values(
+@built_once
+def _banner() -> QuerySet[Alert]:
+    return unacknowledged_alerts().values(
         "pk",
         "kind",
         "for_due_at",
@@ -220,7 +220,13 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
         reference=F("episode__referral__reference"),
         given_name=F("episode__referral__patient__given_name"),
         family_name=F("episode__referral__patient__family_name"),
-    )[:shown]
+    )
+
+
+def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int]:
+    """The newest alerts waiting for a coordinator, and how many wait in all: counted only
+    when the banner is full (usually there are none, and the page needs no count query)."""
+    newest = _banner()[:shown]
     url_of = referral_url_maker()
     waiting = [
         WaitingAlert(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from atb.models import Neighbourhood, Role, User
 from atb.models.patients import age_today
+from atb.queries import built_once
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES, Reason
 
@@ -143,18 +144,23 @@ def _queue_row(
     )
 
 
-def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """Who is going to (or has reached) each of these people, in the order they were sent."""
-    visits = defaultdict(list)
-    if not episode_ids:
-        return visits
-    dispatches = (
-        Dispatch.objects.filter(episode_id__in=episode_ids, state__in=SHOWN_VISITS)
+@built_once
+def _shown_visits() -> QuerySet[Dispatch]:
+    return (
+        Dispatch.objects.filter(state__in=SHOWN_VISITS)
         .order_by("dispatched_at", "pk")
         .values_list(
             "episode_id", "state", "responder__first_name", "responder__last_name", "responder__username"
         )
     )
+
+
+def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Who is going to (or has reached) each of these people, in the order they were sent."""
+    visits = defaultdict(list)
+    if not episode_ids:
+        return visits
+    dispatches = _shown_visits().filter(episode_id__in=episode_ids)
     for episode_id, state, first_name, last_name, username in dispatches:
         responder = f"{first_name} {last_name}".strip() or username  # as User.__str__
         visits[episode_id].append((responder, VISIT_STATES[state]))
@@ -177,9 +183,12 @@ class QueueFilters:
     unassigned: bool = False
 
 
-def _filtered_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
-    """The open episodes the filters choose, from the partial index of open episodes."""
-    episodes = Episode.objects.filter(queue_open=True)
+def _filtered_queue(
+    *, filters: QueueFilters, now: datetime, episodes: QuerySet[Episode] | None = None
+) -> QuerySet[Episode]:
+    """The open episodes the filters choose, from the partial index of open episodes (or
+    from `episodes`, a query of open episodes already built)."""
+    episodes = Episode.objects.filter(queue_open=True) if episodes is None else episodes
     if filters.category == "untriaged":
         episodes = episodes.filter(category__isnull=True)
     elif filters.category:
@@ -204,6 +213,14 @@ def _filtered_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode
 def _in_queue_order(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
     """Running clocks by due time, then those reached: the open-queue index's own order."""
     return episodes.annotate(reached=REACHED_LAST).order_by("reached", "response_due_at", "pk")
+
+
+@built_once
+def _queue_rows() -> QuerySet[Episode]:
+    """What a page of the queue reads of each open episode, in the queue's order."""
+    return _in_queue_order(Episode.objects.filter(queue_open=True)).values(
+        "pk", "reached", "response_due_at", "agreed_later_reason", "arrived_at", **QUEUE_ROW_VALUES
+    )
 
 
 def open_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
@@ -283,7 +300,7 @@ def queue_page(
     """One page of the queue (soonest due first) and the counts of the whole filtered queue:
     at national scale a coordinator reads the first page and the totals, not 2,000 rows."""
     filtered = _filtered_queue(filters=filters, now=now)
-    ordered = _in_queue_order(filtered)
+    ordered = _filtered_queue(filters=filters, now=now, episodes=_queue_rows())
     if after is not None:
         ordered = ordered.filter(after.rows_after())
     if after is not None:  # how many follow this page: the cursor compares the queue's order
@@ -299,11 +316,7 @@ def queue_page(
         arrived=Count("pk", filter=Q(arrived_at__isnull=False)),
         **({"remaining": Count("pk", filter=after.rows_after())} if after else {}),
     )
-    found = list(
-        ordered.values(
-            "pk", "reached", "response_due_at", "agreed_later_reason", "arrived_at", **QUEUE_ROW_VALUES
-        )[: size + 1]
-    )
+    found = list(ordered[: size + 1])
     more = len(found) > size
     found = found[:size]
     visits = _visits([values["pk"] for values in found])
