@@ -107,10 +107,13 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+DISCIPLINES = dict(Discipline.choices)
+
+
 def staff_label(*, first_name: str, last_name: str, username: str, discipline: str) -> str:
     """ "Emma Forster (District nurse)": a member of staff named with their discipline."""
     name = f"{first_name} {last_name}".strip() or username
-    label = Discipline(discipline).label if discipline else ""
+    label = DISCIPLINES.get(discipline, discipline)
     return f"{name} ({label})" if label else name
 
 

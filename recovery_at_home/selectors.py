@@ -303,8 +303,7 @@ def queue_page(
     ordered = _filtered_queue(filters=filters, now=now, episodes=_queue_rows())
     if after is not None:
         ordered = ordered.filter(after.rows_after())
-    if after is not None:  # how many follow this page: the cursor compares the queue's order
-        filtered = filtered.annotate(reached=REACHED_LAST)
+        filtered = filtered.annotate(reached=REACHED_LAST)  # to count those after the cursor
     counted = filtered.aggregate(
         open=Count("pk"),
         breached=Count("pk", filter=Q(arrived_at__isnull=True, response_due_at__lte=now)),
@@ -365,7 +364,8 @@ _local_filter_choices: dict = {"until": float("-inf"), "choices": None}
 
 def filter_choices() -> dict:
     """The queue filters' choices: reference data an administrator seldom edits, so cached
-    (shared by every worker) until a category or a neighbourhood is saved or deleted."""
+    (shared by every worker) until a category or a neighbourhood is saved or deleted, and
+    kept a short while by each process."""
     now = monotonic()
     choices = _local_filter_choices["choices"] if now < _local_filter_choices["until"] else None
     if choices is None:
