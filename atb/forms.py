@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from atb.fields import NHSNumberFormField
 from atb.models import AuditAction, BreakGlassReason, Discipline, Neighbourhood, Patient
+from atb.models.users import person_name
 from atb.validators import validate_in_era
 
 
@@ -112,7 +113,7 @@ DISCIPLINES = dict(Discipline.choices)
 
 def staff_label(*, first_name: str, last_name: str, username: str, discipline: str) -> str:
     """ "Emma Forster (District nurse)": a member of staff named with their discipline."""
-    name = f"{first_name} {last_name}".strip() or username
+    name = person_name(first_name=first_name, last_name=last_name, username=username)
     label = DISCIPLINES.get(discipline, discipline)
     return f"{name} ({label})" if label else name
 

@@ -23,7 +23,7 @@ from atb.models import OutboundEmail, Role, User
 from atb.notifications import portal_link, queue_emails
 from atb.queries import built_once
 from recovery_at_home.models import Alert, AlertPolicy, Episode
-from recovery_at_home.selectors import referral_url_maker
+from recovery_at_home.selectors import listed_name, referral_url_maker, uk_time
 from referrals.models import OPEN_STATUSES, ReferralEvent
 
 SWEEP_HEARTBEAT = "alert_sweep"
@@ -234,8 +234,8 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
             kind=KIND_LABELS.get(alert["kind"], alert["kind"]),
             reference=alert["reference"],
             url=url_of(alert["reference"]),
-            patient_name=f"{alert['family_name'].upper()}, {alert['given_name']}",
-            due_time=timezone.localtime(alert["for_due_at"]).strftime("%H:%M"),
+            patient_name=listed_name(family_name=alert["family_name"], given_name=alert["given_name"]),
+            due_time=uk_time(alert["for_due_at"]),
             late=alert["late"],
         )
         for alert in newest

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from atb.forms import EraDateField, EraDateTimeField
+from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect
 from atb.models import BedUnit, Role, User
 from recovery_at_home.models import Outcome, TriageCategory
 
@@ -33,16 +33,11 @@ class ArrivalForm(forms.Form):
     late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
 
-class ResponderChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        return f"{user} ({user.get_discipline_display()})" if user.discipline else str(user)
-
-
 class DispatchForm(forms.Form):
-    responder = ResponderChoiceField(
+    responder = StaffChoiceField(
         User.objects.filter(is_active=True, role_grants__role=Role.RAH_RESPONDER).order_by("last_name"),
         empty_label="Choose a responder",
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=StaffSelect(attrs={"class": "form-select"}),
     )
 
 

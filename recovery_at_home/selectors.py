@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from atb.models import Neighbourhood, Role, User
 from atb.models.patients import age_today
+from atb.models.users import person_name
 from atb.queries import built_once
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES, Reason
@@ -131,11 +132,11 @@ def _queue_row(
         state=state,
         state_label=STATE_LABELS[state],
         due_at=due_at,
-        due_time=_uk_time(due_at),
+        due_time=uk_time(due_at),
         agreed_later=bool(values["agreed_later_reason"]),
-        arrived_time=_uk_time(arrived_at) if arrived_at else "",
+        arrived_time=uk_time(arrived_at) if arrived_at else "",
         time_left=time_left(due_at, now=now),
-        patient_name=f"{values['family_name'].upper()}, {values['given_name']}",
+        patient_name=listed_name(family_name=values["family_name"], given_name=values["given_name"]),
         age=age_today(values["date_of_birth"]),
         locality=values["locality"] or "not known",
         reason=REASONS.get(values["reason"], values["reason"]),
@@ -162,7 +163,7 @@ def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
         return visits
     dispatches = _shown_visits().filter(episode_id__in=episode_ids)
     for episode_id, state, first_name, last_name, username in dispatches:
-        responder = f"{first_name} {last_name}".strip() or username  # as User.__str__
+        responder = person_name(first_name=first_name, last_name=last_name, username=username)
         visits[episode_id].append((responder, VISIT_STATES[state]))
     return visits
 
@@ -171,8 +172,14 @@ REASONS = dict(Reason.choices)
 VISIT_STATES = {state: label.lower() for state, label in Dispatch.State.choices}
 
 
-def _uk_time(moment: datetime) -> str:
+def uk_time(moment: datetime) -> str:
+    """ "14:05", UK time."""
     return timezone.localtime(moment).strftime("%H:%M")
+
+
+def listed_name(*, family_name: str, given_name: str) -> str:
+    """ "SMITH, Ada": a person as the queue and its alerts list them."""
+    return f"{family_name.upper()}, {given_name}"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ from django.utils.functional import cached_property
 from atb.models.organisations import Organisation, Practice, Team
 
 
+def person_name(*, first_name: str, last_name: str, username: str) -> str:
+    """A user as the portal names them: their full name, else their username. From the
+    columns alone, for lists read as values."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Role(models.TextChoices):
     REFERRER = "referrer", "Referrer"
     RAH_COORDINATOR = "rah_coordinator", "Recovery at Home coordinator"
@@ -61,7 +67,7 @@ class User(AbstractUser):
         ordering = ["last_name", "first_name", "username"]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return person_name(first_name=self.first_name, last_name=self.last_name, username=self.username)
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
