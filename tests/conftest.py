@@ -3,9 +3,12 @@ role, for permission and access tests."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from atb.models import Patient, Practice, Role, Service, Team, User
@@ -22,6 +25,31 @@ from tests.factories import (
 )
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_configure(config):
+    """TEST_CLOCK_SHIFT_DAYS=N runs the whole suite with Python's clock N days away from
+    today, still ticking, to prove no test depends on the date it runs on. It starts
+    before the test modules are imported, so their times relative to now shift too;
+    a test's own frozen clock (time_machine.travel) still wins inside it."""
+    days = int(os.environ.get("TEST_CLOCK_SHIFT_DAYS") or 0)
+    if days:
+        shifted = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+        config._clock_shift = time_machine.travel(shifted, tick=True)
+        config._clock_shift.start()
+
+
+def pytest_unconfigure(config):
+    shift = getattr(config, "_clock_shift", None)
+    if shift is not None:
+        shift.stop()
+
+
+def pytest_report_header(config):
+    shift = getattr(config, "_clock_shift", None)
+    if shift is not None:
+        return f"clock shifted: today is {dt.datetime.now(dt.UTC).date().isoformat()} (TEST_CLOCK_SHIFT_DAYS)"
+    return None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -19,7 +19,9 @@ from referrals.models import ReferralEvent
 from tests.factories import ReferralFactory, UserFactory
 
 LONDON = ZoneInfo("Europe/London")
-TEN_AM = dt.datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)  # a 2-hour referral: due at noon
+# Tomorrow at 10:00 UK time (a 2-hour referral: due at noon): after the world's own
+# referrals, made at the real now, as a coordinator's day would be.
+TEN_AM = (dt.datetime.now(LONDON) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
 
 
 def _at(hour, minute=0):
