@@ -25,6 +25,7 @@ from atb.models import (
     Service,
     User,
 )
+from atb.nhs_numbers import nhs_number_prefix
 from atb.uk_time import uk_day_start
 
 NO_ONE = Q(pk__in=[])
@@ -64,8 +65,8 @@ def search_patients(*, user: User, query: str) -> QuerySet[Patient]:
     query = query.strip()
     if not query:
         return patients
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if digits and len(digits) == len(query.replace(" ", "").replace("-", "")):
+    digits = nhs_number_prefix(query)
+    if digits:
         return patients.filter(nhs_number__startswith=digits)
     for word in query.split():
         patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))

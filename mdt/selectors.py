@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from atb.models import Patient, Role, Service, User
+from atb.nhs_numbers import nhs_number_prefix
 from mdt.models import Action, AgendaItem, MdtFlag, Meeting
 from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.models import Outcome as RahOutcome
@@ -166,8 +167,8 @@ def search_practice_patients(*, meeting: Meeting, query: str, limit: int = 20) -
     )
     if not query:
         return patients.none()
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if digits and len(digits) == len(query.replace(" ", "")):
+    digits = nhs_number_prefix(query)
+    if digits:
         return patients.filter(nhs_number__startswith=digits)[:limit]
     for word in query.split():
         patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from atb.fields import NHSNumberField
 from atb.models.organisations import Practice
 from atb.nhs_numbers import format_nhs_number
+from atb.validators import ERA, validate_in_era
 
 
 def validate_not_in_future(value: date) -> None:
@@ -36,7 +37,9 @@ class Patient(models.Model):
     )
     given_name = models.CharField("first name", max_length=100)
     family_name = models.CharField("last name", max_length=100)
-    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_not_in_future])
+    date_of_birth = models.DateField(
+        null=True, blank=True, validators=[validate_in_era, validate_not_in_future]
+    )
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=30, blank=True)
@@ -96,7 +99,18 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(merged_into__isnull=True) | Q(nhs_number__isnull=True),
                 name="patient_merged_has_no_nhs_number",
-            )
+            ),
+            # Whatever door a record comes in by: ten ASCII digits (never another script's,
+            # which would make a second record beside the person's real one).
+            models.CheckConstraint(
+                condition=Q(nhs_number__isnull=True) | Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="patient_nhs_number_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=True)
+                | Q(date_of_birth__gte=date(ERA[0], 1, 1), date_of_birth__lte=date(ERA[1], 12, 31)),
+                name="patient_date_of_birth_in_era",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -129,3 +129,33 @@ def test_a_gp_with_one_practice_finds_it_already_chosen(world, client_for):
     form = response.context["form"]
     assert list(form.fields["practice"].queryset) == [world.practice_a]
     assert form["practice"].value() == world.practice_a.pk
+
+
+@pytest.mark.parametrize(
+    "typed", ["９４３４７６５９１９", "٩٤٣٤٧٦٥٩١٩", "۹۴۳۴۷۶۵۹۱۹", "943\u00a0476\u20135919"]
+)
+def test_other_scripts_digits_and_separators_fold_to_the_same_ten_ascii_digits(typed):
+    assert normalise_nhs_number(typed) == "9434765919"
+
+
+@pytest.mark.parametrize(
+    "typed", ["943476591²", "94347659¹9", "943 476 591⑨", "943\u202e4765919", "943\x004765919"]
+)
+def test_characters_that_only_look_like_digits_are_refused(typed):
+    with pytest.raises(ValidationError) as refused:
+        normalise_nhs_number(typed)
+    assert "only digits" in refused.value.messages[0]
+
+
+def test_the_database_refuses_an_nhs_number_in_another_script_whatever_the_door(world):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Patient.objects.filter(pk=world.patient_a.pk).update(nhs_number="９４３４７６５９１９")
+
+
+def test_a_full_width_search_finds_the_person_by_their_ascii_number(world, client_for):
+    patient = world.patient_a
+    full_width = "".join(chr(ord(d) + 0xFEE0) for d in patient.nhs_number)
+    page = client_for(world.users["gp_a"]).get(reverse("patient_list"), {"q": full_width[:6]})
+    assert patient.nhs_number_display in page.content.decode()
