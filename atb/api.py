@@ -15,7 +15,7 @@ from atb.forms import PeriodForm
 from atb.models import Role
 from atb.selectors import search_patients
 from atb.views import PATIENT_ROLES
-from referrals.api import PatientSerializer
+from referrals.serializers import PatientSerializer
 
 
 class PatientListView(generics.ListAPIView):

@@ -22,6 +22,8 @@ def insert_select(model, expressions: dict[str, str], *, source: str) -> str:
             values.append("NULL")
         elif isinstance(field, models.BooleanField):
             values.append("false")
+        elif isinstance(field, models.JSONField):
+            values.append("'{}'")
         else:
             values.append("''")
     unknown = set(expressions) - {field.name for field in model._meta.concrete_fields}

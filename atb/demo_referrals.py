@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from atb.models import BedUnit, Patient, Service, User
 from referrals import services
+from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Reason, Referral, Source
 
 
@@ -46,7 +47,8 @@ def seed_demo_referrals() -> int:
             role=caller.get("role", "GP"),
         )
         return services.submit_referral(
-            patient=patient,
+            person=SentPerson.of_record(patient),
+            of_record=patient,
             service=service,
             team=None,
             referrer=referrer,

@@ -1,13 +1,4 @@
-"""Read-only queries shared by pages: above all, who may see which patient.
-
-Access follows a legitimate relationship, never a role alone:
-- referrers and MDT coordinators: patients registered with their practices;
-- CIT members: people on their teams' caseloads or referred to their teams;
-- Recovery at Home staff: people referred to Recovery at Home;
-- referrers and CIT members, also: people they referred.
-Service managers and administrators see aggregates only. A record merged into another
-is seen through the one it was merged into.
-"""
+"""Read-only queries shared by pages. Who may see which patient is `atb.access`."""
 
 from __future__ import annotations
 
@@ -15,6 +6,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet
 
+from atb.access import NO_ONE, patient_scope
 from atb.models import (
     AuditEvent,
     BreakGlassAccess,
@@ -22,13 +14,10 @@ from atb.models import (
     Patient,
     Practice,
     Role,
-    Service,
     User,
 )
 from atb.nhs_numbers import nhs_number_prefix
 from atb.uk_time import uk_day_start
-
-NO_ONE = Q(pk__in=[])
 
 
 def practices_served_by(*, user: User) -> QuerySet[Practice]:
@@ -41,22 +30,8 @@ def practices_served_by(*, user: User) -> QuerySet[Practice]:
     return Practice.objects.filter(scope).select_related("neighbourhood")
 
 
-def _referred(**referral_filter) -> Q:
-    return Q(pk__in=Patient.objects.filter(**referral_filter).values("pk"))
-
-
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
-    scope = NO_ONE
-    if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
-        scope |= Q(practice__in=user.practice_ids)
-    if user.has_role(Role.REFERRER, Role.CIT_MEMBER):
-        scope |= _referred(referrals__referred_by=user)
-    if user.has_role(Role.CIT_MEMBER):
-        teams = user.team_ids
-        scope |= _referred(caseload_entries__team__in=teams) | _referred(referrals__team__in=teams)
-    if user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
-        scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
-    return Patient.objects.filter(scope, merged_into__isnull=True).select_related("practice__neighbourhood")
+    return Patient.objects.filter(patient_scope(user=user)).select_related("practice__neighbourhood")
 
 
 def search_patients(*, user: User, query: str) -> QuerySet[Patient]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -13,55 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from atb.audit import record_event, record_patients_listed
-from atb.fields import NHSNumberFormField
-from atb.models import AuditAction, Patient, Practice, Service, Team, User
-from atb.models.patients import validate_not_in_future
+from atb.models import AuditAction, Service, Team, User
 from atb.validators import validate_in_era
 from referrals import selectors, services
+from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
-from referrals.views import REFERRING_ROLES, audit_refused_referral, can_act_on, submit_and_audit
-
-
-class NHSNumberField(serializers.CharField):
-    """Accepts spaces and dashes; answers with the same messages as the pages."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            return NHSNumberFormField(required=False).clean(value) or None
-        except Exception as invalid:  # Django's ValidationError, turned into DRF's
-            raise serializers.ValidationError(getattr(invalid, "messages", [str(invalid)])) from None
-
-
-class PatientSerializer(serializers.ModelSerializer):
-    nhs_number = NHSNumberField(required=False, allow_blank=True, allow_null=True, max_length=20)
-    date_of_birth = serializers.DateField(
-        required=False, allow_null=True, validators=[validate_in_era, validate_not_in_future]
-    )
-    practice = serializers.SlugRelatedField(
-        slug_field="ods_code",
-        queryset=Practice.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="The GP practice's ODS code.",
-    )
-
-    class Meta:
-        model = Patient
-        fields = [
-            "id",
-            "nhs_number",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "practice",
-            "address",
-            "postcode",
-            "phone",
-            "lives_alone",
-        ]
-        read_only_fields = ["id"]
-        extra_kwargs = {"nhs_number": {"validators": []}}
+from referrals.serializers import PatientSerializer, SentPersonSerializer
+from referrals.views import REFERRING_ROLES
 
 
 class ReferralEventSerializer(serializers.ModelSerializer):
@@ -75,8 +33,39 @@ class ReferralEventSerializer(serializers.ModelSerializer):
         return str(event.user) if event.user_id else event.actor
 
 
+class PersonShownField(serializers.Field):
+    """The person as the viewer may see them (`atb.access`): the record, or what was sent
+    (then without an id: it opens nothing)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, referral: Referral) -> dict:
+        if referral.shows_record:
+            return PatientSerializer(referral.patient).data
+        sent = SentPerson.from_stored(referral.person_as_sent)
+        return {
+            "id": None,
+            "nhs_number": sent.nhs_number,
+            "given_name": sent.given_name,
+            "family_name": sent.family_name,
+            "date_of_birth": sent.date_of_birth.isoformat() if sent.date_of_birth else None,
+            "practice": sent.practice_ods_code or None,
+            "address": sent.address,
+            "postcode": sent.postcode,
+            "phone": sent.phone,
+            "lives_alone": sent.lives_alone,
+        }
+
+
+@extend_schema_field(PatientSerializer)
+class _PersonShown(PersonShownField):
+    pass
+
+
 class ReferralSerializer(serializers.ModelSerializer):
-    patient = PatientSerializer(read_only=True)
+    patient = _PersonShown(help_text="The person's record, or (id null) the person as sent.")
+    identity_to_confirm = serializers.SerializerMethodField()
     service = serializers.SlugRelatedField(slug_field="code", read_only=True)
     team = serializers.StringRelatedField()
     referred_by = serializers.CharField(source="referrer_display", read_only=True)
@@ -106,18 +95,23 @@ class ReferralSerializer(serializers.ModelSerializer):
             "decline_reason",
             "outcome",
             "redirected_from",
+            "identity_to_confirm",
         ]
+
+    def get_identity_to_confirm(self, referral) -> bool:
+        """For the receiving service; a sender is never told how what they sent compares."""
+        return referral.identity_to_confirm and referral.shows_record
 
 
 class ReferralDetailSerializer(ReferralSerializer):
-    timeline = ReferralEventSerializer(source="events", many=True, read_only=True)
+    timeline = ReferralEventSerializer(source="events_for_viewer", many=True, read_only=True)
 
     class Meta(ReferralSerializer.Meta):
         fields = [*ReferralSerializer.Meta.fields, "timeline"]
 
 
 class ReferralCreateSerializer(serializers.Serializer):
-    patient = PatientSerializer()
+    patient = SentPersonSerializer()
     service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Source.choices)
@@ -152,18 +146,9 @@ class ReferralCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"reason": [f"Choose a reason that {attrs['service']} responds to."]}
             )
-        details = dict(attrs["patient"])
-        try:
-            patient = services.resolve_patient(
-                nhs_number=details.pop("nhs_number", None),
-                given_name=details.pop("given_name"),
-                family_name=details.pop("family_name"),
-                date_of_birth=details.pop("date_of_birth", None),
-                **details,
-            )
-        except services.PatientMismatch as mismatch:
-            raise serializers.ValidationError({"patient": {mismatch.field: [str(mismatch)]}}) from None
-        duplicates = list(services.open_duplicates(patient=patient, service=attrs["service"])[:3])
+        person = SentPerson(**attrs["patient"])
+        user = self.context["request"].user
+        duplicates = list(services.open_duplicates(person=person, service=attrs["service"], user=user)[:3])
         if duplicates and not attrs["confirm_duplicate"]:
             raise serializers.ValidationError(
                 {
@@ -174,7 +159,7 @@ class ReferralCreateSerializer(serializers.Serializer):
                     ]
                 }
             )
-        attrs["resolved_patient"] = patient
+        attrs["person"] = person
         return attrs
 
 
@@ -228,7 +213,7 @@ class ReferralFilterSerializer(serializers.Serializer):
 def _accept(*, referral: Referral, user: User, key_worker: User | None = None, review_due=None) -> Referral:
     """A team's referral is accepted onto its caseload, with a key worker; others simply accepted."""
     if referral.team_id is None:
-        return services.accept_referral(referral=referral, user=user)
+        return services.act_on_referral(referral=referral, user=user, action="accept")
     from teams.services import CaseloadRefused, accept_onto_caseload  # teams builds on referrals
 
     if key_worker is None:
@@ -283,8 +268,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         try:
             return super().get_object()
         except Http404:
-            audit_refused_referral(self.request, self.kwargs["reference"])
-            raise
+            raise selectors.refusal_of(reference=self.kwargs["reference"]) from None
 
     @extend_schema(parameters=[ReferralFilterSerializer])
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -309,51 +293,47 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request: Request) -> Response:
         if not request.user.has_role(*REFERRING_ROLES):
             raise PermissionDenied("Your role does not include making referrals.")
-        incoming = ReferralCreateSerializer(data=request.data)
+        incoming = ReferralCreateSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        patient = data["resolved_patient"]
+        person = data["person"]
         referrer = services.Referrer(
             user=request.user,
-            practice=services.referring_practice(user=request.user, candidate=patient.practice),
+            practice=services.referring_practice(user=request.user, candidate=person.practice),
             name=data.get("referrer_name", ""),
             role=data.get("referrer_role", "") or request.user.job_title,
             phone=data.get("referrer_phone", "") or request.user.phone,
         )
-        referral = submit_and_audit(
-            request,
-            patient=patient,
+        referral = services.submit_referral(
+            person=person,
             service=data["service"],
             team=data.get("team"),
             referrer=referrer,
-            details=data,
+            **{name: data[name] for name in services.REFERRAL_DETAILS},
         )
         return Response(
             ReferralDetailSerializer(self.get_queryset().get(pk=referral.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
-    def _transition(self, request: Request, name: str, perform, body=None) -> Response:
+    def _transition(self, request: Request, name: str, body=None) -> Response:
+        """One of `services.ACTIONS`, as the page's buttons do it (`act_on_referral`)."""
         referral = self.get_object()
-        if not can_act_on(request.user, referral):
-            raise PermissionDenied("Only the receiving team can do that.")
+        services.check_receiver(referral=referral, user=request.user)
         fields = {}
         if body is not None:
             incoming = body(data=request.data)
             incoming.is_valid(raise_exception=True)
             fields = incoming.validated_data
         try:
-            result = perform(referral=referral, user=request.user, **fields)
+            if name == "accept":
+                result = _accept(referral=referral, user=request.user, **fields)
+            else:
+                result = services.act_on_referral(referral=referral, user=request.user, action=name, **fields)
         except services.TransitionRefused as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
-        record_event(
-            request=request,
-            action=AuditAction.UPDATE,
-            patient=referral.patient,
-            obj=referral,
-            detail=f"API {name}",
-        )
-        return Response(ReferralSerializer(Referral.objects.get(pk=result.pk)).data)
+        shown = selectors.referrals_visible_to(user=request.user).get(pk=result.pk)
+        return Response(ReferralSerializer(shown).data)
 
     @extend_schema(
         request=AcceptSerializer,
@@ -362,12 +342,12 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "accept", _accept, AcceptSerializer)
+        return self._transition(request, "accept", AcceptSerializer)
 
     @extend_schema(request=DeclineSerializer, responses={200: ReferralSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "decline", services.decline_referral, DeclineSerializer)
+        return self._transition(request, "decline", DeclineSerializer)
 
     @extend_schema(
         request=RedirectSerializer,
@@ -376,17 +356,17 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def redirect(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "redirect", services.redirect_referral, RedirectSerializer)
+        return self._transition(request, "redirect", RedirectSerializer)
 
     @extend_schema(request=None, responses={200: ReferralSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"])
     def start(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "start", services.start_referral)
+        return self._transition(request, "start")
 
     @extend_schema(request=CloseSerializer, responses={200: ReferralSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"])
     def close(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "close", services.close_referral, CloseSerializer)
+        return self._transition(request, "close", CloseSerializer)
 
     @extend_schema(request=NoteSerializer, responses={201: ReferralEventSerializer})
     @action(detail=True, methods=["post"])

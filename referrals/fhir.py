@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -20,9 +19,10 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from atb.models import Patient, Practice, Service, User
-from atb.nhs_numbers import normalise_nhs_number
 from referrals import services
+from referrals.identity import SentPerson
 from referrals.models import InboundMessage, Reason, Referral, Source, Status
+from referrals.serializers import SentPersonSerializer
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -73,6 +73,17 @@ def patient_resource(patient: Patient) -> dict:
     return FhirPatient.model_validate(_without_empty(resource)).model_dump(mode="json", exclude_none=True)
 
 
+def _subject(referral: Referral) -> dict:
+    """The record, to a viewer who may open it; otherwise the person as sent."""
+    if referral.shows_record:
+        return {"reference": f"Patient/{referral.patient_id}"}
+    sent = referral.person
+    return {
+        "identifier": {"system": NHS_NUMBER, "value": sent.nhs_number} if sent.nhs_number else None,
+        "display": sent.full_name,
+    }
+
+
 def service_request_resource(referral: Referral) -> dict:
     episode = getattr(referral, "episode", None)
     category = episode.category.code if episode is not None and episode.category else None
@@ -90,7 +101,7 @@ def service_request_resource(referral: Referral) -> dict:
         "priority": priority,
         "code": {"text": str(referral.team or referral.service)},
         "reasonCode": [{"text": referral.get_reason_display()}],
-        "subject": {"reference": f"Patient/{referral.patient_id}"},
+        "subject": _subject(referral),
         "authoredOn": _instant(referral.received_at),
         "requester": {"display": referral.referrer_display or referral.get_source_display()},
         "performer": [{"display": str(referral.team or referral.service)}],
@@ -178,6 +189,10 @@ def _parse(message: dict) -> Bundle:
         raise MessageRefused(("structure", "Send a FHIR Bundle of type message."))
     try:
         bundle = Bundle.model_validate(message)
+    except (KeyError, TypeError) as unknown:  # fhir.resources' lookup of a resourceType
+        raise MessageRefused(
+            ("structure", f"An entry's resource is not a FHIR R4 resource: {unknown}.")
+        ) from None
     except ValidationError as invalid:
         raise MessageRefused(
             *(
@@ -190,20 +205,13 @@ def _parse(message: dict) -> Bundle:
     return bundle
 
 
-def _patient_from(fhir_patient) -> Patient:
+def _person_from(fhir_patient) -> SentPerson:
+    """The person as the message describes them, read through the same serializer (and
+    bounds) as the API's: an error names the field."""
     nhs_number = next(
         (i.value for i in (fhir_patient.identifier or []) if i.system == NHS_NUMBER and i.value), None
     )
     name = (fhir_patient.name or [None])[0]
-    family = (name.family if name else "") or ""
-    given = " ".join(name.given or []) if name else ""
-    if not family and not nhs_number:
-        raise MessageRefused(("required", "The Patient needs a name or an NHS number."))
-    if nhs_number:
-        try:
-            nhs_number = normalise_nhs_number(nhs_number)
-        except DjangoValidationError:
-            raise MessageRefused(("value", f"{nhs_number} is not a valid NHS number.")) from None
     ods = next(
         (
             gp.identifier.value
@@ -214,19 +222,30 @@ def _patient_from(fhir_patient) -> Patient:
     )
     address = (fhir_patient.address or [None])[0]
     phone = next((t.value for t in (fhir_patient.telecom or []) if t.system == "phone"), "")
-    try:
-        return services.resolve_patient(
-            nhs_number=nhs_number,
-            given_name=given or "Unknown",
-            family_name=family or "Unknown",
-            date_of_birth=fhir_patient.birthDate if isinstance(fhir_patient.birthDate, date) else None,
-            practice=Practice.objects.filter(ods_code=ods).first() if ods else None,
-            address=", ".join(address.line or []) if address else "",
-            postcode=(address.postalCode or "") if address else "",
-            phone=phone or "",
-        )
-    except services.PatientMismatch as mismatch:
-        raise MessageRefused(("conflict", str(mismatch))) from None
+    birth = fhir_patient.birthDate
+    incoming = SentPersonSerializer(
+        data={
+            "nhs_number": nhs_number,
+            "given_name": " ".join(name.given or []) if name else "",
+            "family_name": (name.family if name else "") or "",
+            "date_of_birth": birth.isoformat() if isinstance(birth, date) else None,
+            "practice": ods if ods and Practice.objects.filter(ods_code=ods).exists() else None,
+            "address": ", ".join(address.line or []) if address else "",
+            "postcode": (address.postalCode or "") if address else "",
+            "phone": phone or "",
+        }
+    )
+    if not incoming.is_valid():
+        raise MessageRefused(*_issues("Patient", incoming.errors))
+    return incoming.to_person()
+
+
+def _issues(where: str, errors: dict) -> list[tuple[str, str]]:
+    """A serializer's errors as OperationOutcome issues naming the element."""
+    return [
+        ("value", f"{where}.{name}: {' '.join(str(m) for m in messages)}")
+        for name, messages in errors.items()
+    ]
 
 
 @transaction.atomic
@@ -257,10 +276,8 @@ def receive_message(*, message: dict, sender: User) -> Received:
     service = Service.objects.get(
         code=Service.Code.COMMUNITY_INTEGRATED_TEAMS if cit else Service.Code.RECOVERY_AT_HOME
     )
-    patient = _patient_from(fhir_patient)
-    if patient.pk is None:
-        patient.save()
-    team = services.route_to_team(patient=patient) if cit else None
+    person = _person_from(fhir_patient)
+    team = services.route_to_team_of(practice=person.practice) if cit else None
     if cit and team is None:
         raise MessageRefused(
             ("business-rule", "A team referral needs the patient's GP practice (its ODS code).")
@@ -272,13 +289,18 @@ def receive_message(*, message: dict, sender: User) -> Received:
     flags = [(f.code.text or "") for f in resources.get("Flag", []) if f.code]
     consent = _one(resources, "Consent", required=False)
     source_name = (header.source.name or header.source.endpoint or "") if header.source else ""
+    requester = (request.requester.display or "") if request.requester else ""
+    if len(requester) > Referral._meta.get_field("referrer_name").max_length:
+        raise MessageRefused(
+            ("value", "ServiceRequest.requester.display: too long (200 characters at most).")
+        )
     referral = services.submit_referral(
-        patient=patient,
+        person=person,
         service=service,
         team=team,
         referrer=services.Referrer(
             user=sender,
-            name=(request.requester.display or "") if request.requester else "",
+            name=requester,
             role=source_name[:100],
         ),
         source=_source(source_name or sender.get_full_name()),

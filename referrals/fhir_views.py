@@ -3,21 +3,19 @@ audited like every patient view), and receive BaRS referral messages."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from atb.audit import record_event
+from atb.audit import Refused, record_event
+from atb.input import BoundedJSONParser
 from atb.models import AuditAction, Patient, Role
 from atb.selectors import patients_visible_to
 from referrals import fhir, selectors
-from referrals.views import audit_refused_referral
 
 FHIR_JSON = "application/fhir+json"
 
@@ -27,13 +25,13 @@ class FhirRenderer(JSONRenderer):
     format = "fhir"
 
 
-class FhirParser(JSONParser):
+class FhirParser(BoundedJSONParser):
     media_type = FHIR_JSON
 
 
 class FhirView(APIView):
     renderer_classes = [FhirRenderer, JSONRenderer]
-    parser_classes = [FhirParser, JSONParser]
+    parser_classes = [FhirParser, BoundedJSONParser]
 
     def handle_exception(self, exc):
         """Errors as OperationOutcome, with the status DRF would have given."""
@@ -47,19 +45,12 @@ class FhirView(APIView):
         return response
 
 
-def _not_found(what: str) -> Response:
-    return Response(fhir.operation_outcome(("not-found", f"No {what} that you may see.")), status=404)
-
-
 class PatientRead(FhirView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="FHIR R4 Patient (UK Core)")
     def get(self, request: Request, pk: int) -> Response:
         patient = patients_visible_to(user=request.user).filter(pk=pk).first()
         if patient is None:
-            refused = Patient.objects.filter(pk=pk).first()
-            if refused is not None:
-                record_event(request=request, action=AuditAction.REFUSED, patient=refused, detail="FHIR")
-            return _not_found("patient")
+            raise Refused("No patient that you may see.", patient=Patient.objects.filter(pk=pk).first())
         record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="FHIR Patient")
         return Response(fhir.patient_resource(patient))
 
@@ -74,8 +65,7 @@ class ServiceRequestRead(FhirView):
             .first()
         )
         if referral is None:
-            audit_refused_referral(request, reference)
-            return _not_found("referral")
+            raise selectors.refusal_of(reference=reference)
         record_event(
             request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral, detail="FHIR"
         )
@@ -94,21 +84,13 @@ class ProcessMessage(FhirView):
         if not request.user.has_role(Role.REFERRER):
             raise PermissionDenied("This account may not send referrals.")
         try:
-            with transaction.atomic():
-                received = fhir.receive_message(message=request.data, sender=request.user)
-                if received.created:
-                    record_event(
-                        request=request,
-                        action=AuditAction.CREATE,
-                        patient=received.referral.patient,
-                        obj=received.referral,
-                        detail="BaRS message",
-                    )
+            received = fhir.receive_message(message=request.data, sender=request.user)
         except fhir.MessageRefused as refused:
             status_code = 409 if refused.issues[0][0] == "duplicate" else 422
             if refused.issues[0][0] in ("structure", "invalid", "required"):
                 status_code = 400
             return Response(fhir.operation_outcome(*refused.issues), status=status_code)
+        # What was sent comes back, never the record it matched (`atb.access`).
         body = fhir.service_request_resource(received.referral)
         response = Response(body, status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK)
         response["Location"] = f"/fhir/ServiceRequest/{received.referral.reference}"

@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from atb.fields import NHSNumberFormField
 from atb.forms import EraDateField, check_period, date_input
-from atb.models import Discipline, Patient, Practice, Service, Team, User
+from atb.models import Discipline, Practice, Service, Team, User
 from atb.models.patients import validate_not_in_future
 from referrals import services
+from referrals.identity import SentPerson
 from referrals.models import REASONS_BY_SERVICE, Source, Status
 
 
@@ -82,7 +83,7 @@ class ReferralForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.phone_in = phone_in
-        self.patient: Patient | None = None
+        self.person: SentPerson | None = None
         self.duplicates = []
         if phone_in:
             self.fields["caller_name"] = forms.CharField(label="Caller's name", max_length=200)
@@ -200,16 +201,26 @@ class ReferralForm(forms.Form):
             self.add_error("reason", f"Choose a reason that {service} responds to.")
         if self.errors:
             return cleaned
-        self.patient = self._find_or_build_patient(cleaned)
-        if self.patient is None:
-            return cleaned
+        self.person = SentPerson(
+            nhs_number=cleaned.get("nhs_number"),
+            given_name=cleaned["given_name"],
+            family_name=cleaned["family_name"],
+            date_of_birth=cleaned.get("date_of_birth"),
+            practice=cleaned.get("practice"),
+            address=cleaned.get("address", ""),
+            postcode=cleaned.get("postcode", ""),
+            phone=cleaned.get("phone", ""),
+            lives_alone=cleaned.get("lives_alone", False),
+        )
         if (
             service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS
             and not cleaned.get("team")
-            and self.patient.practice_id is None
+            and self.person.practice is None
         ):
             self.add_error("team", "Choose the team: the person's GP practice is not known.")
-        self.duplicates = list(services.open_duplicates(patient=self.patient, service=service)[:3])
+        self.duplicates = list(
+            services.open_duplicates(person=self.person, service=service, user=self.user)[:3]
+        )
         if self.duplicates and not cleaned.get("confirm_duplicate"):
             self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
             raise forms.ValidationError(
@@ -219,23 +230,6 @@ class ReferralForm(forms.Form):
                 params={"service": service},
             )
         return cleaned
-
-    def _find_or_build_patient(self, cleaned) -> Patient | None:
-        try:
-            return services.resolve_patient(
-                nhs_number=cleaned.get("nhs_number"),
-                given_name=cleaned["given_name"],
-                family_name=cleaned["family_name"],
-                date_of_birth=cleaned.get("date_of_birth"),
-                practice=cleaned.get("practice"),
-                address=cleaned.get("address", ""),
-                postcode=cleaned.get("postcode", ""),
-                phone=cleaned.get("phone", ""),
-                lives_alone=cleaned.get("lives_alone", False),
-            )
-        except services.PatientMismatch as mismatch:
-            self.add_error(mismatch.field, str(mismatch))
-            return None
 
     def referrer(self) -> services.Referrer:
         if self.phone_in:

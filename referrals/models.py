@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from atb.models import Patient, Practice, Service, Team
+from referrals.identity import SentPerson
 
 
 class Source(models.TextChoices):
@@ -142,6 +143,14 @@ class Referral(models.Model):
     )
     decline_reason = models.TextField(max_length=2000, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
+    # The person as the sender described them, kept whatever record the referral was
+    # matched to: what a sender without a relationship to that record is shown.
+    person_as_sent = models.JSONField(default=dict, blank=True)
+    identity_to_confirm = models.BooleanField(
+        default=False,
+        help_text="The details sent disagree with the record the NHS number matched: the "
+        "receiving service confirms who this is.",
+    )
     redirected_from = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -196,6 +205,38 @@ class Referral(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def shows_record(self) -> bool:
+        """Whether this viewer sees the person's record (`record_visible`, set by the
+        selectors from `atb.access`); without it, only what was sent."""
+        return getattr(self, "record_visible", False)
+
+    @property
+    def person(self):
+        """The person as this viewer may see them: the record, or what was sent."""
+        return self.patient if self.shows_record else SentPerson.from_stored(self.person_as_sent)
+
+    def events_for_viewer(self):
+        """The timeline as this viewer may see it: a sender without a relationship to the
+        person sees the events meant for the referrer."""
+        events = self.events.all()
+        if self.shows_record:
+            return events
+        receiver = str(self.team or self.service)
+        return [
+            ReferralEvent(
+                referral=self,
+                kind=event.kind,
+                at=event.at,
+                # Who sent it is the sender's own; who acted on it is the service.
+                user=event.user if event.kind == ReferralEvent.Kind.SUBMITTED else None,
+                actor=event.actor if event.kind == ReferralEvent.Kind.SUBMITTED else receiver,
+                note=event.note if event.kind in ReferralEvent.NOTES_FOR_REFERRER else "",
+            )
+            for event in events
+            if event.kind in ReferralEvent.FOR_REFERRER
+        ]
+
+    @property
     def referrer_display(self) -> str:
         if self.referred_by_id and not self.referrer_name:
             return str(self.referred_by)
@@ -223,8 +264,27 @@ class ReferralEvent(models.Model):
         BED_DISCHARGED = "bed_discharged", "Discharged from the bed unit"
         ALERT = "alert", "Alert raised"
         ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
+        IDENTITY_CONFIRMED = "identity_confirmed", "Identity confirmed"
+        IDENTITY_SEPARATED = "identity_separated", "Not the person on record: registered as sent"
         NOTE = "note", "Note"
         CLOSED = "closed", "Closed"
+
+    # What the sender of a referral is told of it: where it is, not the work on it.
+    FOR_REFERRER = frozenset(
+        {
+            Kind.SUBMITTED,
+            Kind.ACCEPTED,
+            Kind.DECLINED,
+            Kind.REDIRECTED,
+            Kind.REDIRECTED_IN,
+            Kind.STARTED,
+            Kind.OUTCOME,
+            Kind.CLOSED,
+        }
+    )
+
+    # Whose notes the sender reads: why it was declined, where it went, how it ended.
+    NOTES_FOR_REFERRER = frozenset({Kind.DECLINED, Kind.REDIRECTED, Kind.OUTCOME, Kind.CLOSED})
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

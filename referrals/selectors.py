@@ -1,35 +1,18 @@
-"""Which referrals a user may see, and the lists pages and the API share.
-
-- referrers: the referrals they made, and those of their practices;
-- Recovery at Home staff: every referral to Recovery at Home;
-- CIT members: referrals to their teams;
-- MDT coordinators: referrals of their practices' patients.
-"""
+"""The referral lists pages and the API share. Which referrals a user may see, and how
+much of each, is `atb.access`: every list here is built from it."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 
-from atb.models import Role, Service, User
+from atb import access
+from atb.audit import Refused
+from atb.models import Service, User
 from referrals.models import Referral, ReferralEvent, Status
 
-NO_ONE = Q(pk__in=[])
-RAH_ROLES = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
-
-
-def referral_scope(*, user: User) -> Q:
-    scope = NO_ONE
-    if user.has_role(Role.REFERRER):
-        scope |= Q(referred_by=user) | Q(referring_practice__in=user.practice_ids)
-    if user.has_role(*RAH_ROLES):
-        scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME)
-    if user.has_role(Role.CIT_MEMBER):
-        scope |= Q(team__in=user.team_ids)
-    if user.has_role(Role.MDT_COORDINATOR):
-        scope |= Q(patient__practice__in=user.practice_ids)
-    return scope
+RAH_ROLES = access.RAH_ROLES
 
 
 def _with_list_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
@@ -43,8 +26,26 @@ def _with_list_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     )
 
 
+def refusal_of(*, reference: str) -> Refused:
+    """The 404 for a referral out of the user's scope, naming it for the audit trail."""
+    refused = Referral.objects.filter(reference=reference).select_related("patient").first()
+    return Refused("No referral found.", patient=refused.patient if refused else None, obj=refused)
+
+
+def with_record_visibility(referrals: QuerySet[Referral], *, user: User) -> QuerySet[Referral]:
+    """Each referral marked with whether the user sees it whole (`record_visible`) or only
+    as it was sent; a referral without the mark is shown as sent."""
+    return referrals.annotate(
+        record_visible=Case(
+            When(access.referral_record_scope(user=user), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
-    return Referral.objects.filter(referral_scope(user=user))
+    return with_record_visibility(Referral.objects.filter(access.referral_scope(user=user)), user=user)
 
 
 def referral_for(*, user: User, reference: str) -> Referral | None:
@@ -88,13 +89,13 @@ def filter_referrals(
 
 
 def my_referrals(*, user: User) -> QuerySet[Referral]:
-    return _with_list_columns(Referral.objects.filter(referred_by=user)).order_by("-received_at", "-id")
+    referrals = referrals_visible_to(user=user).filter(referred_by=user)
+    return _with_list_columns(referrals).order_by("-received_at", "-id")
 
 
 def practice_referrals(*, user: User) -> QuerySet[Referral]:
-    return _with_list_columns(Referral.objects.filter(referring_practice__in=user.practice_ids)).order_by(
-        "-received_at", "-id"
-    )
+    referrals = referrals_visible_to(user=user).filter(referring_practice__in=user.practice_ids)
+    return _with_list_columns(referrals).order_by("-received_at", "-id")
 
 
 def listed_referrals(*, user: User) -> QuerySet[Referral]:
@@ -114,7 +115,12 @@ def inbox(*, user: User, service: Service, team_id: int | None = None) -> QueryS
 def referrals_of_patient(*, user: User, patient_id: int, whole_record: bool = False) -> QuerySet[Referral]:
     """The person's referrals the user may see (all of them under emergency access), with
     their timelines and any Recovery at Home episode, for the patient page."""
-    referrals = Referral.objects.all() if whole_record else referrals_visible_to(user=user)
+    if whole_record:
+        referrals = Referral.objects.annotate(record_visible=Value(True, output_field=BooleanField()))
+    else:
+        referrals = with_record_visibility(
+            Referral.objects.filter(access.referral_record_scope(user=user)), user=user
+        )
     return (
         _with_list_columns(referrals.filter(patient_id=patient_id))
         .select_related("episode__category")

@@ -8,16 +8,20 @@ same referral at once exactly one wins and the other is told what happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.models import Patient, Practice, Service, Team, User
+from atb.access import referral_scope
+from atb.audit import record_event
+from atb.models import AuditAction, Patient, Practice, Role, Service, Team, User
 from atb.notifications import portal_link, queue_email
+from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
     OPEN_STATUSES,
     REASONS_BY_SERVICE,
@@ -64,12 +68,20 @@ class TransitionRefused(Exception):
     """The referral is not in a state that allows this; the message says why."""
 
 
-class PatientMismatch(Exception):
-    """What was typed contradicts the record of a known patient."""
+class NotTheReceiver(PermissionDenied):
+    """Only the receiving side moves a referral along."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+
+def may_act_on(*, user: User, referral: Referral) -> bool:
+    """The receiving side: Recovery at Home's coordinators, or a member of the team."""
+    if referral.service.code == Service.Code.RECOVERY_AT_HOME:
+        return user.has_role(Role.RAH_COORDINATOR)
+    return user.has_role(Role.CIT_MEMBER) and referral.team_id in user.team_ids
+
+
+def check_receiver(*, referral: Referral, user: User) -> None:
+    if not may_act_on(user=user, referral=referral):
+        raise NotTheReceiver("Only the receiving team can do that.")
 
 
 @dataclass(frozen=True)
@@ -104,55 +116,28 @@ def allocate_reference(*, at: datetime) -> str:
     return f"ATB-{year}-{counter.last_number:06d}"
 
 
+def route_to_team_of(*, practice: Practice | None) -> Team | None:
+    """The CIT of the practice's neighbourhood."""
+    if practice is None or practice.pk is None:
+        return None
+    return Team.objects.filter(neighbourhood__practices=practice.pk).first()
+
+
 def route_to_team(*, patient: Patient) -> Team | None:
     """The CIT of the patient's practice's neighbourhood."""
-    if patient.practice_id is None:
-        return None
-    return Team.objects.filter(neighbourhood__practices=patient.practice_id).first()
+    return route_to_team_of(practice=patient.practice)
 
 
-def resolve_patient(
-    *, nhs_number: str | None, given_name: str, family_name: str, date_of_birth: date | None, **details
-) -> Patient:
-    """The known patient this referral is about, or a new (unsaved) one.
-
-    By NHS number first, refusing a date of birth that contradicts the record; without
-    one, by exact name and date of birth when exactly one known patient matches.
-    """
-    known = None
-    if nhs_number:
-        known = Patient.objects.filter(nhs_number=nhs_number).first()
-        if known and date_of_birth and known.date_of_birth and known.date_of_birth != date_of_birth:
-            raise PatientMismatch(
-                "date_of_birth", "This is not the date of birth recorded with that NHS number; check both."
-            )
-    elif date_of_birth:
-        matches = list(
-            Patient.objects.filter(
-                given_name__iexact=given_name.strip(),
-                family_name__iexact=family_name.strip(),
-                date_of_birth=date_of_birth,
-                merged_into__isnull=True,
-            )[:2]
-        )
-        known = matches[0] if len(matches) == 1 else None
-    if known:
-        return known
-    details["postcode"] = details.get("postcode", "").strip().upper()
-    return Patient(
-        nhs_number=nhs_number or None,
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
-        date_of_birth=date_of_birth,
-        **details,
-    )
-
-
-def open_duplicates(*, patient: Patient, service: Service) -> QuerySet[Referral]:
-    """Open referrals of this patient to this service (the duplicate guard)."""
+def open_duplicates(*, person: SentPerson, service: Service, user: User) -> QuerySet[Referral]:
+    """The duplicate guard: open referrals of this person to this service, among those
+    the user may see (another sender's referral is the receiving service's to spot: the
+    guard must not tell a sender what the portal holds)."""
+    patient = match_patient(person=person).patient
     if patient.pk is None:
         return Referral.objects.none()
-    return Referral.objects.filter(patient=patient, service=service, status__in=OPEN_STATUSES)
+    return Referral.objects.filter(
+        referral_scope(user=user), patient=patient, service=service, status__in=OPEN_STATUSES
+    )
 
 
 def reason_fits_service(*, reason: str, service: Service) -> bool:
@@ -170,7 +155,8 @@ def _start_clock_if_recovery_at_home(referral: Referral) -> None:
 @transaction.atomic
 def submit_referral(
     *,
-    patient: Patient,
+    person: SentPerson,
+    of_record: Patient | None = None,
     service: Service,
     team: Team | None,
     referrer: Referrer,
@@ -184,11 +170,25 @@ def submit_referral(
     consent_to_share: bool = False,
     received_at: datetime | None = None,
 ) -> Referral:
-    """Create the referral (and the patient, if new) with its first timeline event."""
+    """Create the referral with its first timeline event, about the record the person
+    sent matches (`referrals.identity`; a new record if none), and audit it: the form,
+    the API and FHIR messages all come here. A service handing over a person whose record
+    it holds names it (`of_record`)."""
+    match = Match(patient=of_record) if of_record is not None else match_patient(person=person)
+    patient = match.patient
     if patient.pk is None:
+        patient.full_clean(validate_unique=False)
         patient.save()
+        record_event(
+            action=AuditAction.CREATE,
+            user=referrer.user,
+            patient=patient,
+            detail="registered with a referral",
+        )
     if service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS and team is None:
-        team = route_to_team(patient=patient)
+        # The practice the sender named, so the destination they are told says nothing of
+        # the record; the record's when they named none.
+        team = route_to_team_of(practice=person.practice) or route_to_team(patient=patient)
     received_at = received_at or timezone.now()
     referral = Referral.objects.create(
         reference=allocate_reference(at=received_at),
@@ -211,6 +211,8 @@ def submit_referral(
         received_at=received_at,
         status_changed_at=received_at,
         status_changed_by=referrer.user,
+        person_as_sent=person.stored(),
+        identity_to_confirm=match.identity_to_confirm,
     )
     _start_clock_if_recovery_at_home(referral)
     ReferralEvent.objects.create(
@@ -221,6 +223,73 @@ def submit_referral(
         actor="" if referrer.user else f"{referrer.name} ({referrer.role})".strip(" ()"),
         note=f"To {referral.team or referral.service}",
     )
+    detail = "referral"
+    if match.identity_to_confirm:
+        differences = " and ".join(match.disagreements)
+        ReferralEvent.objects.create(
+            referral=referral,
+            kind=ReferralEvent.Kind.NOTE,
+            at=received_at,
+            note=f"Identity to confirm: the {differences} sent differ from the record of that NHS number.",
+        )
+        detail = f"referral matched by NHS number; identity to confirm ({differences} differ)"
+    record_event(action=AuditAction.CREATE, user=referrer.user, patient=patient, obj=referral, detail=detail)
+    return referral
+
+
+@transaction.atomic
+def confirm_identity(*, referral: Referral, user: User, note: str = "") -> Referral:
+    """The receiving service has checked: the referral is about the person on record."""
+    check_receiver(referral=referral, user=user)
+    if not Referral.objects.filter(pk=referral.pk, identity_to_confirm=True).update(
+        identity_to_confirm=False
+    ):
+        raise TransitionRefused("This referral's identity is already settled.")
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.IDENTITY_CONFIRMED, user=user, note=note.strip()
+    )
+    record_event(
+        action=AuditAction.UPDATE,
+        user=user,
+        patient=referral.patient,
+        obj=referral,
+        detail="identity confirmed",
+    )
+    referral.refresh_from_db()
+    return referral
+
+
+@transaction.atomic
+def separate_identity(*, referral: Referral, user: User, note: str = "") -> Referral:
+    """The receiving service has checked: the referral is not about the person whose
+    NHS number was sent. It moves to a new record made from what was sent, without that
+    number (it belongs to someone else)."""
+    check_receiver(referral=referral, user=user)
+    if not Referral.objects.filter(pk=referral.pk, identity_to_confirm=True).update(
+        identity_to_confirm=False
+    ):
+        raise TransitionRefused("This referral's identity is already settled.")
+    person = SentPerson.from_stored(referral.person_as_sent)
+    patient = person.new_record(with_nhs_number=False)
+    patient.practice = Practice.objects.filter(ods_code=person.practice_ods_code).first()
+    patient.save()
+    was = referral.patient
+    Referral.objects.filter(pk=referral.pk).update(patient=patient)
+    referral_moved.send(sender=Referral, referral=referral)
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.IDENTITY_SEPARATED, user=user, note=note.strip()
+    )
+    record_event(
+        action=AuditAction.UPDATE,
+        user=user,
+        patient=was,
+        obj=referral,
+        detail="not this person: referral moved",
+    )
+    record_event(
+        action=AuditAction.CREATE, user=user, patient=patient, obj=referral, detail="registered as sent"
+    )
+    referral.refresh_from_db()
     return referral
 
 
@@ -325,6 +394,8 @@ def redirect_referral(
         status_changed_at=now,
         status_changed_by=user,
         redirected_from=referral,
+        person_as_sent=referral.person_as_sent,
+        identity_to_confirm=referral.identity_to_confirm,
         **{name: getattr(referral, name) for name in (*REFERRAL_DETAILS, *REFERRER_FIELDS)},
     )
     _start_clock_if_recovery_at_home(redirected)
@@ -350,6 +421,38 @@ def close_referral(*, referral: Referral, user: User, outcome: str) -> Referral:
     if not outcome:
         raise TransitionRefused("Record the outcome to close the referral.")
     return _transition(referral=referral, user=user, action="close", note=outcome, outcome=outcome)
+
+
+ACTIONS = ("accept", "decline", "redirect", "start", "close")
+
+
+@transaction.atomic
+def act_on_referral(*, referral: Referral, user: User, action: str, **fields) -> Referral:
+    """What the page's buttons and the API's operations do: one of ACTIONS, by the
+    receiving side, audited with the change. A team's referral is accepted onto the
+    caseload (with a key worker, `teams.services.accept_onto_caseload`), and once its
+    work is on the caseload it is started and closed there (by contacts and discharge),
+    so the caseload entry never outlives its referral."""
+    check_receiver(referral=referral, user=user)
+    if action == "accept" and referral.team_id is not None:
+        raise TransitionRefused("Accept a team's referral onto the caseload, with a key worker.")
+    if (
+        action in ("start", "close")
+        and Referral.objects.filter(pk=referral.pk, caseload_entry__isnull=False).exists()
+    ):
+        raise TransitionRefused(
+            "This referral's work is on the caseload: record contacts or discharge there."
+        )
+    perform = {
+        "accept": accept_referral,
+        "decline": decline_referral,
+        "redirect": redirect_referral,
+        "start": start_referral,
+        "close": close_referral,
+    }[action]
+    result = perform(referral=referral, user=user, **fields)
+    record_event(action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail=action)
+    return result
 
 
 def add_note(*, referral: Referral, user: User, note: str) -> ReferralEvent:

@@ -13,5 +13,6 @@ urlpatterns = [
     path("phone-in/", views.phone_in, name="phone_in"),
     path("patient-lookup/", views.patient_lookup, name="patient_lookup"),
     path("<str:reference>/", views.detail, name="detail"),
+    path("<str:reference>/identity/<slug:decision>/", views.settle_identity, name="identity"),
     path("<str:reference>/<slug:action>/", views.act, name="act"),
 ]

@@ -25,6 +25,7 @@ from referrals.forms import (
     ReferralFilterForm,
     ReferralForm,
 )
+from referrals.identity import SentPerson
 from referrals.models import Referral
 
 PAGE_SIZE = 25
@@ -95,34 +96,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def submit_and_audit(request: HttpRequest, *, patient, service, team, referrer, details: dict) -> Referral:
-    """Submit through the service and audit the new patient, if any, and the referral,
-    all in one transaction (pages and the API both come here)."""
-    with transaction.atomic():
-        is_new_patient = patient.pk is None
-        referral = services.submit_referral(
-            patient=patient,
-            service=service,
-            team=team,
-            referrer=referrer,
-            **{name: details[name] for name in services.REFERRAL_DETAILS},
-        )
-        if is_new_patient:
-            record_event(request=request, action=AuditAction.CREATE, patient=patient)
-        record_event(request=request, action=AuditAction.CREATE, patient=patient, obj=referral)
-    return referral
-
-
 def _submit(request: HttpRequest, *, phone_in: bool) -> HttpResponse:
     form = ReferralForm(request.POST or None, user=request.user, phone_in=phone_in)
     if request.method == "POST" and form.is_valid():
-        referral = submit_and_audit(
-            request,
-            patient=form.patient,
+        referral = services.submit_referral(
+            person=form.person,
             service=form.cleaned_data["service"],
             team=form.cleaned_data.get("team"),
             referrer=form.referrer(),
-            details=form.cleaned_data,
+            **{name: form.cleaned_data[name] for name in services.REFERRAL_DETAILS},
         )
         messages.success(
             request, f"Referral {referral.reference} is sent to {referral.team or referral.service}."
@@ -169,26 +151,11 @@ def patient_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/_patient_lookup.html", context)
 
 
-def audit_refused_referral(request: HttpRequest, reference: str) -> None:
-    """A referral outside the user's relationship answers 404; the attempt is audited."""
-    refused = Referral.objects.filter(reference=reference).select_related("patient").first()
-    if refused is not None:
-        record_event(request=request, action=AuditAction.REFUSED, patient=refused.patient, obj=refused)
-
-
 def _visible_referral(request: HttpRequest, reference: str) -> Referral:
     referral = selectors.referral_for(user=request.user, reference=reference)
     if referral is None:
-        audit_refused_referral(request, reference)
-        raise Http404("No referral found.")
+        raise selectors.refusal_of(reference=reference)
     return referral
-
-
-def can_act_on(user, referral: Referral) -> bool:
-    """Only the receiving side moves a referral along."""
-    if referral.service.code == Service.Code.RECOVERY_AT_HOME:
-        return user.has_role(Role.RAH_COORDINATOR)
-    return user.has_role(Role.CIT_MEMBER) and user.teams.filter(pk=referral.team_id).exists()
 
 
 def _clock_forms(user, referral: Referral) -> dict:
@@ -197,7 +164,7 @@ def _clock_forms(user, referral: Referral) -> dict:
     if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         return {}
     from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
-    from recovery_at_home.selectors import may_record_outcome
+    from recovery_at_home.services import may_record_outcome
 
     coordinator = user.has_role(Role.RAH_COORDINATOR)
     # Each form's ids are its own: the page holds several forms with a "note" or "reason".
@@ -225,7 +192,7 @@ def _caseload_entry(referral: Referral):
 
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     referral = _visible_referral(request, reference)
-    acting = can_act_on(request.user, referral)
+    acting = services.may_act_on(user=request.user, referral=referral)
     with transaction.atomic():
         if acting and services.record_viewed_by_receiver(referral=referral, user=request.user):
             referral = selectors.referral_for(user=request.user, reference=reference)
@@ -240,39 +207,38 @@ def detail(request: HttpRequest, reference: str) -> HttpResponse:
             "redirect_form": RedirectForm(),
             "close_form": CloseForm(),
             "note_form": NoteForm(),
-            "caseload_entry": _caseload_entry(referral),
-            **_clock_forms(request.user, referral),
+            "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
+            "sent_person": SentPerson.from_stored(referral.person_as_sent),
+            **(_clock_forms(request.user, referral) if referral.shows_record else {}),
         },
     )
 
 
-ACTIONS = {
-    "accept": (None, lambda referral, user, data: services.accept_referral(referral=referral, user=user)),
-    "decline": (
-        DeclineForm,
-        lambda referral, user, data: services.decline_referral(
-            referral=referral, user=user, reason=data["reason"]
-        ),
-    ),
-    "redirect": (
-        RedirectForm,
-        lambda referral, user, data: services.redirect_referral(
-            referral=referral, user=user, service=data["service"], team=data["team"], note=data["note"]
-        ),
-    ),
-    "start": (None, lambda referral, user, data: services.start_referral(referral=referral, user=user)),
-    "close": (
-        CloseForm,
-        lambda referral, user, data: services.close_referral(
-            referral=referral, user=user, outcome=data["outcome"]
-        ),
-    ),
-}
+IDENTITY_ACTIONS = {"confirm": services.confirm_identity, "separate": services.separate_identity}
+
+
+@require_POST
+def settle_identity(request: HttpRequest, reference: str, decision: str) -> HttpResponse:
+    """The receiving service says who an "identity to confirm" referral is about."""
+    referral = _visible_referral(request, reference)
+    if decision not in IDENTITY_ACTIONS:
+        raise Http404("No such action.")
+    try:
+        IDENTITY_ACTIONS[decision](referral=referral, user=request.user)
+    except services.TransitionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Referral {referral.reference}: identity settled.")
+    return redirect(referral)
+
+
+ACTION_FORMS = {"decline": DeclineForm, "redirect": RedirectForm, "close": CloseForm}
 
 
 @require_POST
 def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    """Accept, decline, redirect, start, close, or add a note."""
+    """Accept, decline, redirect, start, close (`services.act_on_referral`, as the API),
+    or add a note."""
     referral = _visible_referral(request, reference)
     if action == "note":
         form = NoteForm(request.POST)
@@ -282,30 +248,22 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         else:
             messages.error(request, "The note is empty or too long.")
         return redirect(referral)
-    if action not in ACTIONS:
+    if action not in services.ACTIONS:
         raise Http404("No such action.")
-    if not can_act_on(request.user, referral):
-        raise PermissionDenied("Only the receiving team can do that.")
-    if referral.team_id and action == "accept":
+    if referral.team_id and action == "accept" and services.may_act_on(user=request.user, referral=referral):
         return redirect("teams:accept", reference=referral.reference)  # a key worker is chosen there
-    if action in ("start", "close") and _caseload_entry(referral) is not None:
-        messages.error(
-            request, "This referral's work is on the caseload: record contacts or discharge there."
-        )
-        return redirect(referral)
-    form_class, perform = ACTIONS[action]
+    form_class = ACTION_FORMS.get(action)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(referral)
     try:
-        result = perform(referral, request.user, form.cleaned_data if form else {})
+        result = services.act_on_referral(
+            referral=referral, user=request.user, action=action, **(form.cleaned_data if form else {})
+        )
     except services.TransitionRefused as refused:
         messages.error(request, str(refused))
         return redirect(referral)
-    record_event(
-        request=request, action=AuditAction.UPDATE, patient=referral.patient, obj=referral, detail=action
-    )
     done = services.ACTION_DONE[action]
     if action == "redirect":
         done += f" as {result.reference} to {result.team or result.service}"

@@ -10,6 +10,7 @@ from nhs_number import calculate_checksum
 
 from atb.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
 from referrals import services as referral_services
+from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, Source
 
 _british_names = Faker("en_GB")
@@ -127,7 +128,8 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *, patient, service, team, referred_by, referring_practice, **fields):
         return referral_services.submit_referral(
-            patient=patient,
+            person=SentPerson.of_record(patient),
+            of_record=patient,
             service=service,
             team=team,
             referrer=referral_services.Referrer(
