@@ -15,9 +15,9 @@ from rest_framework.routers import DefaultRouter
 
 from atb.api import PatientListView, PerformanceView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
-from recovery_at_home.api import BedBoardView, MyVisitsView, QueueView
+from recovery_at_home.api import CLOCK_ACTION_VIEWS, BedBoardView, MyVisitsView, QueueView
 from referrals.api import ReferralViewSet
-from teams.api import CaseloadView, MyCaseloadView
+from teams.api import CaseloadView, ContactView, MyCaseloadView, ReviewView
 
 swagger_docs = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
 
@@ -33,10 +33,16 @@ urlpatterns = [
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
     path("rah/visits/", MyVisitsView.as_view(), name="rah-visits"),
     path("rah/beds/", BedBoardView.as_view(), name="rah-beds"),
+    *(
+        path(f"rah/referrals/<str:reference>/{action}/", view.as_view(), name=f"rah-{action}")
+        for action, view in CLOCK_ACTION_VIEWS.items()
+    ),
     path("patients/", PatientListView.as_view(), name="patient-list"),
     path("performance/", PerformanceView.as_view(), name="performance"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),
+    path("teams/entries/<int:entry_id>/contacts/", ContactView.as_view(), name="entry-contacts"),
+    path("teams/entries/<int:entry_id>/reviews/", ReviewView.as_view(), name="entry-reviews"),
     path("mdt/meetings/", MeetingListView.as_view(), name="mdt-meetings"),
     path("mdt/meetings/<int:meeting_id>/agenda/", AgendaView.as_view(), name="mdt-agenda"),
     path("mdt/actions/", MyActionsView.as_view(), name="mdt-actions"),

@@ -6,17 +6,23 @@ from datetime import timedelta
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from atb.api_forms import cleaned, form_data, form_schema
 from atb.api_lists import audited_page
 from atb.audit import record_patients_listed
 from atb.models import Role
-from recovery_at_home import selectors
+from recovery_at_home import selectors, services
+from recovery_at_home.forms import CLOCK_FORMS
 from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.views import RAH_STAFF
+from referrals.selectors import referral_for, refusal_of
+
+REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})
 
 
 class QueueEntrySerializer(serializers.ModelSerializer):
@@ -166,3 +172,37 @@ class BedBoardView(generics.ListAPIView):
             detail="API bed board",
             unless_listed_within=timedelta(minutes=15),
         )
+
+
+class ClockActionView(APIView):
+    """The clock's actions on a Recovery at Home referral, as on its page."""
+
+    def _perform(self, request: Request, reference: str, action: str) -> Response:
+        referral = referral_for(user=request.user, reference=reference)
+        if referral is None:
+            raise refusal_of(reference=reference)
+        data = cleaned(CLOCK_FORMS[action](data=form_data(request)))
+        try:
+            services.act_on_clock(referral=referral, user=request.user, action=action, **data)
+        except services.ClockRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        episode = selectors.episode_of(referral=referral)
+        return Response(QueueEntrySerializer(episode, context={"now": timezone.now()}).data)
+
+
+def _clock_action(action: str) -> type[ClockActionView]:
+    form = CLOCK_FORMS[action]
+    name = "".join(part.title() for part in action.split("-"))
+
+    @extend_schema(
+        request=form_schema(f"{name}Request", form),
+        responses={200: QueueEntrySerializer, 409: REFUSED},
+        summary=f"{services.CLOCK_ACTIONS[action][2].capitalize()} (as the referral page does)",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return self._perform(request, reference, action)
+
+    return type(f"{name}View", (ClockActionView,), {"post": post})
+
+
+CLOCK_ACTION_VIEWS = {action: _clock_action(action) for action in CLOCK_FORMS}

@@ -59,3 +59,13 @@ class OutcomeForm(forms.Form):
 
 class DischargeForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="Discharge note")
+
+
+# The form each clock action reads, at every door (the referral page, the API).
+CLOCK_FORMS = {
+    "triage": TriageForm,
+    "agree-later": AgreedLaterForm,
+    "dispatch": DispatchForm,
+    "arrival": ArrivalForm,
+    "outcome": OutcomeForm,
+}

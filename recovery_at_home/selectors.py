@@ -14,7 +14,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.models import Neighbourhood, Role, User
+from atb.input import is_id
+from atb.models import Neighbourhood, User
 from atb.models.patients import age_today
 from atb.models.users import person_name
 from atb.queries import built_once
@@ -238,6 +239,13 @@ def open_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
     )
 
 
+def episode_of(*, referral) -> Episode:
+    """A referral's clock, with what the API's queue entries show."""
+    return Episode.objects.select_related("category", "referral__patient__practice__neighbourhood").get(
+        referral=referral
+    )
+
+
 @dataclass(frozen=True)
 class QueueCursor:
     """Where a page of the queue ends: keyset pagination, so a page stays put while
@@ -254,7 +262,7 @@ class QueueCursor:
     def decode(cls, text: str) -> QueueCursor | None:
         """None for anything that is not a cursor this code wrote (a hand-edited link)."""
         parts = text.split(".")
-        if len(parts) != 3 or not all(part.isdigit() and len(part) <= 20 for part in parts):
+        if len(parts) != 3 or not all(is_id(part) for part in parts):
             return None
         reached, micros, pk = (int(part) for part in parts)
         if reached not in (0, 1) or not micros < 4_102_444_800_000_000:  # before 2100
@@ -337,17 +345,6 @@ def queue_page(
         after=after,
         next=QueueCursor.after(rows[-1]) if more else None,
         remaining=remaining,
-    )
-
-
-def may_record_outcome(*, user: User, referral) -> bool:
-    """A coordinator, or a responder sent to the person (not stood down): whoever saw them."""
-    if user.has_role(Role.RAH_COORDINATOR):
-        return True
-    # From the episode's dispatches, which the referral page has already fetched.
-    return user.has_role(Role.RAH_RESPONDER) and any(
-        visit.responder_id == user.pk and visit.state != Dispatch.State.STOOD_DOWN
-        for visit in referral.episode.dispatches.all()
     )
 
 

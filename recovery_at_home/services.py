@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.models import BedUnit, Role, Service, User
+from atb.audit import record_event
+from atb.models import AuditAction, BedUnit, Role, Service, User
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
 from referrals import services as referral_services
+from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
 
 # Until a coordinator triages it, a referral is due within the 2-hour standard.
@@ -193,7 +196,13 @@ def record_on_the_way(*, dispatch: Dispatch, user: User) -> Dispatch:
         referral_id=dispatch.episode.referral_id, kind=ReferralEvent.Kind.ON_THE_WAY, user=user
     )
     dispatch.refresh_from_db()
+    _audit_visit(dispatch, user, "responder on the way")
     return dispatch
+
+
+def _audit_visit(dispatch: Dispatch, user: User, done: str) -> None:
+    referral = dispatch.episode.referral
+    record_event(action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail=done)
 
 
 @transaction.atomic
@@ -219,6 +228,7 @@ def record_responder_arrival(
         arrived_at=arrived_at,
     )
     dispatch.refresh_from_db()
+    _audit_visit(dispatch, user, "responder arrived")
     return dispatch
 
 
@@ -264,7 +274,8 @@ def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
     """The CIT referral a hand-over creates, routed to the patient's team, linked back."""
     referral = episode.referral
     return referral_services.submit_referral(
-        patient=referral.patient,
+        person=SentPerson.of_record(referral.patient),
+        of_record=referral.patient,
         service=Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS),
         team=None,
         referrer=referral_services.Referrer(user=user, name="", role="Recovery at Home", phone=user.phone),
@@ -321,3 +332,53 @@ def record_outcome(
     except referral_services.TransitionRefused as refused:
         raise ClockRefused(str(refused)) from None
     return episode
+
+
+# --- The clock's actions as the pages and the API offer them --------------------------
+
+
+def may_record_outcome(*, user: User, referral: Referral) -> bool:
+    """A coordinator, or a responder sent to the person (not stood down): whoever saw them.
+    Read from the episode's dispatches (a page that shows them has fetched them already)."""
+    if user.has_role(Role.RAH_COORDINATOR):
+        return True
+    return user.has_role(Role.RAH_RESPONDER) and any(
+        visit.responder_id == user.pk and visit.state != Dispatch.State.STOOD_DOWN
+        for visit in referral.episode.dispatches.all()
+    )
+
+
+def _coordinator(*, user: User, referral: Referral) -> bool:
+    return user.has_role(Role.RAH_COORDINATOR)
+
+
+def _staff(*, user: User, referral: Referral) -> bool:
+    return user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+
+
+# action -> (what it does, who may, what the audit trail and the person are told)
+CLOCK_ACTIONS = {
+    "triage": (triage_referral, _coordinator, "triaged"),
+    "agree-later": (agree_later_time, _coordinator, "later time agreed"),
+    "dispatch": (dispatch_responder, _coordinator, "responder dispatched"),
+    "arrival": (record_arrival, _staff, "arrival recorded"),
+    "outcome": (record_outcome, may_record_outcome, "outcome recorded and closed"),
+}
+
+
+class NotYoursToDo(PermissionDenied):
+    """The user's role does not include this action on the clock."""
+
+
+@transaction.atomic
+def act_on_clock(*, referral: Referral, user: User, action: str, **fields):
+    """One of CLOCK_ACTIONS by whoever may, audited with the change: the pages and the
+    API both come here."""
+    perform, may, done = CLOCK_ACTIONS[action]
+    if not Episode.objects.filter(referral=referral).exists():
+        raise ClockRefused("This referral has no Recovery at Home clock.")
+    if not may(user=user, referral=referral):
+        raise NotYoursToDo(f"Not yours to do for this referral: {done}.")
+    result = perform(referral=referral, user=user, **fields)
+    record_event(action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail=done)
+    return result

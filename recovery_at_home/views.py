@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,17 +16,9 @@ from atb.audit import record_event, record_patients_listed
 from atb.models import AuditAction, BedUnit, Role, Service, User
 from atb.permissions import role_required
 from recovery_at_home import alerts, selectors, services
-from recovery_at_home.forms import (
-    AgreedLaterForm,
-    ArrivalForm,
-    DischargeForm,
-    DispatchForm,
-    OutcomeForm,
-    TriageForm,
-)
+from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay
-from referrals.selectors import referral_for
-from referrals.views import audit_refused_referral
+from referrals.selectors import referral_for, refusal_of
 
 RAH_STAFF = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
@@ -109,88 +100,48 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "recovery_at_home/_queue_rows.html", {**_queue_context(request), "oob": True})
 
 
-def _act(
-    request: HttpRequest, reference: str, form_class, perform, done: str, *, allowed=None
-) -> HttpResponse:
-    """One of the clock's actions on a referral; `allowed(user, referral)` narrows who may."""
+def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """One of the clock's actions (`services.act_on_clock`, as the API's)."""
     referral = referral_for(user=request.user, reference=reference)
     if referral is None:
-        audit_refused_referral(request, reference)
-        raise Http404("No such referral.")
-    if not hasattr(referral, "episode"):
-        raise Http404("No such referral.")
-    if allowed is not None and not allowed(request.user, referral):
-        raise PermissionDenied(f"Not yours to do for this referral: {done}.")
-    form = form_class(request.POST)
+        raise refusal_of(reference=reference)
+    form = CLOCK_FORMS[action](request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(referral)
     try:
-        perform(referral, request.user, form.cleaned_data)
+        services.act_on_clock(referral=referral, user=request.user, action=action, **form.cleaned_data)
     except services.ClockRefused as refused:
         messages.error(request, str(refused))
         return redirect(referral)
-    record_event(
-        request=request, action=AuditAction.UPDATE, patient=referral.patient, obj=referral, detail=done
-    )
-    messages.success(request, f"Referral {referral.reference}: {done}.")
+    messages.success(request, f"Referral {referral.reference}: {services.CLOCK_ACTIONS[action][2]}.")
     return redirect(referral)
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
 def triage(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        TriageForm,
-        lambda referral, user, data: services.triage_referral(
-            referral=referral, category=data["category"], user=user
-        ),
-        "triaged",
-    )
+    return _act(request, reference, "triage")
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
 def agree_later(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        AgreedLaterForm,
-        lambda referral, user, data: services.agree_later_time(
-            referral=referral, user=user, due_at=data["due_at"], reason=data["reason"]
-        ),
-        "later time agreed",
-    )
+    return _act(request, reference, "agree-later")
 
 
 @require_POST
-@role_required(*RAH_STAFF)
 def arrival(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        ArrivalForm,
-        lambda referral, user, data: services.record_arrival(
-            referral=referral, user=user, arrived_at=data["arrived_at"], late_reason=data["late_reason"]
-        ),
-        "arrival recorded",
-    )
+    return _act(request, reference, "arrival")
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
 def dispatch(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(
-        request,
-        reference,
-        DispatchForm,
-        lambda referral, user, data: services.dispatch_responder(
-            referral=referral, responder=data["responder"], user=user
-        ),
-        "responder dispatched",
-    )
+    return _act(request, reference, "dispatch")
+
+
+@require_POST
+def outcome(request: HttpRequest, reference: str) -> HttpResponse:
+    """The coordinator, or a responder who went to the person, records how it ended."""
+    return _act(request, reference, "outcome")
 
 
 @role_required(Role.RAH_RESPONDER)
@@ -242,36 +193,8 @@ def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
         return redirect("recovery_at_home:my_visits")
     referral = visit.episode.referral
-    record_event(
-        request=request,
-        action=AuditAction.UPDATE,
-        patient=referral.patient,
-        obj=referral,
-        detail="responder arrived",
-    )
     messages.success(request, f"Arrival with {referral.patient.full_name} recorded.")
     return redirect("recovery_at_home:my_visits")
-
-
-@require_POST
-@role_required(*RAH_STAFF)
-def outcome(request: HttpRequest, reference: str) -> HttpResponse:
-    """The coordinator, or a responder who went to the person, records how it ended."""
-    return _act(
-        request,
-        reference,
-        OutcomeForm,
-        lambda referral, user, data: services.record_outcome(
-            referral=referral,
-            user=user,
-            outcome=data["outcome"],
-            note=data["note"],
-            planned_end_date=data["planned_end_date"],
-            bed_unit=data["bed_unit"],
-        ),
-        "outcome recorded and closed",
-        allowed=lambda user, referral: selectors.may_record_outcome(user=user, referral=referral),
-    )
 
 
 def beds(request: HttpRequest) -> HttpResponse:

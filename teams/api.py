@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from atb.api_forms import cleaned, form_data, form_schema
 from atb.api_lists import audited_page
+from atb.audit import Refused
 from atb.models import Discipline, Role
-from teams import selectors
-from teams.models import CaseloadEntry
+from teams import selectors, services
+from teams.forms import ContactForm, ReviewForm
+from teams.models import CarePlanReview, CaseloadEntry, Contact
 
 
 class CaseloadEntrySerializer(serializers.ModelSerializer):
@@ -106,3 +110,68 @@ class MyCaseloadView(generics.ListAPIView):
             patient_of=lambda entry: entry.patient,
             detail="API my caseload",
         )
+
+
+REFUSED = inline_serializer("CaseloadRefused", {"detail": serializers.CharField()})
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    staff = serializers.CharField(source="staff.get_full_name")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "kind", "staff", "at", "duration_minutes", "attended", "notes"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarePlanReview
+        fields = ["id", "reviewed_on", "next_review_due", "note"]
+
+
+class _EntryAction(APIView):
+    """An action of the caseload entry page, by a member of the entry's team."""
+
+    def _entry(self, request: Request, entry_id: int) -> CaseloadEntry:
+        if not request.user.has_role(Role.CIT_MEMBER):
+            raise Http404("No such resource.")
+        entry = selectors.entry_for(user=request.user, entry_id=entry_id)
+        if entry is None:
+            refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
+            raise Refused(
+                "No caseload entry of your team's.", patient=refused.patient if refused else None, obj=refused
+            )
+        return entry
+
+    def _perform(self, request: Request, entry: CaseloadEntry, done: str, change, serializer) -> Response:
+        try:
+            result = services.change_entry(entry=entry, user=request.user, done=done, change=change)
+        except services.CaseloadRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(serializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class ContactView(_EntryAction):
+    @extend_schema(
+        request=form_schema("ContactRequest", ContactForm, team=None, user=None),
+        responses={201: ContactSerializer, 409: REFUSED},
+        summary="Record a contact (visit, call, care home visit), as on the entry page",
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = self._entry(request, entry_id)
+        data = cleaned(ContactForm(data=form_data(request), team=entry.team, user=request.user))
+        change = lambda: services.record_contact(entry=entry, user=request.user, **data)  # noqa: E731
+        return self._perform(request, entry, "contact recorded", change, ContactSerializer)
+
+
+class ReviewView(_EntryAction):
+    @extend_schema(
+        request=form_schema("ReviewRequest", ReviewForm),
+        responses={201: ReviewSerializer, 409: REFUSED},
+        summary="Record a care plan review and the next review date, as on the entry page",
+    )
+    def post(self, request: Request, entry_id: int) -> Response:
+        entry = self._entry(request, entry_id)
+        data = cleaned(ReviewForm(data=form_data(request)))
+        change = lambda: services.review_care_plan(entry=entry, user=request.user, **data)  # noqa: E731
+        return self._perform(request, entry, "review recorded", change, ReviewSerializer)

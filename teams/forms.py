@@ -48,7 +48,7 @@ class ContactForm(forms.Form):
     def __init__(self, *args, team: Team, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = key_workers_for(team=team)
-        self.fields["staff"].initial = user.pk
+        self.fields["staff"].initial = user.pk if user else None
 
     def clean_at(self):
         at = self.cleaned_data["at"]

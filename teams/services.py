@@ -14,7 +14,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.models import Role, Team, User
+from atb.audit import record_event
+from atb.models import AuditAction, Role, Team, User
 from referrals import services as referral_services
 from referrals.models import Referral, Status
 from teams.models import CarePlanGoal, CarePlanReview, CaseloadEntry, CaseloadEvent, Contact, DischargeReason
@@ -57,6 +58,8 @@ def accept_onto_caseload(
     members accept at once, the referral's conditional update lets exactly one through."""
     if referral.team is None:
         raise CaseloadRefused("Only a referral to a Community Integrated Team goes onto a caseload.")
+    if not referral_services.may_act_on(user=user, referral=referral):
+        raise referral_services.NotTheReceiver("Only a member of the team accepts onto its caseload.")
     _check_key_worker(referral.team, key_worker)
     try:
         referral = referral_services.accept_referral(
@@ -93,6 +96,9 @@ def accept_onto_caseload(
         CaseloadEvent.Kind.OPENED,
         user,
         f"From referral {referral.reference}; key worker {key_worker}.",
+    )
+    record_event(
+        action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail="accept"
     )
     return entry
 
@@ -242,3 +248,12 @@ def reassign_caseload(
         for entry in moving
     )
     return moving
+
+
+@transaction.atomic
+def change_entry(*, entry: CaseloadEntry, user: User, done: str, change):
+    """A change to one caseload entry (`change()`, one of the functions above), audited in
+    its transaction: the entry page's forms and the API both come here."""
+    result = change()
+    record_event(action=AuditAction.UPDATE, user=user, patient=entry.patient, obj=entry, detail=done)
+    return result

@@ -14,12 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_changes, record_event
+from atb.audit import Refused, record_changes, record_event
+from atb.input import posted_ids
 from atb.models import AuditAction, Practice, Role
 from atb.pages import audited_page
 from atb.permissions import people_page_for, role_required
 from referrals import selectors as referral_selectors
-from referrals.views import audit_refused_referral
 from teams import selectors, services
 from teams.forms import (
     AcceptForm,
@@ -111,7 +111,7 @@ def caseload(request: HttpRequest, team_id: int) -> HttpResponse:
 def reassign(request: HttpRequest, team_id: int) -> HttpResponse:
     """Bulk reassignment from the caseload page: all the ticked entries, or none."""
     team = selectors.team_for(user=request.user, team_id=team_id)
-    ticked = [int(pk) for pk in request.POST.getlist("entries") if pk.isdigit()]
+    ticked = posted_ids(request.POST.getlist("entries"))
     form = ReassignForm(request.POST, team=team, entry_ids=ticked)
     if form.is_valid():
         try:
@@ -150,9 +150,9 @@ def _visible_entry(request: HttpRequest, entry_id: int) -> CaseloadEntry:
     entry = selectors.entry_for(user=request.user, entry_id=entry_id)
     if entry is None:
         refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
-        if refused is not None:
-            record_event(request=request, action=AuditAction.REFUSED, patient=refused.patient, obj=refused)
-        raise Http404("No caseload entry of your team's.")
+        raise Refused(
+            "No caseload entry of your team's.", patient=refused.patient if refused else None, obj=refused
+        )
     return entry
 
 
@@ -185,11 +185,9 @@ def _entry_change(request: HttpRequest, entry: CaseloadEntry, form_name: str, fo
     """Validate, apply through the service, audit, and come back; or show the errors in place."""
     if form.is_valid():
         try:
-            with transaction.atomic():
-                perform(form.cleaned_data)
-                record_event(
-                    request=request, action=AuditAction.UPDATE, patient=entry.patient, obj=entry, detail=done
-                )
+            services.change_entry(
+                entry=entry, user=request.user, done=done, change=lambda: perform(form.cleaned_data)
+            )
         except services.CaseloadRefused as refused:
             messages.error(request, str(refused))  # what changed meanwhile; the typed form stays
         else:
@@ -297,22 +295,11 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
         or referral.team is None
         or not request.user.teams.filter(pk=referral.team_id).exists()
     ):
-        audit_refused_referral(request, reference)
-        raise Http404("No referral to your team.")
+        raise referral_selectors.refusal_of(reference=reference)
     form = AcceptForm(request.POST or None, team=referral.team)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                entry = services.accept_onto_caseload(
-                    referral=referral, user=request.user, **form.cleaned_data
-                )
-                record_event(
-                    request=request,
-                    action=AuditAction.UPDATE,
-                    patient=referral.patient,
-                    obj=referral,
-                    detail="accept",
-                )
+            entry = services.accept_onto_caseload(referral=referral, user=request.user, **form.cleaned_data)
         except services.CaseloadRefused as refused:
             form.add_error(None, str(refused))
         else:

@@ -155,7 +155,8 @@ def test_changing_the_key_worker_and_discharging(world, client_for, entry):
     assert world.referral_a.outcome == "Discharged from the caseload: Goals met. Independent again"
     assert again.status_code == 400 and "was discharged from the caseload on" in again.content.decode()
     assert list(entry.events.values_list("kind", flat=True)) == ["opened", "key_worker", "discharged"]
-    assert AuditEvent.objects.filter(action=AuditAction.UPDATE, patient=world.patient_a).count() == 2
+    # The acceptance onto the caseload, the key worker's change and the discharge.
+    assert AuditEvent.objects.filter(action=AuditAction.UPDATE, patient=world.patient_a).count() == 3
 
 
 def test_the_patient_page_brings_the_whole_person_together_and_is_audited(world, client_for, entry):

@@ -1,0 +1,180 @@
+"""Every door, one rule: each action the pages offer is also an API operation, both call
+the same service, and the outcome is the same whichever door it came through (refusals
+included, and audited once in the change's transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from atb.models import AuditAction, AuditEvent, Role
+from recovery_at_home.models import Episode, TriageCategory
+from referrals.models import Status
+from teams.models import Contact
+from tests.factories import UserFactory, on_caseload
+
+DOORS = ["page", "api"]
+
+
+@pytest.fixture
+def door(world, client_for):
+    """`door(kind, username)` -> a function posting (page path, api path, fields) through it."""
+
+    def through(kind: str, username: str):
+        user = world.users[username]
+        if kind == "page":
+            client = client_for(user)
+            return lambda page, api, fields: client.post(page, fields)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return lambda page, api, fields: client.post(api, fields, format="json")
+
+    return through
+
+
+def _updates(referral_or_entry) -> int:
+    return AuditEvent.objects.filter(action=AuditAction.UPDATE, object_id=str(referral_or_entry.pk)).count()
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_referral_whose_work_is_on_the_caseload_is_not_closed_at_any_door(world, door, kind):
+    """The page refused it; the API closed the referral and left the caseload entry open."""
+    member = world.users["cit_member_a"]
+    entry = on_caseload(team=world.team_a, key_worker=member, referral=world.referral_a)
+    reference = world.referral_a.reference
+    post = door(kind, "cit_member_a")
+    post(
+        reverse("referrals:act", args=[reference, "close"]),
+        f"/api/referrals/{reference}/close/",
+        {"outcome": "Done"},
+    )
+    world.referral_a.refresh_from_db()
+    entry.refresh_from_db()
+    assert world.referral_a.status == Status.ACCEPTED and entry.is_open
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_referral_is_closed_alike_at_every_door(world, door, kind):
+    coordinator = world.users["rah_coordinator"]
+    referral = world.referral_b
+    door(kind, "rah_coordinator")(
+        reverse("referrals:act", args=[referral.reference, "accept"]),
+        f"/api/referrals/{referral.reference}/accept/",
+        {},
+    )
+    referral.refresh_from_db()
+    assert (referral.status, referral.status_changed_by) == (Status.ACCEPTED, coordinator)
+    assert _updates(referral) == 1
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_only_the_receiving_side_declines_at_every_door(world, door, kind):
+    reference = world.referral_a.reference
+    response = door(kind, "gp_a")(
+        reverse("referrals:act", args=[reference, "decline"]),
+        f"/api/referrals/{reference}/decline/",
+        {"reason": "Not for us"},
+    )
+    assert response.status_code == 403
+    world.referral_a.refresh_from_db()
+    assert world.referral_a.status == Status.RECEIVED and _updates(world.referral_a) == 0
+
+
+def _clock(reference: str, action: str) -> tuple[str, str]:
+    page_name = {"agree-later": "agree_later"}.get(action, action)
+    return reverse(
+        f"recovery_at_home:{page_name}", args=[reference]
+    ), f"/api/rah/referrals/{reference}/{action}/"
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_triage_dispatch_and_arrival_alike_at_every_door(world, door, kind):
+    referral = world.referral_b
+    post = door(kind, "rah_coordinator")
+    urgent = TriageCategory.objects.get(code="crisis")
+    post(*_clock(referral.reference, "triage"), {"category": urgent.pk})
+    post(*_clock(referral.reference, "dispatch"), {"responder": world.users["rah_responder"].pk})
+    post(*_clock(referral.reference, "arrival"), {})
+    episode = Episode.objects.get(referral=referral)
+    assert episode.category == urgent and episode.dispatches.count() == 1 and episode.arrived_at is not None
+    assert _updates(referral) == 3
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_responder_may_not_triage_or_record_an_outcome_unsent_at_any_door(world, door, kind):
+    referral = world.referral_b
+    post = door(kind, "rah_responder")
+    triaged = post(*_clock(referral.reference, "triage"), {"category": TriageCategory.objects.first().pk})
+    ended = post(*_clock(referral.reference, "outcome"), {"outcome": "died"})
+    assert (triaged.status_code, ended.status_code) == (403, 403)
+    episode = Episode.objects.get(referral=referral)
+    assert episode.triaged_at is None and not episode.outcome
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_bad_input_to_a_clock_action_names_the_field_and_changes_nothing(world, door, kind):
+    referral = world.referral_b
+    response = door(kind, "rah_coordinator")(
+        *_clock(referral.reference, "agree-later"), {"due_at": "tomorrow"}
+    )
+    episode = Episode.objects.get(referral=referral)
+    assert not episode.agreed_later
+    if kind == "api":
+        assert response.status_code == 400 and set(response.json()) == {"due_at", "reason"}
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_contacts_and_reviews_alike_at_every_door(world, door, kind):
+    member = world.users["cit_member_a"]
+    entry = on_caseload(team=world.team_a, key_worker=member, referral=world.referral_a)
+    post = door(kind, "cit_member_a")
+    yesterday = timezone.localtime() - dt.timedelta(days=1)
+    post(
+        reverse("teams:record_contact", args=[entry.pk]),
+        f"/api/teams/entries/{entry.pk}/contacts/",
+        {
+            "kind": Contact.Kind.VISIT,
+            "staff": member.pk,
+            "at": yesterday.strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": 30,
+            "attended": True,
+            "notes": "Seen at home",
+        },
+    )
+    post(
+        reverse("teams:review", args=[entry.pk]),
+        f"/api/teams/entries/{entry.pk}/reviews/",
+        {
+            "reviewed_on": yesterday.date().isoformat(),
+            "next_review_due": (yesterday.date() + dt.timedelta(weeks=6)).isoformat(),
+        },
+    )
+    entry.refresh_from_db()
+    world.referral_a.refresh_from_db()
+    assert entry.contacts.get().notes == "Seen at home"
+    assert entry.review_due == yesterday.date() + dt.timedelta(weeks=6)
+    assert world.referral_a.status == Status.IN_PROGRESS  # the first contact started the work
+    assert _updates(entry) == 2
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_another_teams_entry_is_not_found_at_any_door(world, door, kind):
+    entry = on_caseload(team=world.team_a, key_worker=world.users["cit_member_a"], referral=world.referral_a)
+    outsider = UserFactory(username="cit_member_b", roles=[Role.CIT_MEMBER], teams=[world.team_b])
+    world.users["cit_member_b"] = outsider
+    response = door(kind, "cit_member_b")(
+        reverse("teams:review", args=[entry.pk]),
+        f"/api/teams/entries/{entry.pk}/reviews/",
+        {"reviewed_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 404
+    assert not entry.reviews.exists()
+    assert (
+        AuditEvent.objects.filter(user=outsider, action=AuditAction.REFUSED, patient=entry.patient).count()
+        == 1
+    )
