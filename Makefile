@@ -35,13 +35,18 @@ demo: install
 	@echo "ATB Portal demo on http://127.0.0.1:8000/ (web, worker and beat; Ctrl-C stops all)"
 	$(BIN)/honcho start -f Procfile
 
-# --- make test: the whole suite against real PostgreSQL and Redis.
-test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb
+# --- make test: the whole suite against real PostgreSQL and Redis. The suite creates and
+# migrates its database as the owner role; the portal's own processes that tests start
+# (gunicorn, worker, beat) connect as the runtime role, as in production (README).
+test: export DATABASE_URL ?= postgres://atb_owner@127.0.0.1:5432/atb
+test: export DATABASE_RUNTIME_ROLE ?= atb_app
+test: export DATABASE_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export SECURE_SSL_REDIRECT ?= false
 test: export SECURE_COOKIES ?= false
 test: install browser
+	@$(MANAGE) database_roles
 	@$(MANAGE) check_services
 	$(BIN)/ruff check .
 	$(MANAGE) check

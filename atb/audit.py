@@ -1,17 +1,95 @@
 """Writing the audit trail. Every page or API response that shows a person calls one
-of these, in the same transaction as the change it records."""
+of these, in the same transaction as the change it records.
+
+The services that change records audit their own changes: the request being answered
+(who, from where, which path) is known here for its duration (`AuditContextMiddleware`),
+so a service called from a page, the API, FHIR or a task writes the same row; a task
+has no request and names its user.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Max
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from atb.models import AuditAction, AuditEvent, Patient
+
+_current_request: ContextVar[HttpRequest | None] = ContextVar("audited_request", default=None)
+
+
+@contextmanager
+def auditing(request: HttpRequest):
+    """The request the audit rows written meanwhile are about."""
+    token = _current_request.set(request)
+    try:
+        yield
+    finally:
+        _current_request.reset(token)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with auditing(request):
+            return self.get_response(request)
+
+
+class Refused(Http404):
+    """Out of the user's relationship: to them, nothing is there (404). Raised with the
+    person or record refused, so the one handler below records them."""
+
+    def __init__(self, message: str = "Not found.", *, patient: Patient | None = None, obj=None):
+        super().__init__(message)
+        self.patient, self.obj = patient, obj
+
+
+REFUSALS = (Http404, PermissionDenied, drf_exceptions.NotFound, drf_exceptions.PermissionDenied)
+
+
+def record_refusal(request: HttpRequest, refusal: Exception) -> None:
+    """Every refusal a signed-in user meets (a 404 out of their relationship, a 403 of a
+    role), wherever it was raised: pages through the middleware, the API and FHIR through
+    the API's exception handler. This is the one place they are written."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not isinstance(refusal, REFUSALS):
+        return
+    record_event(
+        request=request,
+        action=AuditAction.REFUSED,
+        patient=getattr(refusal, "patient", None),
+        obj=getattr(refusal, "obj", None),
+        detail=f"{type(refusal).__name__}: {refusal}",
+    )
+
+
+class AuditRefusalsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        record_refusal(request, exception)
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, after recording a refusal (DRF answers those itself, so the pages'
+    middleware never sees them)."""
+    record_refusal(context["request"]._request, exc)
+    return drf_exception_handler(exc, context)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -23,7 +101,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 def _event(
     *,
-    request: HttpRequest | None,
+    request: HttpRequest | None = None,
     action: str,
     user=None,
     patient: Patient | None = None,
@@ -31,6 +109,8 @@ def _event(
     detail: str = "",
     username: str = "",
 ) -> AuditEvent:
+    if request is None:
+        request = _current_request.get()
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     if obj is None and patient is not None:

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from atb import merging, performance
-from atb.audit import record_event, record_patients_listed
+from atb.audit import Refused, record_event, record_patients_listed
 from atb.break_glass import BREAK_GLASS_ROLES, active_grant, break_glass
 from atb.forms import BreakGlassForm, PatientForm, PeriodForm
 from atb.health import redis_status
@@ -73,9 +73,7 @@ def get_visible_patient(request: HttpRequest, pk: int, *, allow_break_glass: boo
         if grant is not None:
             request.break_glass = grant
             return grant.patient
-    if record is not None:
-        record_event(request=request, action=AuditAction.REFUSED, patient=record)
-    raise Http404("No patient found.")
+    raise Refused("No patient found.", patient=record)
 
 
 @role_required(*PATIENT_ROLES)

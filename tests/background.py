@@ -22,8 +22,13 @@ from atb.processes import database_url
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def url_of_the_test_database() -> str:
-    """The URL of the database this test runs on (pytest-django's `test_` copy)."""
+def url_of_the_test_database(*, as_runtime_role: bool = False) -> str:
+    """The URL of the database this test runs on (pytest-django's `test_` copy), as the
+    suite's own role (the owner), or as the portal's processes connect in production:
+    the runtime role (trust authentication here, so no password)."""
+    if as_runtime_role and settings.DATABASE_RUNTIME_ROLE:
+        runtime = {**connection.settings_dict, "USER": settings.DATABASE_RUNTIME_ROLE, "PASSWORD": ""}
+        return database_url(runtime)
     return database_url(connection.settings_dict)
 
 
@@ -40,7 +45,8 @@ class BackgroundProcesses:
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "atb.settings",
-            "DATABASE_URL": url_of_the_test_database(),
+            # The portal's processes run as in production: as the runtime role.
+            "DATABASE_URL": url_of_the_test_database(as_runtime_role=True),
             "REDIS_URL": self.redis_url,
             "SECURE_SSL_REDIRECT": "false",
             "SECURE_COOKIES": "false",
@@ -64,6 +70,8 @@ class BackgroundProcesses:
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        if os.environ.get("TEST_CLOCK_SHIFT_DAYS") and command[1] == "-m":
+            command = [command[0], str(PROJECT_ROOT / "tests" / "clock_shifted.py"), *command[2:]]
         process = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
+from atb.models import AuditAction, AuditEvent
 from tests.urls import walk
 
 PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
@@ -108,6 +109,7 @@ MATRIX = {
     # referral_a: gp_a's referral of patient_a to team A's CIT.
     "referrals:detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "referrals:act": (lambda world: [world.referral_a.reference, "accept"], {}, 405),  # POST only
+    "referrals:identity": (lambda world: [world.referral_a.reference, "confirm"], {}, 405),  # POST only
     "api:referral-list": (None, {}, 200),  # everyone gets the list of what they may see
     "api:referral-detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "api:referral-accept": (_referral_a, {}, 405),  # transitions are POST only
@@ -116,6 +118,13 @@ MATRIX = {
     "api:referral-start": (_referral_a, {}, 405),
     "api:referral-close": (_referral_a, {}, 405),
     "api:referral-notes": (_referral_a, {}, 405),
+    # The clock's actions and the caseload entry's: POST only, like the pages' forms.
+    **{
+        f"api:rah-{action}": (lambda world: [world.referral_b.reference], {}, 405)
+        for action in ("triage", "agree-later", "dispatch", "arrival", "outcome")
+    },
+    "api:entry-contacts": (_entry_a, {}, 405),
+    "api:entry-reviews": (_entry_a, {}, 405),
     "api:rah-queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "api:rah-visits": (None, {"rah_responder": 200}, 404),
     "api:rah-beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
@@ -226,9 +235,13 @@ def test_every_url_is_in_the_matrix():
 
 @pytest.mark.parametrize(("name", "role"), CELLS)
 def test_each_role_gets_what_the_matrix_says(world, client_for, name, role):
+    """And every refusal (a role's 403, a 404 out of the relationship) is in the trail."""
     _, statuses, default = MATRIX[name]
-    response = client_for(world.users[role]).get(_url(world, name))
+    path = _url(world, name)
+    response = client_for(world.users[role]).get(path)
     assert response.status_code == statuses.get(role, default)
+    refusals = AuditEvent.objects.filter(user=world.users[role], action=AuditAction.REFUSED, path=path)
+    assert refusals.count() == (1 if response.status_code in (403, 404) else 0)
 
 
 def _is_sign_in(location: str) -> bool:

@@ -41,11 +41,12 @@ def test_bulk_updates_and_deletes_from_django_cannot_slip_past(audit_event):
 
 def test_viewing_the_patient_page_writes_exactly_one_audit_event(world, client_for):
     gp = world.users["gp_a"]
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # the world's own
     response = client_for(gp).get(
         reverse("patient_detail", args=[world.patient_a.pk]), REMOTE_ADDR="10.20.30.40"
     )
     assert response.status_code == 200
-    events = list(AuditEvent.objects.filter(patient=world.patient_a))
+    events = list(AuditEvent.objects.filter(patient=world.patient_a, id__gt=before))
     assert len(events) == 1
     (event,) = events
     assert (event.user, event.action, event.ip_address) == (gp, AuditAction.VIEW, "10.20.30.40")
@@ -65,8 +66,8 @@ def test_refused_access_to_a_patient_is_audited_and_answers_404(world, client_fo
     response = client_for(world.users["gp_b"]).get(reverse("patient_detail", args=[world.patient_a.pk]))
     assert response.status_code == 404
     assert escape(world.patient_a.family_name).upper() not in response.content.decode().upper()
-    event = AuditEvent.objects.get(patient=world.patient_a)
-    assert (event.user, event.action) == (world.users["gp_b"], AuditAction.REFUSED)
+    event = AuditEvent.objects.get(patient=world.patient_a, user=world.users["gp_b"])
+    assert event.action == AuditAction.REFUSED
 
 
 def test_changing_a_patient_records_what_changed(world, client_for):
@@ -91,10 +92,11 @@ def test_changing_a_patient_records_what_changed(world, client_for):
 
 
 def test_sign_in_sign_out_and_failed_sign_in_are_logged(world, client):
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()  # the world's own
     client.post(reverse("login"), {"username": "gp_a", "password": "wrong password"})
     client.post(reverse("login"), {"username": "gp_a", "password": "correct-horse-battery-staple"})
     client.post(reverse("logout"))
-    actions = list(AuditEvent.objects.order_by("id").values_list("action", "username"))
+    actions = list(AuditEvent.objects.filter(id__gt=before).order_by("id").values_list("action", "username"))
     assert actions == [
         (AuditAction.SIGN_IN_FAILED, "gp_a"),
         (AuditAction.SIGN_IN, "gp_a"),
