@@ -71,10 +71,14 @@ MIDDLEWARE = [
     *(["atb.middleware.QueryCountHeaderMiddleware"] if BENCH else []),
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: a NUL, which PostgreSQL cannot store, is a 400.
+    "atb.input.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "atb.audit.AuditContextMiddleware",
+    "atb.audit.AuditRefusalsMiddleware",
     "atb.middleware.SessionRenewalMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -131,6 +135,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'demo.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Two PostgreSQL roles (README, "How it holds patient data"): migrations run as the owner
+# (DATABASE_URL's user then); the web, worker and beat connect as DATABASE_RUNTIME_ROLE,
+# which owns nothing and may only read and append to the audit trail. Each migration
+# grants it what it needs. DATABASE_ADMIN_URL (a superuser) is for `manage.py
+# database_roles` alone, which creates both roles.
+DATABASE_RUNTIME_ROLE = env.str("DATABASE_RUNTIME_ROLE", default="")
+DATABASE_ADMIN_URL = env.str("DATABASE_ADMIN_URL", default="")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -309,6 +320,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every refusal (403, 404) is recorded in the audit trail (`atb.audit.record_refusal`).
+    "EXCEPTION_HANDLER": "atb.audit.api_exception_handler",
+    # JSON with a bound on its depth and no NUL characters (`atb.input`).
+    "DEFAULT_PARSER_CLASSES": [
+        "atb.input.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

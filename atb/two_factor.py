@@ -37,7 +37,9 @@ def second_factor_required(user: User) -> bool:
 
 def _next_url(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of the portal's own: anything else (another site, or a word `redirect` would
+    # take for a view's name) goes to the start page.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return settings.LOGIN_REDIRECT_URL
 

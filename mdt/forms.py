@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
-from atb.models import Role, Team, User
+from atb.models import Patient, Role, Team, User
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
 
 STAFF_ROLES = [Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.RAH_RESPONDER, Role.MDT_COORDINATOR]
@@ -100,6 +100,19 @@ class ItemForm(AmendmentMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["presenter"].queryset = _staff()
+
+
+class AddItemForm(AmendmentMixin, forms.Form):
+    """A person added to the agenda: one of the meeting's practice's patients."""
+
+    patient = forms.ModelChoiceField(Patient.objects.none(), widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = Patient.objects.filter(
+            practice=meeting.practice_id, merged_into__isnull=True
+        )
 
 
 class InviteForm(forms.Form):

@@ -18,12 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from atb.audit import record_event, record_patients_listed
+from atb.input import posted_ids
 from atb.models import AuditAction, Patient, Role
 from atb.permissions import people_page_for, role_required
 from mdt import selectors, services
 from mdt.forms import (
     ActionForm,
     ActionStatusForm,
+    AddItemForm,
     FlagForm,
     InviteForm,
     ItemForm,
@@ -202,10 +204,14 @@ def _amendment(request: HttpRequest) -> str:
 @require_POST
 def add_item(request: HttpRequest, meeting_id: int) -> HttpResponse:
     found = _posted_meeting(request, meeting_id)
-    patient = Patient.objects.filter(pk=request.POST.get("patient"), practice=found.practice_id).first()
-    if patient is None:
-        raise Http404("No such patient of the practice.")
-    reason = request.POST.get("reason", "").strip() or "Added by the coordinator"
+    form = AddItemForm(request.POST, meeting=found)
+    if not form.is_valid():
+        if "patient" in form.errors:
+            raise Http404("No such patient of the practice.")
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(found)
+    patient = form.cleaned_data["patient"]
+    reason = form.cleaned_data["reason"].strip() or "Added by the coordinator"
     return _change(
         request,
         found,
@@ -295,7 +301,7 @@ def invite(request: HttpRequest, meeting_id: int) -> HttpResponse:
 @require_POST
 def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     found = _posted_meeting(request, meeting_id)
-    present = {int(pk) for pk in request.POST.getlist("present") if pk.isdigit()}
+    present = set(posted_ids(request.POST.getlist("present")))
     return _change(
         request,
         found,

@@ -52,6 +52,26 @@ def pytest_report_header(config):
     return None
 
 
+WALK_COUNTS = pytest.StashKey[dict]()
+
+
+@pytest.fixture
+def record_walk(request):
+    """How many requests a walk of every door sent (printed at the end of the run)."""
+
+    def record(kind: str, role: str, count: int) -> None:
+        request.config.stash.setdefault(WALK_COUNTS, {})[(kind, role)] = count
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    counts = config.stash.get(WALK_COUNTS, {})
+    for kind in sorted({kind for kind, _ in counts}):
+        total = sum(count for (k, _), count in counts.items() if k == kind)
+        terminalreporter.write_line(f"bad-input walk of the {kind}: {total} requests sent")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static_files():
     """Pages are rendered with hashed (manifest) static names, as in production, from a

@@ -47,6 +47,8 @@ SERIALIZERS = [
     for module in (f"{app}.api", f"{app}.fhir_views")
     for cls in _classes(module, serializers.Serializer)
     if _takes_input(cls)
+] + [  # the people the API and FHIR messages read, shared by both
+    cls for app in APPS for cls in _classes(f"{app}.serializers", serializers.Serializer)
 ]
 
 
