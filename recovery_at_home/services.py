@@ -267,6 +267,7 @@ def discharge_from_bed(*, stay: BedStay, user: User, note: str = "") -> BedStay:
         user=user,
         note=note.strip(),
     )
+    record_event(action=AuditAction.UPDATE, user=user, patient=stay.patient, obj=stay, detail="discharged")
     return stay
 
 

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_event, record_patients_listed
-from atb.models import AuditAction, BedUnit, Role, Service, User
+from atb.audit import record_patients_listed
+from atb.models import BedUnit, Role, Service, User
 from atb.permissions import role_required
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
@@ -239,9 +239,6 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ClockRefused as refused:
         messages.error(request, str(refused))
         return redirect("recovery_at_home:beds")
-    record_event(
-        request=request, action=AuditAction.UPDATE, patient=stay.patient, obj=stay, detail="discharged"
-    )
     messages.success(request, f"{stay.patient.full_name} is discharged from {stay.bed_unit}.")
     return redirect("recovery_at_home:beds")
 

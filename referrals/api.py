@@ -375,11 +375,4 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incoming = NoteSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         event = services.add_note(referral=referral, user=request.user, note=incoming.validated_data["note"])
-        record_event(
-            request=request,
-            action=AuditAction.UPDATE,
-            patient=referral.patient,
-            obj=referral,
-            detail="API note",
-        )
         return Response(ReferralEventSerializer(event).data, status=status.HTTP_201_CREATED)

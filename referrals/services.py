@@ -455,11 +455,16 @@ def act_on_referral(*, referral: Referral, user: User, action: str, **fields) ->
     return result
 
 
+@transaction.atomic
 def add_note(*, referral: Referral, user: User, note: str) -> ReferralEvent:
     note = note.strip()
     if not note:
         raise TransitionRefused("The note is empty.")
-    return ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.NOTE, user=user, note=note)
+    event = ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.NOTE, user=user, note=note
+    )
+    record_event(action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail="note")
+    return event
 
 
 def record_viewed_by_receiver(*, referral: Referral, user: User) -> bool:
