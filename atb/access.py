@@ -28,6 +28,21 @@ NO_ONE = Q(pk__in=[])
 RAH_ROLES = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
 
 
+def practices_of(*, user: User) -> list[int]:
+    """The practices whose people the user works with: a referrer's or MDT coordinator's own."""
+    return user.practice_ids if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR) else []
+
+
+def meeting_practices_of(*, user: User) -> list[int]:
+    """The practices whose MDT meetings (agendas, print views, calendars) the user runs."""
+    return user.practice_ids if user.has_role(Role.MDT_COORDINATOR) else []
+
+
+def teams_of(*, user: User) -> list[int]:
+    """The Community Integrated Teams whose caseloads the user works on."""
+    return user.team_ids if user.has_role(Role.CIT_MEMBER) else []
+
+
 def _referred(**referral_filter) -> Q:
     return Q(pk__in=Patient.objects.filter(**referral_filter).values("pk"))
 
@@ -35,10 +50,9 @@ def _referred(**referral_filter) -> Q:
 def patient_scope(*, user: User) -> Q:
     """Over Patient: the people whose record the user may open."""
     scope = NO_ONE
-    if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
-        scope |= Q(practice__in=user.practice_ids)
-    if user.has_role(Role.CIT_MEMBER):
-        teams = user.team_ids
+    if practices := practices_of(user=user):
+        scope |= Q(practice__in=practices)
+    if teams := teams_of(user=user):
         scope |= _referred(caseload_entries__team__in=teams) | _referred(referrals__team__in=teams)
     if user.has_role(*RAH_ROLES):
         scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
@@ -50,10 +64,10 @@ def referral_record_scope(*, user: User) -> Q:
     relationship of `patient_scope` seen from the referral, so a referral seen whole is
     always about a person the user may open (tested)."""
     scope = NO_ONE
-    if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR):
-        scope |= Q(patient__practice__in=user.practice_ids)
-    if user.has_role(Role.CIT_MEMBER):
-        scope |= Q(team__in=user.team_ids)
+    if practices := practices_of(user=user):
+        scope |= Q(patient__practice__in=practices)
+    if teams := teams_of(user=user):
+        scope |= Q(team__in=teams)
     if user.has_role(*RAH_ROLES):
         scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME)
     return scope

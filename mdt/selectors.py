@@ -12,7 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.models import Patient, Role, Service, User
+from atb import access
+from atb.models import Patient, Service, User
 from atb.nhs_numbers import nhs_number_prefix
 from mdt.models import Action, AgendaItem, MdtFlag, Meeting
 from recovery_at_home.models import BedStay, Episode
@@ -25,10 +26,9 @@ FIRST_MEETING_LOOKS_BACK = timedelta(weeks=8)
 
 
 def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
-    """MDT coordinators see their practices' meetings; nobody else sees any."""
-    if not user.has_role(Role.MDT_COORDINATOR):
-        return Meeting.objects.none()
-    return Meeting.objects.filter(practice__in=user.practice_ids).select_related("practice", "coordinator")
+    """MDT coordinators see their practices' meetings (`atb.access`); nobody else sees any."""
+    practices = access.meeting_practices_of(user=user)
+    return Meeting.objects.filter(practice__in=practices).select_related("practice", "coordinator")
 
 
 def meeting_for(*, user: User, meeting_id: int) -> Meeting:

@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.http import Http404
 from django.utils import timezone
 
+from atb import access
 from atb.models import Discipline, Team, User
 from atb.uk_time import uk_day_start
 from mdt.models import MdtFlag
@@ -20,7 +21,12 @@ REVIEW_SOON = timedelta(days=14)
 
 
 def teams_of(*, user: User) -> QuerySet[Team]:
-    return user.teams.select_related("neighbourhood").order_by("name")
+    """The user's teams (`atb.access`): a team's pages answer 404 to anyone else."""
+    return (
+        Team.objects.filter(pk__in=access.teams_of(user=user))
+        .select_related("neighbourhood")
+        .order_by("name")
+    )
 
 
 def team_for(*, user: User, team_id: int) -> Team:
@@ -34,7 +40,7 @@ def team_for(*, user: User, team_id: int) -> Team:
 def entry_for(*, user: User, entry_id: int) -> CaseloadEntry | None:
     """An entry of one of the user's teams, with what its page shows, or None."""
     return (
-        CaseloadEntry.objects.filter(pk=entry_id, team__in=user.team_ids)
+        CaseloadEntry.objects.filter(pk=entry_id, team__in=access.teams_of(user=user))
         .select_related("patient__practice__neighbourhood", "team", "key_worker", "referral", "closed_by")
         .prefetch_related(
             Prefetch("contacts", queryset=Contact.objects.select_related("staff")),
