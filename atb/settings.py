@@ -343,6 +343,8 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `status`; each gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.Status",
+        "ContactKindEnum": "teams.models.Contact.Kind",
+        "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
         "MeetingStatusEnum": "mdt.models.Meeting.Status",
         "ActionStatusEnum": "mdt.models.Action.Status",
     },

@@ -201,6 +201,8 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
     }
     as_templates = {
         path.replace("ATB-2026-000001", "{reference}")
+        .replace("/rah/referrals/x/", "/rah/referrals/{reference}/")
+        .replace("/entries/1/", "/entries/{entry_id}/")
         .replace("/teams/1/", "/teams/{team_id}/")
         .replace("/meetings/1/", "/meetings/{meeting_id}/")
         .replace("/Patient/1", "/Patient/{id}")
