@@ -26,7 +26,14 @@ def form_data(request: Request) -> dict:
     }
     if wrong:
         raise ValidationError(wrong)
-    return {name: value for name, value in data.items() if value is not None}
+    # As a browser would send them: text (a form's date fields, say, read only text).
+    return {name: _as_text(value) for name, value in data.items() if value is not None}
+
+
+def _as_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def cleaned(form: forms.Form) -> dict:

@@ -147,6 +147,11 @@ class ReferralCreateSerializer(serializers.Serializer):
                 {"reason": [f"Choose a reason that {attrs['service']} responds to."]}
             )
         person = SentPerson(**attrs["patient"])
+        cit = attrs["service"].code == Service.Code.COMMUNITY_INTEGRATED_TEAMS
+        if cit and not attrs.get("team") and services.route_to_team_of(practice=person.practice) is None:
+            raise serializers.ValidationError(
+                {"team": ["Choose the team: the person's GP practice is not known (send patient.practice)."]}
+            )
         user = self.context["request"].user
         duplicates = list(services.open_duplicates(person=person, service=attrs["service"], user=user)[:3])
         if duplicates and not attrs["confirm_duplicate"]:
@@ -367,6 +372,33 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def close(self, request: Request, reference: str) -> Response:
         return self._transition(request, "close", CloseSerializer)
+
+    def _settle_identity(self, request: Request, settle) -> Response:
+        referral = self.get_object()
+        try:
+            settle(referral=referral, user=request.user)
+        except services.TransitionRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        shown = selectors.referrals_visible_to(user=request.user).get(pk=referral.pk)
+        return Response(ReferralSerializer(shown).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ReferralSerializer, 409: REFUSED},
+        description="The receiving service: the referral is about the person on record.",
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-identity")
+    def confirm_identity(self, request: Request, reference: str) -> Response:
+        return self._settle_identity(request, services.confirm_identity)
+
+    @extend_schema(
+        request=None,
+        responses={200: ReferralSerializer, 409: REFUSED},
+        description="The receiving service: not the person on record; register them as sent.",
+    )
+    @action(detail=True, methods=["post"], url_path="separate-identity")
+    def separate_identity(self, request: Request, reference: str) -> Response:
+        return self._settle_identity(request, services.separate_identity)
 
     @extend_schema(request=NoteSerializer, responses={201: ReferralEventSerializer})
     @action(detail=True, methods=["post"])

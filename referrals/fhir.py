@@ -85,7 +85,8 @@ def _subject(referral: Referral) -> dict:
 
 
 def service_request_resource(referral: Referral) -> dict:
-    episode = getattr(referral, "episode", None)
+    # The clock's triage and due time are the receiving service's work: not for a sender.
+    episode = getattr(referral, "episode", None) if referral.shows_record else None
     category = episode.category.code if episode is not None and episode.category else None
     if referral.service.code == Service.Code.RECOVERY_AT_HOME:
         priority = PRIORITY.get(category, "urgent")
@@ -266,6 +267,8 @@ def receive_message(*, message: dict, sender: User) -> Received:
 
     already = InboundMessage.objects.filter(message_id=message_id).select_related("referral").first()
     if already is not None:
+        if already.sender_id != sender.pk:  # another system's message: not this sender's to read
+            raise MessageRefused(("duplicate", f"Message id {message_id} was used by another sender."))
         return Received(referral=already.referral, created=False)
 
     destination = " ".join(

@@ -215,7 +215,7 @@ class ReferralForm(forms.Form):
         if (
             service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS
             and not cleaned.get("team")
-            and self.person.practice is None
+            and services.route_to_team_of(practice=self.person.practice) is None
         ):
             self.add_error("team", "Choose the team: the person's GP practice is not known.")
         self.duplicates = list(

@@ -16,14 +16,20 @@ RAH_ROLES = access.RAH_ROLES
 
 
 def _with_list_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """What every referral list shows, in one query: patient, destination, last event."""
-    last_event = ReferralEvent.objects.filter(referral=OuterRef("pk")).order_by("-at", "-id")
+    """What every referral list shows, in one query: patient, destination, last event (for
+    a referral seen as sent, the last of the events meant for the referrer)."""
+    every = ReferralEvent.objects.filter(referral=OuterRef("pk")).order_by("-at", "-id")
+    for_referrer = every.filter(kind__in=ReferralEvent.FOR_REFERRER)
+
+    def last(column: str):
+        return Case(
+            When(record_visible=True, then=Subquery(every.values(column)[:1])),
+            default=Subquery(for_referrer.values(column)[:1]),
+        )
+
     return referrals.select_related(
-        "patient__practice", "service", "team", "referred_by", "status_changed_by"
-    ).annotate(
-        last_event_kind=Subquery(last_event.values("kind")[:1]),
-        last_event_at=Subquery(last_event.values("at")[:1]),
-    )
+        "patient__practice", "service", "team", "referred_by", "status_changed_by", "redirected_from"
+    ).annotate(last_event_kind=last("kind"), last_event_at=last("at"))
 
 
 def refusal_of(*, reference: str) -> Refused:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -186,9 +186,11 @@ def submit_referral(
             detail="registered with a referral",
         )
     if service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS and team is None:
-        # The practice the sender named, so the destination they are told says nothing of
-        # the record; the record's when they named none.
-        team = route_to_team_of(practice=person.practice) or route_to_team(patient=patient)
+        # The practice the sender named (never the record's, which the destination they
+        # are told would give away).
+        team = route_to_team_of(practice=person.practice)
+        if team is None:
+            raise TransitionRefused("Choose the team: the person's GP practice is not known.")
     received_at = received_at or timezone.now()
     referral = Referral.objects.create(
         reference=allocate_reference(at=received_at),
@@ -265,6 +267,10 @@ def separate_identity(*, referral: Referral, user: User, note: str = "") -> Refe
     NHS number was sent. It moves to a new record made from what was sent, without that
     number (it belongs to someone else)."""
     check_receiver(referral=referral, user=user)
+    # Work already recorded against the person's record stays with it: settle first.
+    working = Q(caseload_entry__isnull=False) | Q(episode__bed_stays__isnull=False)
+    if Referral.objects.filter(working, pk=referral.pk).exists():
+        raise TransitionRefused("Work on this referral is already on the record: ask an administrator.")
     if not Referral.objects.filter(pk=referral.pk, identity_to_confirm=True).update(
         identity_to_confirm=False
     ):
@@ -340,7 +346,7 @@ def _tell_referrer(referral: Referral, what: str) -> None:
         subject=f"Referral {referral.reference} {what}",
         body=(
             f"Your referral {referral.reference} to {referral.team or referral.service} "
-            f"was {what} by {referral.status_changed_by} at "
+            f"was {what} at "
             f"{date_format(timezone.localtime(referral.status_changed_at), 'j M Y H:i')}.\n\n"
             f"{referral.decline_reason or ''}\n"
             "See the referral and its timeline in the ATB Portal: "

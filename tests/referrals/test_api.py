@@ -99,6 +99,7 @@ def test_the_duplicate_guard_names_the_open_referral(world, api):
             "nhs_number": patient.nhs_number,
             "given_name": patient.given_name,
             "family_name": patient.family_name,
+            "practice": world.practice_a.ods_code,
         },
     )
     refused = api("gp_a").post("/api/referrals/", payload, format="json")
@@ -216,3 +217,14 @@ def test_the_browsable_docs_are_served_without_a_cdn(world, client_for):
     page = client_for(world.users["gp_a"]).get(reverse("api:docs")).content.decode()
     assert "swagger-ui" in page
     assert "cdn" not in page.lower() and "//unpkg" not in page
+
+
+def test_a_team_referral_without_a_practice_or_team_is_refused_naming_the_team(world, api):
+    """The team comes from the practice the sender names, never from the record the NHS
+    number matched (the destination would tell the sender where the person is registered)."""
+    payload = _payload(
+        world, patient={"nhs_number": world.patient_b.nhs_number, "given_name": "A", "family_name": "B"}
+    )
+    refused = api("gp_a").post("/api/referrals/", payload, format="json")
+    assert refused.status_code == 400 and "team" in refused.json()
+    assert str(world.team_b) not in refused.content.decode()

@@ -240,3 +240,24 @@ def test_a_referral_seen_whole_is_always_about_a_person_one_may_open(world):
         )
         openable = set(Patient.objects.filter(access.patient_scope(user=user)).values_list("pk", flat=True))
         assert set(whole) <= openable, user.username
+
+
+def test_the_senders_list_shows_the_last_event_meant_for_them(world, client_for):
+    """The identity note written on a mismatch would say "that number is on file"."""
+    client = client_for(world.users["gp_b"])
+    client.post(reverse("referrals:create"), _form(world, world.patient_a, **MADE_UP))
+    referral = Referral.objects.get(referred_by=world.users["gp_b"], patient=world.patient_a)
+    assert referral.events.order_by("-at", "-id").first().kind == ReferralEvent.Kind.NOTE
+    listed = client.get(reverse("referrals:home"))
+    (row,) = [r for r in listed.context["page"].object_list if r.pk == referral.pk]
+    assert row.last_event_kind == ReferralEvent.Kind.SUBMITTED
+
+
+def test_another_senders_message_id_reads_nothing_back(world, api):
+    nhs_111 = UserFactory(roles=[Role.REFERRER])
+    first = APIClient()
+    first.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=nhs_111).key}")
+    assert first.post("/fhir/$process-message", _message(), format="json").status_code == 201
+    again = api("gp_b").post("/fhir/$process-message", _message(), format="json")
+    assert again.status_code == 409
+    assert "Ridley" not in again.content.decode()
