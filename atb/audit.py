@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Max
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -83,6 +84,12 @@ class AuditRefusalsMiddleware:
 
     def process_exception(self, request, exception):
         record_refusal(request, exception)
+
+
+def csrf_failure(request, reason: str = ""):
+    """Django's CSRF refusal answers without raising, so it is recorded here (CSRF_FAILURE_VIEW)."""
+    record_refusal(request, PermissionDenied(f"CSRF check failed: {reason}"))
+    return django_csrf_failure(request, reason)
 
 
 def api_exception_handler(exc, context):

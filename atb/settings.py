@@ -33,6 +33,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused CSRF check is recorded in the audit trail like every refusal.
+CSRF_FAILURE_VIEW = "atb.audit.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from atb.models import AuditAction, AuditEvent, Role
 from recovery_at_home.models import Episode, TriageCategory
-from referrals.models import Status
+from referrals.models import Referral, Status
 from teams.models import Contact
 from tests.factories import UserFactory, on_caseload
 
@@ -178,3 +178,17 @@ def test_another_teams_entry_is_not_found_at_any_door(world, door, kind):
         AuditEvent.objects.filter(user=outsider, action=AuditAction.REFUSED, patient=entry.patient).count()
         == 1
     )
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_an_identity_is_confirmed_alike_at_every_door(world, door, kind):
+    referral = world.referral_b
+    Referral.objects.filter(pk=referral.pk).update(identity_to_confirm=True)
+    door(kind, "rah_coordinator")(
+        reverse("referrals:identity", args=[referral.reference, "confirm"]),
+        f"/api/referrals/{referral.reference}/confirm-identity/",
+        {},
+    )
+    referral.refresh_from_db()
+    assert not referral.identity_to_confirm and referral.patient == world.patient_b
+    assert _updates(referral) == 1

@@ -3,7 +3,29 @@
 import atb.models.patients
 import atb.validators
 import datetime
+import unicodedata
+
 from django.db import migrations, models
+
+
+def fold_stored_numbers(apps, schema_editor):
+    """Before the constraint: NHS numbers stored in another script's digits become ASCII;
+    one that is then another record's number is that person's second record, so its
+    number is cleared (the duplicate patients page offers the merge by name and date of
+    birth) and said here. Dates of birth outside 1900-2100 (a FHIR message's 0001-01-01)
+    are cleared too."""
+    Patient = apps.get_model("atb", "Patient")
+    for patient in Patient.objects.exclude(nhs_number__isnull=True).exclude(nhs_number__regex=r"^[0-9]{10}$"):
+        folded = "".join(
+            str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in patient.nhs_number
+        )
+        taken = Patient.objects.filter(nhs_number=folded).exclude(pk=patient.pk).first()
+        if taken is not None or not (folded.isascii() and folded.isdigit() and len(folded) == 10):
+            print(f"  patient {patient.pk}: NHS number cleared (held by patient {taken.pk if taken else '-'})")
+            folded = None
+        Patient.objects.filter(pk=patient.pk).update(nhs_number=folded)
+    Patient.objects.filter(date_of_birth__lt=datetime.date(1900, 1, 1)).update(date_of_birth=None)
+    Patient.objects.filter(date_of_birth__gt=datetime.date(2100, 12, 31)).update(date_of_birth=None)
 
 
 class Migration(migrations.Migration):
@@ -13,6 +35,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(fold_stored_numbers, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='patient',
             name='date_of_birth',

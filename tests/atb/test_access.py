@@ -118,6 +118,8 @@ MATRIX = {
     "api:referral-start": (_referral_a, {}, 405),
     "api:referral-close": (_referral_a, {}, 405),
     "api:referral-notes": (_referral_a, {}, 405),
+    "api:referral-confirm-identity": (_referral_a, {}, 405),
+    "api:referral-separate-identity": (_referral_a, {}, 405),
     # The clock's actions and the caseload entry's: POST only, like the pages' forms.
     **{
         f"api:rah-{action}": (lambda world: [world.referral_b.reference], {}, 405)

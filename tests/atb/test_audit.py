@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -102,3 +103,12 @@ def test_sign_in_sign_out_and_failed_sign_in_are_logged(world, client):
         (AuditAction.SIGN_IN, "gp_a"),
         (AuditAction.SIGN_OUT, "gp_a"),
     ]
+
+
+def test_a_refused_csrf_check_is_in_the_trail(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["gp_a"])
+    response = client.post(reverse("referrals:create"), {})
+    assert response.status_code == 403
+    (event,) = AuditEvent.objects.filter(user=world.users["gp_a"], action=AuditAction.REFUSED)
+    assert "CSRF" in event.detail and event.path == reverse("referrals:create")
