@@ -330,11 +330,17 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             incoming = body(data=request.data)
             incoming.is_valid(raise_exception=True)
             fields = incoming.validated_data
+        if name == "accept":
+            return self._changed(request, lambda: _accept(referral=referral, user=request.user, **fields))
+        return self._changed(
+            request,
+            lambda: services.act_on_referral(referral=referral, user=request.user, action=name, **fields),
+        )
+
+    def _changed(self, request: Request, change) -> Response:
+        """The service's change: refused, a 409 saying why; else the referral as now seen."""
         try:
-            if name == "accept":
-                result = _accept(referral=referral, user=request.user, **fields)
-            else:
-                result = services.act_on_referral(referral=referral, user=request.user, action=name, **fields)
+            result = change()
         except services.TransitionRefused as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         shown = selectors.referrals_visible_to(user=request.user).get(pk=result.pk)
@@ -375,12 +381,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def _settle_identity(self, request: Request, settle) -> Response:
         referral = self.get_object()
-        try:
-            settle(referral=referral, user=request.user)
-        except services.TransitionRefused as refused:
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
-        shown = selectors.referrals_visible_to(user=request.user).get(pk=referral.pk)
-        return Response(ReferralSerializer(shown).data)
+        return self._changed(request, lambda: settle(referral=referral, user=request.user))
 
     @extend_schema(
         request=None,

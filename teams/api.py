@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from atb.api_forms import cleaned, form_data, form_schema
 from atb.api_lists import audited_page
-from atb.audit import Refused
 from atb.models import Discipline, Role
 from teams import selectors, services
 from teams.forms import ContactForm, ReviewForm
@@ -135,13 +134,7 @@ class _EntryAction(APIView):
     def _entry(self, request: Request, entry_id: int) -> CaseloadEntry:
         if not request.user.has_role(Role.CIT_MEMBER):
             raise Http404("No such resource.")
-        entry = selectors.entry_for(user=request.user, entry_id=entry_id)
-        if entry is None:
-            refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
-            raise Refused(
-                "No caseload entry of your team's.", patient=refused.patient if refused else None, obj=refused
-            )
-        return entry
+        return selectors.entry_or_refusal(user=request.user, entry_id=entry_id)
 
     def _perform(self, request: Request, entry: CaseloadEntry, done: str, change, serializer) -> Response:
         try:

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from atb import access
+from atb.audit import Refused
 from atb.models import Discipline, Team, User
 from atb.uk_time import uk_day_start
 from mdt.models import MdtFlag
@@ -35,6 +36,16 @@ def team_for(*, user: User, team_id: int) -> Team:
     if team is None:
         raise Http404("No team of yours.")
     return team
+
+
+def entry_or_refusal(*, user: User, entry_id: int) -> CaseloadEntry:
+    """The entry, for a member of its team; for anyone else a 404 naming the person."""
+    entry = entry_for(user=user, entry_id=entry_id)
+    if entry is None:
+        refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
+        patient = refused.patient if refused else None
+        raise Refused("No caseload entry of your team's.", patient=patient, obj=refused)
+    return entry
 
 
 def entry_for(*, user: User, entry_id: int) -> CaseloadEntry | None:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import Refused, record_changes, record_event
+from atb.audit import record_changes, record_event
 from atb.input import posted_ids
 from atb.models import AuditAction, Practice, Role
 from atb.pages import audited_page
@@ -147,13 +147,7 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_entry(request: HttpRequest, entry_id: int) -> CaseloadEntry:
-    entry = selectors.entry_for(user=request.user, entry_id=entry_id)
-    if entry is None:
-        refused = CaseloadEntry.objects.filter(pk=entry_id).select_related("patient").first()
-        raise Refused(
-            "No caseload entry of your team's.", patient=refused.patient if refused else None, obj=refused
-        )
-    return entry
+    return selectors.entry_or_refusal(user=request.user, entry_id=entry_id)
 
 
 def _entry_page(request: HttpRequest, entry: CaseloadEntry, status: int = 200, **bound) -> HttpResponse:

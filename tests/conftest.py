@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import pytest
 import time_machine
 from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from atb.models import Patient, Practice, Role, Service, Team, User
 from atb.two_factor import second_factor_required
@@ -199,3 +201,17 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def api(world):
+    """An API client for a world user (by username), authenticated by token as another
+    system would be."""
+
+    def client_for(username: str) -> APIClient:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=world.users[username])
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for

@@ -15,19 +15,6 @@ from tests.factories import ReferralFactory, UserFactory
 from tests.urls import walk
 
 
-@pytest.fixture
-def api(world):
-    """An API client for a world user, authenticated by token as another system would be."""
-
-    def client_for(username: str) -> APIClient:
-        client = APIClient()
-        token, _ = Token.objects.get_or_create(user=world.users[username])
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return client_for
-
-
 def _payload(world, **overrides):
     return {
         "patient": {

@@ -5,7 +5,6 @@ the receiving service, which settles it."""
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -20,17 +19,6 @@ from tests.factories import UserFactory
 from tests.referrals.test_fhir import _message
 
 MADE_UP = {"given_name": "Anne", "family_name": "Nobody"}
-
-
-@pytest.fixture
-def api(world):
-    def client_for(username: str) -> APIClient:
-        client = APIClient()
-        token, _ = Token.objects.get_or_create(user=world.users[username])
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return client_for
 
 
 def _record_details(patient: Patient) -> list[str]:
