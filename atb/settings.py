@@ -235,6 +235,9 @@ ADMIN_TWO_FACTOR = env.bool("ADMIN_TWO_FACTOR", default=True)
 OTP_TOTP_ISSUER = "ATB Portal"
 OTP_LOGIN_URL = "/accounts/two-factor/"
 OTP_SETUP_URL = "/accounts/two-factor/set-up/"
+# The admin never shows another person's authenticator key or QR code (and its pages for
+# them, which answered a server error for an unknown device, are refused).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
