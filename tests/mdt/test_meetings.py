@@ -370,7 +370,10 @@ def test_an_overdue_action_gets_one_notice_a_day_and_none_once_done(world, coord
     notices = [m for m in mail.outbox if "Overdue MDT action" in m.subject]
     assert sorted(m.to[0] for m in notices) == sorted([owner.email, coordinator.email] * 2)
 
-    services.set_action_status(action=action, user=owner, status=Action.Status.DONE, note="Referred to OT")
+    with time_machine.travel(monday + dt.timedelta(days=1, hours=2), tick=False):
+        services.set_action_status(
+            action=action, user=owner, status=Action.Status.DONE, note="Referred to OT"
+        )
     assert sweep_at(monday + dt.timedelta(days=2)) == 0
     assert OverdueNotice.objects.filter(action=action).count() == 2
     assert list(action.events.values_list("status", flat=True)) == ["open", "done"]
