@@ -17,7 +17,7 @@ from atb.api import PatientListView, PerformanceView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
 from recovery_at_home.api import CLOCK_ACTION_VIEWS, BedBoardView, MyVisitsView, QueueView
 from referrals.api import ReferralViewSet
-from teams.api import CaseloadView, ContactView, MyCaseloadView, ReviewView
+from teams.api import ENTRY_ACTION_VIEWS, CaseloadView, MyCaseloadView
 
 swagger_docs = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
 
@@ -41,8 +41,10 @@ urlpatterns = [
     path("performance/", PerformanceView.as_view(), name="performance"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),
-    path("teams/entries/<int:entry_id>/contacts/", ContactView.as_view(), name="entry-contacts"),
-    path("teams/entries/<int:entry_id>/reviews/", ReviewView.as_view(), name="entry-reviews"),
+    *(
+        path(f"teams/entries/<int:entry_id>/{action}/", view.as_view(), name=f"entry-{action}")
+        for action, view in ENTRY_ACTION_VIEWS.items()
+    ),
     path("mdt/meetings/", MeetingListView.as_view(), name="mdt-meetings"),
     path("mdt/meetings/<int:meeting_id>/agenda/", AgendaView.as_view(), name="mdt-agenda"),
     path("mdt/actions/", MyActionsView.as_view(), name="mdt-actions"),

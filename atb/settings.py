@@ -349,6 +349,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.Status",
         "ContactKindEnum": "teams.models.Contact.Kind",
+        "DischargeReasonEnum": "teams.models.DischargeReason",
+        "ReferralReasonEnum": "referrals.models.Reason",
         "ReferralEventKindEnum": "referrals.models.ReferralEvent.Kind",
         "MeetingStatusEnum": "mdt.models.Meeting.Status",
         "ActionStatusEnum": "mdt.models.Action.Status",

@@ -13,8 +13,8 @@ from atb.api_forms import cleaned, form_data, form_schema
 from atb.api_lists import audited_page
 from atb.models import Discipline, Role
 from teams import selectors, services
-from teams.forms import ContactForm, ReviewForm
-from teams.models import CarePlanReview, CaseloadEntry, Contact
+from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
+from teams.models import CarePlanGoal, CarePlanReview, CaseloadEntry, Contact
 
 
 class CaseloadEntrySerializer(serializers.ModelSerializer):
@@ -128,43 +128,71 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "reviewed_on", "next_review_due", "note"]
 
 
-class _EntryAction(APIView):
-    """An action of the caseload entry page, by a member of the entry's team."""
+class GoalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarePlanGoal
+        fields = ["id", "description", "target_date", "status"]
 
-    def _entry(self, request: Request, entry_id: int) -> CaseloadEntry:
+
+class EntryStateSerializer(serializers.ModelSerializer):
+    key_worker = serializers.CharField(source="key_worker.get_full_name")
+
+    class Meta:
+        model = CaseloadEntry
+        fields = ["id", "key_worker", "review_due", "closed_at", "discharge_reason"]
+
+
+# What each action answers with: what it recorded, or the entry as it now stands.
+ANSWERS = {
+    "contacts": ContactSerializer,
+    "goals": GoalSerializer,
+    "reviews": ReviewSerializer,
+    "key-worker": EntryStateSerializer,
+    "discharge": EntryStateSerializer,
+}
+FORM_SCHEMAS = {"contacts": {"team": None, "user": None}, "key-worker": {"team": None}}
+
+
+class EntryActionView(APIView):
+    """An action of the caseload entry page, by a member of the entry's team, through the
+    same form and service as the page (`teams.entry_actions`)."""
+
+    action = ""
+
+    def post(self, request: Request, entry_id: int) -> Response:
         if not request.user.has_role(Role.CIT_MEMBER):
             raise Http404("No such resource.")
-        return selectors.entry_or_refusal(user=request.user, entry_id=entry_id)
-
-    def _perform(self, request: Request, entry: CaseloadEntry, done: str, change, serializer) -> Response:
+        entry = selectors.entry_or_refusal(user=request.user, entry_id=entry_id)
+        data = cleaned(ENTRY_ACTIONS[self.action].form(form_data(request), entry=entry, user=request.user))
         try:
-            result = services.change_entry(entry=entry, user=request.user, done=done, change=change)
+            result = perform_entry_action(entry=entry, user=request.user, action=self.action, data=data)
         except services.CaseloadRefused as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
-        return Response(serializer(result).data, status=status.HTTP_201_CREATED)
+        if ANSWERS[self.action] is EntryStateSerializer:
+            result = CaseloadEntry.objects.select_related("key_worker").get(pk=entry.pk)
+        return Response(ANSWERS[self.action](result).data, status=status.HTTP_201_CREATED)
 
 
-class ContactView(_EntryAction):
+def _entry_action_view(action: str) -> type[EntryActionView]:
+    chosen = ENTRY_ACTIONS[action]
+    form_class = chosen.form(None, entry=_SchemaEntry(), user=None).__class__
+    name = "".join(part.title() for part in action.split("-"))
+
     @extend_schema(
-        request=form_schema("ContactRequest", ContactForm, team=None, user=None),
-        responses={201: ContactSerializer, 409: REFUSED},
-        summary="Record a contact (visit, call, care home visit), as on the entry page",
+        request=form_schema(f"Entry{name}Request", form_class, **FORM_SCHEMAS.get(action, {})),
+        responses={201: ANSWERS[action], 409: REFUSED},
+        summary=f"{chosen.done.capitalize()} (as on the caseload entry page)",
     )
     def post(self, request: Request, entry_id: int) -> Response:
-        entry = self._entry(request, entry_id)
-        data = cleaned(ContactForm(data=form_data(request), team=entry.team, user=request.user))
-        change = lambda: services.record_contact(entry=entry, user=request.user, **data)  # noqa: E731
-        return self._perform(request, entry, "contact recorded", change, ContactSerializer)
+        return EntryActionView.post(self, request, entry_id)
+
+    return type(f"Entry{name}View", (EntryActionView,), {"action": action, "post": post})
 
 
-class ReviewView(_EntryAction):
-    @extend_schema(
-        request=form_schema("ReviewRequest", ReviewForm),
-        responses={201: ReviewSerializer, 409: REFUSED},
-        summary="Record a care plan review and the next review date, as on the entry page",
-    )
-    def post(self, request: Request, entry_id: int) -> Response:
-        entry = self._entry(request, entry_id)
-        data = cleaned(ReviewForm(data=form_data(request)))
-        change = lambda: services.review_care_plan(entry=entry, user=request.user, **data)  # noqa: E731
-        return self._perform(request, entry, "review recorded", change, ReviewSerializer)
+class _SchemaEntry:
+    """Stands for an entry when a form is built only to describe its fields."""
+
+    team = None
+
+
+ENTRY_ACTION_VIEWS = {action: _entry_action_view(action) for action in ENTRY_ACTIONS}

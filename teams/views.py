@@ -21,6 +21,7 @@ from atb.pages import audited_page
 from atb.permissions import people_page_for, role_required
 from referrals import selectors as referral_selectors
 from teams import selectors, services
+from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
 from teams.forms import (
     AcceptForm,
     CaseloadFilterForm,
@@ -175,13 +176,12 @@ def entry_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _entry_page(request, _visible_entry(request, entry_id))
 
 
-def _entry_change(request: HttpRequest, entry: CaseloadEntry, form_name: str, form, perform, done: str):
-    """Validate, apply through the service, audit, and come back; or show the errors in place."""
+def _entry_change(request: HttpRequest, entry: CaseloadEntry, form_name: str, form, change, done: str):
+    """Validate, apply through the service (audited there), and come back; or show the
+    errors in place."""
     if form.is_valid():
         try:
-            services.change_entry(
-                entry=entry, user=request.user, done=done, change=lambda: perform(form.cleaned_data)
-            )
+            change(form.cleaned_data)
         except services.CaseloadRefused as refused:
             messages.error(request, str(refused))  # what changed meanwhile; the typed form stays
         else:
@@ -190,33 +190,31 @@ def _entry_change(request: HttpRequest, entry: CaseloadEntry, form_name: str, fo
     return _entry_page(request, entry, status=400, **{form_name: form})
 
 
-@people_page_for(Role.CIT_MEMBER)
-@require_POST
-def record_contact(request: HttpRequest, entry_id: int) -> HttpResponse:
+def _entry_action(request: HttpRequest, entry_id: int, action: str, form_name: str) -> HttpResponse:
+    """One of the entry page's forms (`teams.entry_actions`, as the API's)."""
     entry = _visible_entry(request, entry_id)
-    form = ContactForm(request.POST, team=entry.team, user=request.user)
+    chosen = ENTRY_ACTIONS[action]
+    form = chosen.form(request.POST, entry=entry, user=request.user)
     return _entry_change(
         request,
         entry,
-        "contact_form",
+        form_name,
         form,
-        lambda data: services.record_contact(entry=entry, user=request.user, **data),
-        "contact recorded",
+        lambda data: perform_entry_action(entry=entry, user=request.user, action=action, data=data),
+        chosen.done,
     )
+
+
+@people_page_for(Role.CIT_MEMBER)
+@require_POST
+def record_contact(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _entry_action(request, entry_id, "contacts", "contact_form")
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def add_goal(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _visible_entry(request, entry_id)
-    return _entry_change(
-        request,
-        entry,
-        "goal_form",
-        GoalForm(request.POST),
-        lambda data: services.add_goal(entry=entry, user=request.user, **data),
-        "goal added",
-    )
+    return _entry_action(request, entry_id, "goals", "goal_form")
 
 
 @people_page_for(Role.CIT_MEMBER)
@@ -231,7 +229,12 @@ def goal_status(request: HttpRequest, entry_id: int, goal_id: int) -> HttpRespon
         entry,
         "goal_status_form",
         GoalStatusForm(request.POST),
-        lambda data: services.set_goal_status(goal=goal, user=request.user, status=data["status"]),
+        lambda data: services.change_entry(
+            entry=entry,
+            user=request.user,
+            done="goal updated",
+            change=lambda: services.set_goal_status(goal=goal, user=request.user, status=data["status"]),
+        ),
         "goal updated",
     )
 
@@ -239,45 +242,19 @@ def goal_status(request: HttpRequest, entry_id: int, goal_id: int) -> HttpRespon
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def review(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _visible_entry(request, entry_id)
-    return _entry_change(
-        request,
-        entry,
-        "review_form",
-        ReviewForm(request.POST),
-        lambda data: services.review_care_plan(entry=entry, user=request.user, **data),
-        "review recorded",
-    )
+    return _entry_action(request, entry_id, "reviews", "review_form")
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def change_key_worker(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _visible_entry(request, entry_id)
-    return _entry_change(
-        request,
-        entry,
-        "key_worker_form",
-        KeyWorkerForm(request.POST, team=entry.team),
-        lambda data: services.reassign_caseload(
-            team=entry.team, entry_ids=[entry.pk], key_worker=data["key_worker"], user=request.user
-        ),
-        "key worker changed",
-    )
+    return _entry_action(request, entry_id, "key-worker", "key_worker_form")
 
 
 @people_page_for(Role.CIT_MEMBER)
 @require_POST
 def discharge(request: HttpRequest, entry_id: int) -> HttpResponse:
-    entry = _visible_entry(request, entry_id)
-    return _entry_change(
-        request,
-        entry,
-        "discharge_form",
-        DischargeForm(request.POST),
-        lambda data: services.discharge_from_caseload(entry=entry, user=request.user, **data),
-        "discharged from the caseload",
-    )
+    return _entry_action(request, entry_id, "discharge", "discharge_form")
 
 
 @people_page_for(Role.CIT_MEMBER)

@@ -192,3 +192,31 @@ def test_an_identity_is_confirmed_alike_at_every_door(world, door, kind):
     referral.refresh_from_db()
     assert not referral.identity_to_confirm and referral.patient == world.patient_b
     assert _updates(referral) == 1
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_goal_a_new_key_worker_and_the_discharge_alike_at_every_door(world, door, kind):
+    member = world.users["cit_member_a"]
+    matron = UserFactory(roles=[Role.CIT_MEMBER], teams=[world.team_a], discipline="community_matron")
+    entry = on_caseload(team=world.team_a, key_worker=member, referral=world.referral_a)
+    post = door(kind, "cit_member_a")
+    page, api = reverse("teams:add_goal", args=[entry.pk]), f"/api/teams/entries/{entry.pk}/goals/"
+    post(page, api, {"description": "Walk to the shop"})
+    page, api = (
+        reverse("teams:change_key_worker", args=[entry.pk]),
+        f"/api/teams/entries/{entry.pk}/key-worker/",
+    )
+    post(page, api, {"key_worker": matron.pk})
+    page, api = reverse("teams:discharge", args=[entry.pk]), f"/api/teams/entries/{entry.pk}/discharge/"
+    post(page, api, {"reason": "goals_met"})
+    again = post(page, api, {"reason": "goals_met"})
+    entry.refresh_from_db()
+    world.referral_a.refresh_from_db()
+    assert entry.goals.get().description == "Walk to the shop"
+    assert (entry.key_worker, entry.discharge_reason, world.referral_a.status) == (
+        matron,
+        "goals_met",
+        Status.CLOSED,
+    )
+    assert again.status_code == (409 if kind == "api" else 400)  # discharged once only
+    assert _updates(entry) == 3

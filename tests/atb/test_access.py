@@ -125,8 +125,10 @@ MATRIX = {
         f"api:rah-{action}": (lambda world: [world.referral_b.reference], {}, 405)
         for action in ("triage", "agree-later", "dispatch", "arrival", "outcome")
     },
-    "api:entry-contacts": (_entry_a, {}, 405),
-    "api:entry-reviews": (_entry_a, {}, 405),
+    **{
+        f"api:entry-{action}": (_entry_a, {}, 405)
+        for action in ("contacts", "goals", "reviews", "key-worker", "discharge")
+    },
     "api:rah-queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "api:rah-visits": (None, {"rah_responder": 200}, 404),
     "api:rah-beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
