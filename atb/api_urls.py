@@ -15,7 +15,16 @@ from rest_framework.routers import DefaultRouter
 
 from atb.api import PatientListView, PerformanceView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
-from recovery_at_home.api import CLOCK_ACTION_VIEWS, BedBoardView, MyVisitsView, QueueView
+from recovery_at_home.api import (
+    CLOCK_ACTION_VIEWS,
+    AcknowledgeAlertView,
+    BedBoardView,
+    BedDischargeView,
+    MyVisitsView,
+    OnTheWayView,
+    QueueView,
+    VisitArrivalView,
+)
 from referrals.api import ReferralViewSet
 from teams.api import ENTRY_ACTION_VIEWS, CaseloadView, MyCaseloadView
 
@@ -33,6 +42,10 @@ urlpatterns = [
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
     path("rah/visits/", MyVisitsView.as_view(), name="rah-visits"),
     path("rah/beds/", BedBoardView.as_view(), name="rah-beds"),
+    path("rah/beds/stays/<int:pk>/discharge/", BedDischargeView.as_view(), name="rah-bed-discharge"),
+    path("rah/visits/<int:pk>/on-the-way/", OnTheWayView.as_view(), name="rah-on-the-way"),
+    path("rah/visits/<int:pk>/arrived/", VisitArrivalView.as_view(), name="rah-visit-arrival"),
+    path("rah/alerts/<int:pk>/acknowledge/", AcknowledgeAlertView.as_view(), name="rah-acknowledge"),
     *(
         path(f"rah/referrals/<str:reference>/{action}/", view.as_view(), name=f"rah-{action}")
         for action, view in CLOCK_ACTION_VIEWS.items()

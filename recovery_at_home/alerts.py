@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.urls import reverse
@@ -19,7 +20,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from atb import heartbeats
-from atb.models import OutboundEmail, Role, User
+from atb.audit import record_event
+from atb.models import AuditAction, OutboundEmail, Role, User
 from atb.notifications import portal_link, queue_emails
 from atb.queries import built_once
 from recovery_at_home.models import Alert, AlertPolicy, Episode
@@ -176,8 +178,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
+@transaction.atomic
 def acknowledge_alert(*, alert: Alert, user: User) -> bool:
-    """True if this user acknowledged it; False if someone already had."""
+    """True if this user acknowledged it; False if someone already had. A coordinator's
+    to do (the queue's banner and the API alike), audited with the change."""
+    if not user.has_role(Role.RAH_COORDINATOR):
+        raise PermissionDenied("Only a Recovery at Home coordinator acknowledges alerts.")
     if not Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=timezone.now(), acknowledged_by=user
     ):
@@ -187,6 +193,14 @@ def acknowledge_alert(*, alert: Alert, user: User) -> bool:
         kind=ReferralEvent.Kind.ALERT_ACKNOWLEDGED,
         user=user,
         note=alert.get_kind_display(),
+    )
+    referral = alert.episode.referral
+    record_event(
+        action=AuditAction.UPDATE,
+        user=user,
+        patient=referral.patient,
+        obj=referral,
+        detail="alert acknowledged",
     )
     return True
 

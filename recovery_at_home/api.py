@@ -16,9 +16,9 @@ from atb.api_forms import cleaned, form_data, form_schema
 from atb.api_lists import audited_page
 from atb.audit import record_patients_listed
 from atb.models import Role
-from recovery_at_home import selectors, services
-from recovery_at_home.forms import CLOCK_FORMS
-from recovery_at_home.models import BedStay, Episode
+from recovery_at_home import alerts, selectors, services
+from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
+from recovery_at_home.models import Alert, BedStay, Episode
 from recovery_at_home.views import RAH_STAFF
 from referrals.selectors import referral_for, refusal_of
 
@@ -206,3 +206,91 @@ def _clock_action(action: str) -> type[ClockActionView]:
 
 
 CLOCK_ACTION_VIEWS = {action: _clock_action(action) for action in CLOCK_FORMS}
+
+
+class _DoneSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _done(detail: str) -> Response:
+    return Response({"detail": detail})
+
+
+def _own_visit(request: Request, pk: int):
+    """The responder's own visit (their visits list's scope), or a 404."""
+    visit = selectors.visits_for(responder=request.user).filter(pk=pk).first()
+    if visit is None:
+        raise Http404("No such visit.")
+    return visit
+
+
+class OnTheWayView(APIView):
+    @extend_schema(
+        request=None, responses={200: _DoneSerializer, 409: REFUSED}, summary="On my way (a visit)"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        visit = _own_visit(request, pk)
+        try:
+            services.record_on_the_way(dispatch=visit, user=request.user)
+        except services.ClockRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return _done("On the way.")
+
+
+class VisitArrivalView(APIView):
+    @extend_schema(
+        request=form_schema("VisitArrivalRequest", ArrivalForm),
+        responses={200: _DoneSerializer, 409: REFUSED},
+        summary="Arrived with the person (a visit; the first stops the clock)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        visit = _own_visit(request, pk)
+        data = cleaned(ArrivalForm(data=form_data(request)))
+        try:
+            services.record_responder_arrival(dispatch=visit, user=request.user, **data)
+        except services.ClockRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return _done("Arrival recorded.")
+
+
+class BedDischargeView(APIView):
+    @extend_schema(
+        request=form_schema("BedDischargeRequest", DischargeForm),
+        responses={200: _DoneSerializer, 409: REFUSED},
+        summary="Discharge from a bed unit (as the bed board does)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        stay = (
+            BedStay.objects.filter(pk=pk, discharged_at__isnull=True)
+            .select_related("patient", "episode")
+            .first()
+        )
+        if stay is None:
+            raise Http404("No such bed stay.")
+        data = cleaned(DischargeForm(data=form_data(request)))
+        try:
+            services.discharge_from_bed(stay=stay, user=request.user, note=data["note"])
+        except services.ClockRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return _done(f"Discharged from {stay.bed_unit}.")
+
+
+class AcknowledgeAlertView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: _DoneSerializer, 409: REFUSED},
+        summary="Acknowledge an alert (as the queue's banner does)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        alert = Alert.objects.filter(pk=pk).select_related("episode__referral").first()
+        if alert is None:
+            raise Http404("No such alert.")
+        if not alerts.acknowledge_alert(alert=alert, user=request.user):
+            return Response(
+                {"detail": "That alert was already acknowledged."}, status=status.HTTP_409_CONFLICT
+            )
+        return _done("Acknowledged.")

@@ -32,6 +32,10 @@ class ClockRefused(Exception):
     """The change cannot be made; the message says why."""
 
 
+class NotYoursToDo(PermissionDenied):
+    """The user's role does not include this action on the clock."""
+
+
 def _local(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "j M H:i")
 
@@ -256,6 +260,9 @@ def admit_to_bed(*, episode: Episode, bed_unit: BedUnit, user: User) -> BedStay:
 
 @transaction.atomic
 def discharge_from_bed(*, stay: BedStay, user: User, note: str = "") -> BedStay:
+    """A coordinator frees the bed."""
+    if not user.has_role(Role.RAH_COORDINATOR):
+        raise NotYoursToDo("Only a Recovery at Home coordinator discharges from a bed unit.")
     if not BedStay.objects.filter(pk=stay.pk, discharged_at__isnull=True).update(
         discharged_at=timezone.now(), discharged_by=user, discharge_note=note.strip()
     ):
@@ -365,10 +372,6 @@ CLOCK_ACTIONS = {
     "arrival": (record_arrival, _staff, "arrival recorded"),
     "outcome": (record_outcome, may_record_outcome, "outcome recorded and closed"),
 }
-
-
-class NotYoursToDo(PermissionDenied):
-    """The user's role does not include this action on the clock."""
 
 
 @transaction.atomic

@@ -225,8 +225,8 @@ def beds(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
 def discharge(request: HttpRequest, pk: int) -> HttpResponse:
+    _queue_staff_only(request)
     stay = (
         BedStay.objects.filter(pk=pk, discharged_at__isnull=True).select_related("patient", "episode").first()
     )
@@ -244,8 +244,8 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.RAH_COORDINATOR)
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    _queue_staff_only(request)
     alert = alerts.unacknowledged_alerts().filter(pk=pk).first()
     if alert is None:
         messages.info(request, "That alert was already acknowledged.")

@@ -13,7 +13,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from atb.models import AuditAction, AuditEvent, Role
-from recovery_at_home.models import Episode, TriageCategory
+from recovery_at_home import services as rah
+from recovery_at_home.models import Alert, Episode, TriageCategory
 from referrals.models import Referral, Status
 from teams.models import Contact
 from tests.factories import UserFactory, on_caseload
@@ -220,3 +221,42 @@ def test_a_goal_a_new_key_worker_and_the_discharge_alike_at_every_door(world, do
     )
     assert again.status_code == (409 if kind == "api" else 400)  # discharged once only
     assert _updates(entry) == 3
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_responders_visit_alike_at_every_door(world, door, kind):
+    referral, responder = world.referral_b, world.users["rah_responder"]
+    visit = rah.dispatch_responder(
+        referral=referral, responder=responder, user=world.users["rah_coordinator"]
+    )
+    post = door(kind, "rah_responder")
+    post(
+        reverse("recovery_at_home:on_the_way", args=[visit.pk]), f"/api/rah/visits/{visit.pk}/on-the-way/", {}
+    )
+    post(
+        reverse("recovery_at_home:visit_arrival", args=[visit.pk]), f"/api/rah/visits/{visit.pk}/arrived/", {}
+    )
+    visit.refresh_from_db()
+    assert visit.state == "arrived" and Episode.objects.get(referral=referral).arrived_at is not None
+    assert _updates(referral) == 2  # on the way, arrived
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_an_alert_is_acknowledged_by_a_coordinator_only_at_every_door(world, door, kind):
+    referral = world.referral_b
+    episode = Episode.objects.get(referral=referral)
+    alert = Alert.objects.create(
+        episode=episode,
+        kind=Alert.Kind.BREACHED,
+        for_due_at=episode.response_due_at,
+        due_at=episode.response_due_at,
+        raised_at=timezone.now(),
+    )
+    paths = (
+        reverse("recovery_at_home:acknowledge", args=[alert.pk]),
+        f"/api/rah/alerts/{alert.pk}/acknowledge/",
+    )
+    assert door(kind, "rah_responder")(*paths, {}).status_code == 403
+    door(kind, "rah_coordinator")(*paths, {})
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == world.users["rah_coordinator"] and _updates(referral) == 1

@@ -125,6 +125,11 @@ MATRIX = {
         f"api:rah-{action}": (lambda world: [world.referral_b.reference], {}, 405)
         for action in ("triage", "agree-later", "dispatch", "arrival", "outcome")
     },
+    # The visit, bed and alert actions: POST only too.
+    **{
+        f"api:rah-{name}": (lambda world: [1], {}, 405)
+        for name in ("bed-discharge", "on-the-way", "visit-arrival", "acknowledge")
+    },
     **{
         f"api:entry-{action}": (_entry_a, {}, 405)
         for action in ("contacts", "goals", "reviews", "key-worker", "discharge")
