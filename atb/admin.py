@@ -42,7 +42,7 @@ def _response_action_on_real_ids(self, request, queryset):
 
     def is_id(value: str) -> bool:
         try:
-            pk.to_python(value)
+            pk.run_validators(pk.to_python(value))  # the database's range too
         except (ValidationError, ValueError, TypeError):
             return False
         return True

@@ -18,7 +18,7 @@ from atb.audit import record_patients_listed
 from atb.models import Role
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
-from recovery_at_home.models import Alert, BedStay, Episode
+from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.views import RAH_STAFF
 from referrals.selectors import referral_for, refusal_of
 
@@ -286,10 +286,9 @@ class AcknowledgeAlertView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         if not request.user.has_role(*RAH_STAFF):
             raise Http404("No such resource.")
-        alert = Alert.objects.filter(pk=pk).select_related("episode__referral").first()
-        if alert is None:
-            raise Http404("No such alert.")
-        if not alerts.acknowledge_alert(alert=alert, user=request.user):
+        # Waiting alerts only, as the queue's banner has them.
+        alert = alerts.unacknowledged_alerts().filter(pk=pk).first()
+        if alert is None or not alerts.acknowledge_alert(alert=alert, user=request.user):
             return Response(
                 {"detail": "That alert was already acknowledged."}, status=status.HTTP_409_CONFLICT
             )

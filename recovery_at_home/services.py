@@ -180,6 +180,8 @@ def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Di
 def _move_dispatch(
     dispatch: Dispatch, *, user: User, from_states: list[str], to_state: str, **fields
 ) -> None:
+    if not user.has_role(Role.RAH_RESPONDER):
+        raise NotYoursToDo("Only a Recovery at Home responder records their visits.")
     if dispatch.responder_id != user.pk:
         raise ClockRefused("Only the dispatched responder can record this.")
     if not Dispatch.objects.filter(pk=dispatch.pk, state__in=from_states).update(state=to_state, **fields):
@@ -215,6 +217,8 @@ def record_responder_arrival(
 ) -> Dispatch:
     """The responder is with the person. The first face-to-face contact stops the clock;
     a second responder arriving later only records their own visit."""
+    if not user.has_role(Role.RAH_RESPONDER) or dispatch.responder_id != user.pk:
+        raise NotYoursToDo("Only the dispatched responder records their arrival.")
     arrived_at = arrived_at or timezone.now()
     referral = Referral.objects.get(pk=dispatch.episode.referral_id)
     if Episode.objects.filter(pk=dispatch.episode_id, arrived_at__isnull=True).exists():

@@ -260,3 +260,18 @@ def test_an_alert_is_acknowledged_by_a_coordinator_only_at_every_door(world, doo
     door(kind, "rah_coordinator")(*paths, {})
     alert.refresh_from_db()
     assert alert.acknowledged_by == world.users["rah_coordinator"] and _updates(referral) == 1
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_a_former_responder_records_no_visit_at_any_door(world, door, kind):
+    referral, responder = world.referral_b, world.users["rah_responder"]
+    visit = rah.dispatch_responder(
+        referral=referral, responder=responder, user=world.users["rah_coordinator"]
+    )
+    responder.role_grants.all().delete()
+    responder.__dict__.pop("role_codes", None)
+    response = door(kind, "rah_responder")(
+        reverse("recovery_at_home:visit_arrival", args=[visit.pk]), f"/api/rah/visits/{visit.pk}/arrived/", {}
+    )
+    assert response.status_code in (403, 404)
+    assert Episode.objects.get(referral=referral).arrived_at is None
