@@ -26,6 +26,8 @@ browser:
 
 # --- make demo: embedded SQLite and file-system broker unless DATABASE_URL/REDIS_URL are set.
 demo: export DEBUG = true
+# The portal with its tools: seed_demo is one of them (not installed in production).
+demo: export DJANGO_SETTINGS_MODULE = tools.settings
 # Administrators need an authenticator app in production; the demo lets anyone try.
 demo: export ADMIN_TWO_FACTOR ?= false
 demo: install
@@ -90,7 +92,7 @@ bench-load: install
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_scale
 bench: export REDIS_URL ?= redis://127.0.0.1:6379/2
 bench: export SECRET_KEY ?= bench-only-secret-key
-bench: export BENCH = true
+bench: export DJANGO_SETTINGS_MODULE = tools.bench.settings
 bench: install
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) bench --seed

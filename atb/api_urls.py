@@ -13,8 +13,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from atb.api import PatientListView, PerformanceView
 from mdt.api import AgendaView, MeetingListView, MyActionsView
+from portal.api import PatientListView, PerformanceView
 from recovery_at_home.api import (
     CLOCK_ACTION_VIEWS,
     AcknowledgeAlertView,
@@ -26,7 +26,7 @@ from recovery_at_home.api import (
     VisitArrivalView,
 )
 from referrals.api import ReferralViewSet
-from teams.api import ENTRY_ACTION_VIEWS, CaseloadView, MyCaseloadView
+from teams.api import ENTRY_ACTION_VIEWS, AcceptOntoCaseloadView, CaseloadView, MyCaseloadView
 
 swagger_docs = login_required(SpectacularSwaggerSplitView.as_view(url_name="api:schema"))
 
@@ -54,6 +54,7 @@ urlpatterns = [
     path("performance/", PerformanceView.as_view(), name="performance"),
     path("teams/<int:team_id>/caseload/", CaseloadView.as_view(), name="team-caseload"),
     path("caseload/mine/", MyCaseloadView.as_view(), name="my-caseload"),
+    path("teams/referrals/<str:reference>/accept/", AcceptOntoCaseloadView.as_view(), name="team-accept"),
     *(
         path(f"teams/entries/<int:entry_id>/{action}/", view.as_view(), name=f"entry-{action}")
         for action, view in ENTRY_ACTION_VIEWS.items()

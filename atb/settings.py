@@ -34,7 +34,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # A refused CSRF check is recorded in the audit trail like every refusal.
-CSRF_FAILURE_VIEW = "atb.audit.csrf_failure"
+CSRF_FAILURE_VIEW = "core.audit.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,36 +57,33 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "pgtrigger",
-    "atb.apps.AtbConfig",
+    # The layers, lowest first (README, "Layout"): the shared core, the features, and the
+    # pages that compose them. tools/ (demo, scale data, benchmarks) is not installed here.
+    "core.apps.CoreConfig",
     "referrals",
-    "teams",
     "recovery_at_home",
+    "teams",
     "mdt",
+    "portal",
 ]
 
-# Only for `make bench` (atb.benchmarks): each response says how many queries it ran, a
-# trivial view gives the floor, and the admin lists referrals (never in production: the
-# admin would bypass the relationship checks and the audit trail).
-BENCH = env.bool("BENCH", default=False)
-
 MIDDLEWARE = [
-    *(["atb.middleware.QueryCountHeaderMiddleware"] if BENCH else []),
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: a NUL, which PostgreSQL cannot store, is a 400.
-    "atb.input.RefuseNulCharactersMiddleware",
+    "core.input.RefuseNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "atb.audit.AuditContextMiddleware",
-    "atb.audit.AuditRefusalsMiddleware",
-    "atb.middleware.SessionRenewalMiddleware",
+    "core.audit.AuditContextMiddleware",
+    "core.audit.AuditRefusalsMiddleware",
+    "core.middleware.SessionRenewalMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "atb.middleware.AbsoluteSessionLimitMiddleware",
-    "atb.middleware.SecondFactorMiddleware",
+    "core.middleware.AbsoluteSessionLimitMiddleware",
+    "core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -125,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "atb.context_processors.navigation",
+                "portal.context_processors.navigation",
             ],
         },
     },
@@ -220,7 +217,7 @@ LOGOUT_REDIRECT_URL = "login"
 # address, that pair is locked out for AXES_COOLOFF_MINUTES (django-axes).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "atb.auth.PortalBackend",
+    "core.auth.PortalBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
@@ -252,7 +249,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Idle sessions end after 30 minutes; AbsoluteSessionLimitMiddleware ends any session
 # 12 hours after sign-in.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
-# The idle timeout is renewed by atb.middleware.SessionRenewalMiddleware, at most once a
+# The idle timeout is renewed by core.middleware.SessionRenewalMiddleware, at most once a
 # SESSION_RENEW_SECONDS: saving the session on every request cost the queue's 15-second
 # poll three queries. A session therefore ends 29 to 30 minutes after the last request.
 SESSION_SAVE_EVERY_REQUEST = False
@@ -325,11 +322,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Every refusal (403, 404) is recorded in the audit trail (`atb.audit.record_refusal`).
-    "EXCEPTION_HANDLER": "atb.audit.api_exception_handler",
-    # JSON with a bound on its depth and no NUL characters (`atb.input`).
+    # Every refusal (403, 404) is recorded in the audit trail (`core.audit.record_refusal`).
+    "EXCEPTION_HANDLER": "core.audit.api_exception_handler",
+    # JSON with a bound on its depth and no NUL characters (`core.input`).
     "DEFAULT_PARSER_CLASSES": [
-        "atb.input.BoundedJSONParser",
+        "core.input.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

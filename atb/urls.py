@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from atb import audit_views, two_factor, views
+from core import audit_views, two_factor
+from portal import views
 
 admin.site.site_header = "ATB Portal administration"
 admin.site.site_title = "ATB Portal"
@@ -44,6 +44,8 @@ urlpatterns = [
     path("overview/", views.service_overview, name="service_overview"),
     path("performance/", views.performance_dashboard, name="performance"),
     path("referrals/", include("referrals.urls")),
+    # A referral's page composes its features (the clock, the caseload entry): the top layer's.
+    path("referrals/<str:reference>/", views.referral_detail, name="referral_detail"),
     path("recovery-at-home/", include("recovery_at_home.urls")),
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),
@@ -51,6 +53,3 @@ urlpatterns = [
     path("fhir/", include("referrals.fhir_urls")),
     path("admin/", admin.site.urls),
 ]
-
-if settings.BENCH:  # `make bench` only: the floor a page is compared with
-    urlpatterns.append(path("bench/floor/", views.bench_floor, name="bench_floor"))

@@ -8,8 +8,8 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from atb.api_lists import audited_page
-from atb.models import Role
+from core.api_lists import audited_page
+from core.models import Role
 from mdt import selectors
 from mdt.models import Action, AgendaItem, Meeting
 

@@ -3,16 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
-from atb.models import Patient, Role, Team, User
+from core.access import CLINICAL_STAFF
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
+from core.models import Patient, Team, User
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
-
-STAFF_ROLES = [Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.RAH_RESPONDER, Role.MDT_COORDINATOR]
 
 
 def _staff():
     return (
-        User.objects.filter(is_active=True, role_grants__role__in=STAFF_ROLES)
+        User.objects.filter(is_active=True, role_grants__role__in=CLINICAL_STAFF)
         .distinct()
         .order_by("last_name", "first_name")
     )

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.models import Patient, Practice, Team
+from core.models import Patient, Practice, Team
 
 
 class MdtFlag(models.Model):

@@ -12,9 +12,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb import access
-from atb.models import Patient, Service, User
-from atb.nhs_numbers import nhs_number_prefix
+from core import access
+from core.models import Patient, Service, User
+from core.nhs_numbers import nhs_number_prefix
 from mdt.models import Action, AgendaItem, MdtFlag, Meeting
 from recovery_at_home.models import BedStay, Episode
 from recovery_at_home.models import Outcome as RahOutcome
@@ -26,7 +26,7 @@ FIRST_MEETING_LOOKS_BACK = timedelta(weeks=8)
 
 
 def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
-    """MDT coordinators see their practices' meetings (`atb.access`); nobody else sees any."""
+    """MDT coordinators see their practices' meetings (`core.access`); nobody else sees any."""
     practices = access.meeting_practices_of(user=user)
     return Meeting.objects.filter(practice__in=practices).select_related("practice", "coordinator")
 

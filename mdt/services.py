@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from atb.models import Patient, Team, User
-from atb.notifications import portal_link, queue_email
+from core.models import Patient, Team, User
+from core.notifications import portal_link, queue_email
 from mdt.models import (
     Action,
     ActionEvent,

@@ -17,10 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_event, record_patients_listed
-from atb.input import posted_ids
-from atb.models import AuditAction, Patient, Role
-from atb.permissions import people_page_for, role_required
+from core.access import CLINICAL_STAFF, FLAGGING_ROLES
+from core.audit import record_event, record_patients_listed
+from core.input import posted_ids
+from core.models import AuditAction, Patient, Role
+from core.permissions import people_page_for, role_required
+from core.selectors import get_visible_patient
 from mdt import selectors, services
 from mdt.forms import (
     ActionForm,
@@ -34,8 +36,6 @@ from mdt.forms import (
     share_choices,
 )
 from mdt.models import Action, Meeting
-
-STAFF = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.RAH_RESPONDER, Role.MDT_COORDINATOR)
 
 
 def _home_page(request: HttpRequest, status: int = 200, **bound) -> HttpResponse:
@@ -346,7 +346,7 @@ def add_action(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRespo
     )
 
 
-@role_required(*STAFF)
+@role_required(*CLINICAL_STAFF)
 @require_POST
 def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
     """Owners (or their team) and the practice's coordinators move an action on."""
@@ -382,7 +382,7 @@ def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@role_required(*CLINICAL_STAFF)
 def my_actions(request: HttpRequest) -> HttpResponse:
     actions = list(selectors.actions_of(user=request.user)[:200])
     with transaction.atomic():
@@ -399,7 +399,6 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def flag(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Flag a person the user can see for their practice's next MDT, from the patient page."""
-    from atb.views import FLAGGING_ROLES, get_visible_patient  # the core's patient access rule
 
     patient = get_visible_patient(request, patient_id)
     if not request.user.has_role(*FLAGGING_ROLES):

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb import heartbeats
-from atb.audit import record_event
-from atb.models import AuditAction, OutboundEmail, Role, User
-from atb.notifications import portal_link, queue_emails
 from atb.queries import built_once
+from core import heartbeats
+from core.audit import record_event
+from core.models import AuditAction, OutboundEmail, Role, User
+from core.notifications import portal_link, queue_emails
 from recovery_at_home.models import Alert, AlertPolicy, Episode
 from recovery_at_home.selectors import listed_name, referral_url_maker, uk_time
 from referrals.models import OPEN_STATUSES, ReferralEvent
@@ -155,7 +155,7 @@ def _emails(alert: Alert, recipients: list[User]) -> list[OutboundEmail]:
     }[alert.kind]
     body = (
         f"Referral {reference} is {what}.\n\n"
-        f"Open it in the ATB Portal: {portal_link(reverse('referrals:detail', args=[reference]))}\n"
+        f"Open it in the ATB Portal: {portal_link(reverse('referral_detail', args=[reference]))}\n"
         "(No patient details are sent by email.)"
     )
     return [

@@ -12,14 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from atb.api_forms import cleaned, form_data, form_schema
-from atb.api_lists import audited_page
-from atb.audit import record_patients_listed
-from atb.models import Role
+from core.access import RAH_STAFF
+from core.api_forms import cleaned, form_data, form_schema
+from core.api_lists import audited_page
+from core.audit import record_patients_listed
+from core.models import Role
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay, Episode
-from recovery_at_home.views import RAH_STAFF
 from referrals.selectors import referral_for, refusal_of
 
 REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})

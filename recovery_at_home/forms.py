@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect
-from atb.models import BedUnit, Role, User
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect
+from core.models import BedUnit, Role, User
 from recovery_at_home.models import Outcome, TriageCategory
 
 

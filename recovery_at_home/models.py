@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, Q
 
-from atb.models import BedUnit, Patient
+from core.models import BedUnit, Patient
 from referrals.models import Referral
 
 

@@ -14,11 +14,11 @@ from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.input import is_id
-from atb.models import Neighbourhood, User
-from atb.models.patients import age_today
-from atb.models.users import person_name
 from atb.queries import built_once
+from core.input import is_id
+from core.models import Neighbourhood, User
+from core.models.patients import age_today
+from core.models.users import person_name
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES, Reason
 
@@ -115,7 +115,7 @@ def referral_url_maker() -> Callable[[str], str]:
     """The referral page's address for a reference, reversed once for a list of rows (a
     reverse() per row was a tenth of the queue's own work)."""
     marker = "0REFERENCE0"
-    address = reverse("referrals:detail", args=[marker])
+    address = reverse("referral_detail", args=[marker])
     return lambda reference: address.replace(marker, quote(reference, safe=""))
 
 

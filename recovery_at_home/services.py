@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.audit import record_event
-from atb.models import AuditAction, BedUnit, Role, Service, User
+from core.audit import record_event
+from core.models import AuditAction, BedUnit, Role, Service, User
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
 from referrals import services as referral_services
 from referrals.identity import SentPerson

@@ -12,15 +12,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_patients_listed
-from atb.models import BedUnit, Role, Service, User
-from atb.permissions import role_required
+from core.access import RAH_STAFF
+from core.audit import record_patients_listed
+from core.models import BedUnit, Role, Service, User
+from core.permissions import role_required
 from recovery_at_home import alerts, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay
 from referrals.selectors import referral_for, refusal_of
 
-RAH_STAFF = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
 

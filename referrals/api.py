@@ -12,14 +12,14 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from atb.audit import record_event, record_patients_listed
-from atb.models import AuditAction, Service, Team, User
-from atb.validators import validate_in_era
+from core.access import RAH_STAFF, REFERRING_ROLES
+from core.audit import record_event, record_patients_listed
+from core.models import AuditAction, Service, Team, User
+from core.validators import validate_in_era
 from referrals import selectors, services
 from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
 from referrals.serializers import PatientSerializer, SentPersonSerializer
-from referrals.views import REFERRING_ROLES
 
 
 class ReferralEventSerializer(serializers.ModelSerializer):
@@ -34,7 +34,7 @@ class ReferralEventSerializer(serializers.ModelSerializer):
 
 
 class PersonShownField(serializers.Field):
-    """The person as the viewer may see them (`atb.access`): the record, or what was sent
+    """The person as the viewer may see them (`core.access`): the record, or what was sent
     (then without an id: it opens nothing)."""
 
     def __init__(self, **kwargs):
@@ -168,15 +168,6 @@ class ReferralCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class AcceptSerializer(serializers.Serializer):
-    key_worker = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
-        required=False,
-        help_text="Required for a referral to a Community Integrated Team: who leads the person's care.",
-    )
-    review_due = serializers.DateField(required=False, allow_null=True, validators=[validate_in_era])
-
-
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
@@ -215,22 +206,6 @@ class ReferralFilterSerializer(serializers.Serializer):
     received_to = serializers.DateField(required=False, validators=[validate_in_era])
 
 
-def _accept(*, referral: Referral, user: User, key_worker: User | None = None, review_due=None) -> Referral:
-    """A team's referral is accepted onto its caseload, with a key worker; others simply accepted."""
-    if referral.team_id is None:
-        return services.act_on_referral(referral=referral, user=user, action="accept")
-    from teams.services import CaseloadRefused, accept_onto_caseload  # teams builds on referrals
-
-    if key_worker is None:
-        raise serializers.ValidationError({"key_worker": ["Choose the key worker for the caseload."]})
-    try:
-        return accept_onto_caseload(
-            referral=referral, key_worker=key_worker, user=user, review_due=review_due
-        ).referral
-    except CaseloadRefused as refused:
-        raise services.TransitionRefused(str(refused)) from refused
-
-
 def _listed(user: User, which: str, team_id: int | None):
     """The page lists as API lists, each scoped as its page is."""
     if which == "mine":
@@ -238,7 +213,7 @@ def _listed(user: User, which: str, team_id: int | None):
     if which == "practice":
         return selectors.practice_referrals(user=user)
     if which == "inbox":
-        if user.has_role(*selectors.RAH_ROLES):
+        if user.has_role(*RAH_STAFF):
             return selectors.inbox(user=user, service=Service.objects.get(code=Service.Code.RECOVERY_AT_HOME))
         teams = list(user.teams.values_list("pk", flat=True))
         if not teams:
@@ -330,8 +305,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             incoming = body(data=request.data)
             incoming.is_valid(raise_exception=True)
             fields = incoming.validated_data
-        if name == "accept":
-            return self._changed(request, lambda: _accept(referral=referral, user=request.user, **fields))
         return self._changed(
             request,
             lambda: services.act_on_referral(referral=referral, user=request.user, action=name, **fields),
@@ -347,13 +320,14 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(ReferralSerializer(shown).data)
 
     @extend_schema(
-        request=AcceptSerializer,
+        request=None,
         responses={200: ReferralSerializer, 409: REFUSED},
-        description="A referral to a Community Integrated Team goes onto its caseload with the key worker.",
+        description="A referral to a Community Integrated Team is accepted onto its caseload, "
+        "with a key worker: POST /api/teams/referrals/{reference}/accept/.",
     )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, reference: str) -> Response:
-        return self._transition(request, "accept", AcceptSerializer)
+        return self._transition(request, "accept")
 
     @extend_schema(request=DeclineSerializer, responses={200: ReferralSerializer, 409: REFUSED})
     @action(detail=True, methods=["post"])

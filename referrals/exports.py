@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from atb.uk_time import uk_day_start
+from core.uk_time import uk_day_start
 from referrals.models import Reason, Referral, Source, Status
 
 CHUNK = 2000

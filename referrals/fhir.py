@@ -18,7 +18,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from atb.models import Patient, Practice, Service, User
+from core.models import Patient, Practice, Service, User
 from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import InboundMessage, Reason, Referral, Source, Status

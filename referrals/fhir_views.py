@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from atb.audit import Refused, record_event
-from atb.input import BoundedJSONParser
-from atb.models import AuditAction, Patient, Role
-from atb.selectors import patients_visible_to
+from core.audit import Refused, record_event
+from core.input import BoundedJSONParser
+from core.models import AuditAction, Patient, Role
+from core.selectors import patients_visible_to
 from referrals import fhir, selectors
 
 FHIR_JSON = "application/fhir+json"
@@ -90,7 +90,7 @@ class ProcessMessage(FhirView):
             if refused.issues[0][0] in ("structure", "invalid", "required"):
                 status_code = 400
             return Response(fhir.operation_outcome(*refused.issues), status=status_code)
-        # What was sent comes back, never the record it matched (`atb.access`).
+        # What was sent comes back, never the record it matched (`core.access`).
         body = fhir.service_request_resource(received.referral)
         response = Response(body, status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK)
         response["Location"] = f"/fhir/ServiceRequest/{received.referral.reference}"

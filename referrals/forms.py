@@ -5,10 +5,10 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.urls import reverse
 
-from atb.fields import NHSNumberFormField
-from atb.forms import EraDateField, check_period, date_input
-from atb.models import Discipline, Practice, Service, Team, User
-from atb.models.patients import validate_not_in_future
+from core.fields import NHSNumberFormField
+from core.forms import EraDateField, check_period, date_input
+from core.models import Discipline, Practice, Service, Team, User
+from core.models.patients import validate_not_in_future
 from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import REASONS_BY_SERVICE, Source, Status

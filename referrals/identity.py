@@ -9,7 +9,7 @@ matched to. The one rule for every door (the form, the API, FHIR messages):
 - otherwise a new record is made from what was sent.
 
 Nothing of the record is ever told to the sender: not whether the number is known, not
-whether the details agree. They see what they sent (`atb.access`).
+whether the details agree. They see what they sent (`core.access`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from atb.models import Patient, Practice
-from atb.nhs_numbers import format_nhs_number
+from core.models import Patient, Practice
+from core.nhs_numbers import format_nhs_number
 
 
 def _same_name(typed: str, stored: str) -> bool:

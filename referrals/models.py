@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.models import Patient, Practice, Service, Team
+from core.models import Patient, Practice, Service, Team
 from referrals.identity import SentPerson
 
 
@@ -198,7 +198,7 @@ class Referral(models.Model):
         return self.reference
 
     def get_absolute_url(self) -> str:
-        return reverse("referrals:detail", args=[self.reference])
+        return reverse("referral_detail", args=[self.reference])
 
     @property
     def is_open(self) -> bool:
@@ -207,7 +207,7 @@ class Referral(models.Model):
     @property
     def shows_record(self) -> bool:
         """Whether this viewer sees the person's record (`record_visible`, set by the
-        selectors from `atb.access`); without it, only what was sent."""
+        selectors from `core.access`); without it, only what was sent."""
         return getattr(self, "record_visible", False)
 
     @property

@@ -1,5 +1,5 @@
 """The referral lists pages and the API share. Which referrals a user may see, and how
-much of each, is `atb.access`: every list here is built from it."""
+much of each, is `core.access`: every list here is built from it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from datetime import date
 
 from django.db.models import BooleanField, Case, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 
-from atb import access
-from atb.audit import Refused
-from atb.models import Service, User
+from core import access
+from core.audit import Refused
+from core.models import Service, User
 from referrals.models import Referral, ReferralEvent, Status
-
-RAH_ROLES = access.RAH_ROLES
 
 
 def _with_list_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
@@ -133,3 +131,11 @@ def referrals_of_patient(*, user: User, patient_id: int, whole_record: bool = Fa
         .prefetch_related(Prefetch("events", queryset=ReferralEvent.objects.select_related("user")))
         .order_by("-received_at", "-id")
     )
+
+
+def referral_or_refusal(*, user: User, reference: str) -> Referral:
+    """The referral as this user may see it, or a refusal (404, audited)."""
+    referral = referral_for(user=user, reference=reference)
+    if referral is None:
+        raise refusal_of(reference=reference)
+    return referral

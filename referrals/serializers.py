@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from atb.fields import NHSNumberFormField
-from atb.models import Patient, Practice
-from atb.models.patients import validate_not_in_future
-from atb.validators import validate_in_era
+from core.fields import NHSNumberFormField
+from core.models import Patient, Practice
+from core.models.patients import validate_not_in_future
+from core.validators import validate_in_era
 from referrals.identity import SentPerson
 
 

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.access import referral_scope
-from atb.audit import record_event
-from atb.models import AuditAction, Patient, Practice, Role, Service, Team, User
-from atb.notifications import portal_link, queue_email
+from core.access import referral_scope
+from core.audit import record_event
+from core.models import AuditAction, Patient, Practice, Role, Service, Team, User
+from core.notifications import portal_link, queue_email
 from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
     OPEN_STATUSES,
@@ -30,7 +30,7 @@ from referrals.models import (
     ReferralEvent,
     Status,
 )
-from referrals.signals import referral_moved
+from referrals.signals import referral_moved, referral_received
 
 # The state machine: which status each action moves from and to.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -144,14 +144,6 @@ def reason_fits_service(*, reason: str, service: Service) -> bool:
     return reason in REASONS_BY_SERVICE.get(service.code, [])
 
 
-def _start_clock_if_recovery_at_home(referral: Referral) -> None:
-    """A referral reaching Recovery at Home starts its response clock at once."""
-    if referral.service.code == Service.Code.RECOVERY_AT_HOME:
-        from recovery_at_home.services import open_episode  # the RaH app builds on referrals
-
-        open_episode(referral=referral)
-
-
 @transaction.atomic
 def submit_referral(
     *,
@@ -216,7 +208,7 @@ def submit_referral(
         person_as_sent=person.stored(),
         identity_to_confirm=match.identity_to_confirm,
     )
-    _start_clock_if_recovery_at_home(referral)
+    referral_received.send(sender=Referral, referral=referral)
     ReferralEvent.objects.create(
         referral=referral,
         kind=ReferralEvent.Kind.SUBMITTED,
@@ -350,7 +342,7 @@ def _tell_referrer(referral: Referral, what: str) -> None:
             f"{date_format(timezone.localtime(referral.status_changed_at), 'j M Y H:i')}.\n\n"
             f"{referral.decline_reason or ''}\n"
             "See the referral and its timeline in the ATB Portal: "
-            f"{portal_link(reverse('referrals:detail', args=[referral.reference]))}"
+            f"{portal_link(reverse('referral_detail', args=[referral.reference]))}"
         ).replace("\n\n\n", "\n\n"),
     )
 
@@ -404,7 +396,7 @@ def redirect_referral(
         identity_to_confirm=referral.identity_to_confirm,
         **{name: getattr(referral, name) for name in (*REFERRAL_DETAILS, *REFERRER_FIELDS)},
     )
-    _start_clock_if_recovery_at_home(redirected)
+    referral_received.send(sender=Referral, referral=redirected)
     ReferralEvent.objects.create(
         referral=redirected,
         kind=ReferralEvent.Kind.REDIRECTED_IN,
@@ -441,7 +433,10 @@ def act_on_referral(*, referral: Referral, user: User, action: str, **fields) ->
     so the caseload entry never outlives its referral."""
     check_receiver(referral=referral, user=user)
     if action == "accept" and referral.team_id is not None:
-        raise TransitionRefused("Accept a team's referral onto the caseload, with a key worker.")
+        raise TransitionRefused(
+            "Accept a team's referral onto the caseload, with a key worker "
+            f"(the team's accept page, or POST /api/teams/referrals/{referral.reference}/accept/)."
+        )
     if (
         action in ("start", "close")
         and Referral.objects.filter(pk=referral.pk, caseload_entry__isnull=False).exists()

@@ -12,7 +12,6 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("phone-in/", views.phone_in, name="phone_in"),
     path("patient-lookup/", views.patient_lookup, name="patient_lookup"),
-    path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/identity/<slug:decision>/", views.settle_identity, name="identity"),
     path("<str:reference>/<slug:action>/", views.act, name="act"),
 ]

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from atb.audit import record_event, record_patients_listed
-from atb.models import AuditAction, Role, Service
-from atb.nhs_numbers import normalise_nhs_number
-from atb.pages import audited_page
-from atb.permissions import role_required
-from atb.selectors import patients_visible_to
+from core.access import RAH_STAFF, REFERRING_ROLES
+from core.audit import record_event, record_patients_listed
+from core.models import AuditAction, Role, Service
+from core.nhs_numbers import normalise_nhs_number
+from core.pages import audited_page
+from core.permissions import role_required
+from core.selectors import patients_visible_to
 from referrals import exports, selectors, services
 from referrals.forms import (
     CloseForm,
@@ -25,11 +25,9 @@ from referrals.forms import (
     ReferralFilterForm,
     ReferralForm,
 )
-from referrals.identity import SentPerson
 from referrals.models import Referral
 
 PAGE_SIZE = 25
-REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
 
 
 def _referral_list(request: HttpRequest, referrals, template: str, context: dict) -> HttpResponse:
@@ -74,7 +72,7 @@ def practice_list(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     """The receiving inbox: Recovery at Home for its staff, otherwise the member's team."""
     teams = list(request.user.teams.all()) if request.user.has_role(Role.CIT_MEMBER) else []
-    if request.user.has_role(*selectors.RAH_ROLES):
+    if request.user.has_role(*RAH_STAFF):
         service, team = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME), None
     elif teams:
         service = Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
@@ -152,66 +150,7 @@ def patient_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_referral(request: HttpRequest, reference: str) -> Referral:
-    referral = selectors.referral_for(user=request.user, reference=reference)
-    if referral is None:
-        raise selectors.refusal_of(reference=reference)
-    return referral
-
-
-def _clock_forms(user, referral: Referral) -> dict:
-    """The Recovery at Home clock's forms, for those who may use them."""
-    episode = getattr(referral, "episode", None)
-    if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
-        return {}
-    from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
-    from recovery_at_home.services import may_record_outcome
-
-    coordinator = user.has_role(Role.RAH_COORDINATOR)
-    # Each form's ids are its own: the page holds several forms with a "note" or "reason".
-    return {
-        "triage_form": TriageForm(initial={"category": episode.category}, auto_id="triage_%s")
-        if coordinator
-        else None,
-        "agreed_later_form": AgreedLaterForm(auto_id="later_%s") if coordinator else None,
-        "dispatch_form": DispatchForm(auto_id="dispatch_%s") if coordinator else None,
-        "outcome_form": OutcomeForm(auto_id="outcome_%s")
-        if may_record_outcome(user=user, referral=referral)
-        else None,
-        "arrival_form": ArrivalForm(auto_id="arrival_%s"),
-    }
-
-
-def _caseload_entry(referral: Referral):
-    """The caseload entry this referral opened, if any: its work is managed there."""
-    if referral.team_id is None:
-        return None
-    from teams.models import CaseloadEntry  # the teams app builds on referrals
-
-    return CaseloadEntry.objects.filter(referral=referral).first()
-
-
-def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    referral = _visible_referral(request, reference)
-    acting = services.may_act_on(user=request.user, referral=referral)
-    with transaction.atomic():
-        if acting and services.record_viewed_by_receiver(referral=referral, user=request.user):
-            referral = selectors.referral_for(user=request.user, reference=reference)
-        record_event(request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral)
-    return render(
-        request,
-        "referrals/detail.html",
-        {
-            "referral": referral,
-            "can_act": acting,
-            "decline_form": DeclineForm(),
-            "redirect_form": RedirectForm(),
-            "close_form": CloseForm(),
-            "note_form": NoteForm(),
-            "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
-            "sent_person": SentPerson.from_stored(referral.person_as_sent),
-            **(_clock_forms(request.user, referral) if referral.shows_record else {}),
-        },
-    )
+    return selectors.referral_or_refusal(user=request.user, reference=reference)
 
 
 IDENTITY_ACTIONS = {"confirm": services.confirm_identity, "separate": services.separate_identity}

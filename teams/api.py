@@ -9,11 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from atb.api_forms import cleaned, form_data, form_schema
-from atb.api_lists import audited_page
-from atb.models import Discipline, Role
+from core.api_forms import cleaned, form_data, form_schema
+from core.api_lists import audited_page
+from core.models import Discipline, Role
+from referrals import selectors as referral_selectors
+from referrals.api import REFUSED as REFERRAL_REFUSED
+from referrals.api import ReferralSerializer
 from teams import selectors, services
 from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
+from teams.forms import AcceptForm
 from teams.models import CarePlanGoal, CarePlanReview, CaseloadEntry, Contact
 
 
@@ -196,3 +200,25 @@ class _SchemaEntry:
 
 
 ENTRY_ACTION_VIEWS = {action: _entry_action_view(action) for action in ENTRY_ACTIONS}
+
+
+class AcceptOntoCaseloadView(APIView):
+    """A referral to one of the member's teams accepted onto its caseload with a key
+    worker: the accept page's form and service (`teams.services.accept_onto_caseload`)."""
+
+    @extend_schema(
+        request=form_schema("AcceptOntoCaseloadRequest", AcceptForm, team=None),
+        responses={200: ReferralSerializer, 409: REFERRAL_REFUSED},
+        summary="Accept a team's referral onto the caseload (as on the accept page)",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        if not request.user.has_role(Role.CIT_MEMBER):
+            raise referral_selectors.refusal_of(reference=reference)
+        referral = selectors.team_referral_to_accept(user=request.user, reference=reference)
+        data = cleaned(AcceptForm(form_data(request), team=referral.team))
+        try:
+            services.accept_onto_caseload(referral=referral, user=request.user, **data)
+        except services.CaseloadRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        shown = referral_selectors.referrals_visible_to(user=request.user).get(pk=referral.pk)
+        return Response(ReferralSerializer(shown).data)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django import forms
 
-from atb.models import User
+from core.models import User
 from teams import services
 from teams.forms import ContactForm, DischargeForm, GoalForm, KeyWorkerForm, ReviewForm
 from teams.models import CaseloadEntry

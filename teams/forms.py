@@ -6,8 +6,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from atb.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
-from atb.models import Discipline, Practice, Team, User
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
+from core.models import Discipline, Practice, Team, User
 from teams.models import CarePlanGoal, CaseloadEntry, Contact, DischargeReason
 from teams.services import key_workers_for
 

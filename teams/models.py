@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.models import Patient, Team
+from core.models import Patient, Team
 from referrals.models import Referral
 
 

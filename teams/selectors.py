@@ -10,11 +10,11 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.http import Http404
 from django.utils import timezone
 
-from atb import access
-from atb.audit import Refused
-from atb.models import Discipline, Team, User
-from atb.uk_time import uk_day_start
-from mdt.models import MdtFlag
+from core import access
+from core.audit import Refused
+from core.models import Discipline, Patient, Team, User
+from core.uk_time import uk_day_start
+from referrals import selectors as referral_selectors
 from referrals.models import Referral
 from teams.models import CarePlanReview, CaseloadEntry, CaseloadEvent, Contact
 
@@ -22,7 +22,7 @@ REVIEW_SOON = timedelta(days=14)
 
 
 def teams_of(*, user: User) -> QuerySet[Team]:
-    """The user's teams (`atb.access`): a team's pages answer 404 to anyone else."""
+    """The user's teams (`core.access`): a team's pages answer 404 to anyone else."""
     return (
         Team.objects.filter(pk__in=access.teams_of(user=user))
         .select_related("neighbourhood")
@@ -67,7 +67,11 @@ def _with_row_columns(entries: QuerySet[CaseloadEntry]) -> QuerySet[CaseloadEntr
     last_contact = Contact.objects.filter(entry=OuterRef("pk"), attended=True).order_by("-at")
     return entries.select_related("patient__practice", "key_worker", "team", "referral").annotate(
         last_contact_at=Subquery(last_contact.values("at")[:1]),
-        flagged_for_mdt=Exists(MdtFlag.objects.filter(patient=OuterRef("patient"), cleared_at__isnull=True)),
+        # A person waiting for an MDT discussion has an open flag. The mdt app builds on
+        # this one, so the caseload reads the flag through the person, not mdt's models.
+        flagged_for_mdt=Exists(
+            Patient.objects.filter(pk=OuterRef("patient_id"), mdt_flags__cleared_at__isnull=True)
+        ),
     )
 
 
@@ -174,3 +178,12 @@ def caseload_of_patient(*, patient_id: int) -> QuerySet[CaseloadEntry]:
         .prefetch_related(Prefetch("contacts", queryset=Contact.objects.select_related("staff")), "goals")
         .order_by(F("closed_at").desc(nulls_first=True), "-opened_at")
     )
+
+
+def team_referral_to_accept(*, user: User, reference: str) -> Referral:
+    """A referral to one of the user's teams, for accepting onto its caseload; anything
+    else is refused as not found (audited), as every referral door refuses."""
+    referral = referral_selectors.referral_for(user=user, reference=reference)
+    if referral is None or referral.team_id is None or referral.team_id not in user.team_ids:
+        raise referral_selectors.refusal_of(reference=reference)
+    return referral

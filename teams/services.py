@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.audit import record_event
-from atb.models import AuditAction, Role, Team, User
+from core.audit import record_event
+from core.models import AuditAction, Role, Team, User
 from referrals import services as referral_services
 from referrals.models import Referral, Status
 from teams.models import CarePlanGoal, CarePlanReview, CaseloadEntry, CaseloadEvent, Contact, DischargeReason

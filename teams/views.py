@@ -14,12 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from atb.audit import record_changes, record_event
-from atb.input import posted_ids
-from atb.models import AuditAction, Practice, Role
-from atb.pages import audited_page
-from atb.permissions import people_page_for, role_required
-from referrals import selectors as referral_selectors
+from core.audit import record_changes, record_event
+from core.input import posted_ids
+from core.models import AuditAction, Practice, Role
+from core.pages import audited_page
+from core.permissions import people_page_for, role_required
 from teams import selectors, services
 from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
 from teams.forms import (
@@ -260,13 +259,7 @@ def discharge(request: HttpRequest, entry_id: int) -> HttpResponse:
 @people_page_for(Role.CIT_MEMBER)
 def accept(request: HttpRequest, reference: str) -> HttpResponse:
     """Accept a referral to the team onto its caseload, choosing the key worker."""
-    referral = referral_selectors.referral_for(user=request.user, reference=reference)
-    if (
-        referral is None
-        or referral.team is None
-        or not request.user.teams.filter(pk=referral.team_id).exists()
-    ):
-        raise referral_selectors.refusal_of(reference=reference)
+    referral = selectors.team_referral_to_accept(user=request.user, reference=reference)
     form = AcceptForm(request.POST or None, team=referral.team)
     if request.method == "POST" and form.is_valid():
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from atb.processes import database_url
+from tools.processes import database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

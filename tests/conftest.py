@@ -13,8 +13,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import Patient, Practice, Role, Service, Team, User
-from atb.two_factor import second_factor_required
+from core.models import Patient, Practice, Role, Service, Team, User
+from core.two_factor import second_factor_required
 from referrals.models import Referral
 from tests.factories import (
     CommunityTeamsServiceFactory,

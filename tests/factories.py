@@ -8,7 +8,7 @@ import factory
 from faker import Faker
 from nhs_number import calculate_checksum
 
-from atb.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
+from core.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
 from referrals import services as referral_services
 from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, Source

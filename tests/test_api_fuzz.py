@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
-from atb.models import Role
+from core.models import Role
 from tests.factories import UserFactory
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))

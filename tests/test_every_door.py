@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import AuditAction, AuditEvent, Role
+from core.models import AuditAction, AuditEvent, Role
 from recovery_at_home import services as rah
 from recovery_at_home.models import Alert, Episode, TriageCategory
 from referrals.models import Referral, Status

@@ -19,16 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from atb import health
 from atb.celery import app
-from atb.models import Heartbeat, Patient, Role
-from atb.processes import free_port, port_answers, wait_for_port
+from core import health
+from core.models import Heartbeat, Patient, Role
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import Reason, Referral, Source
 from tests.background import BackgroundProcesses, url_of_the_test_database
 from tests.conftest import PASSWORD
 from tests.factories import PracticeFactory, RecoveryAtHomeFactory, UserFactory
+from tools.processes import free_port, port_answers, wait_for_port
 
 BANNER = "Background services are unavailable."
 

@@ -14,7 +14,7 @@ from django import forms
 from django.urls import reverse
 from rest_framework import serializers
 
-from atb.validators import validate_in_era
+from core.validators import validate_in_era
 
 APPS = ["atb", "referrals", "teams", "recovery_at_home", "mdt"]
 
@@ -120,7 +120,7 @@ def test_html_typed_into_notes_is_shown_as_text(world, client_for):
     services.add_note(referral=referral, user=world.users["rah_coordinator"], note=SCRIPT)
     client = client_for(world.users["rah_coordinator"])
     for page in (
-        reverse("referrals:detail", args=[referral.reference]),
+        reverse("referral_detail", args=[referral.reference]),
         reverse("patient_detail", args=[referral.patient_id]),
     ):
         html = client.get(page).content.decode()

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from tests.urls import walk
 
 PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
@@ -107,7 +107,7 @@ MATRIX = {
         403,
     ),
     # referral_a: gp_a's referral of patient_a to team A's CIT.
-    "referrals:detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "referral_detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "referrals:act": (lambda world: [world.referral_a.reference, "accept"], {}, 405),  # POST only
     "referrals:identity": (lambda world: [world.referral_a.reference, "confirm"], {}, 405),  # POST only
     "api:referral-list": (None, {}, 200),  # everyone gets the list of what they may see
@@ -173,6 +173,7 @@ MATRIX = {
     "teams:change_key_worker": (_entry_a, {"cit_member_a": 405}, 404),
     "teams:discharge": (_entry_a, {"cit_member_a": 405}, 404),
     "api:team-caseload": (_team_a, CIT_ONLY, 404),
+    "api:team-accept": (_referral_a, {}, 405),  # POST only
     "api:my-caseload": (None, CIT_ONLY, 404),
     "api:performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
     "api:patient-list": (

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.audit import record_event
-from atb.models import AuditAction, AuditEvent
+from core.audit import record_event
+from core.models import AuditAction, AuditEvent
 
 
 @pytest.fixture

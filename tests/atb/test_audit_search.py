@@ -9,9 +9,9 @@ import time_machine
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.audit import record_event
-from atb.merging import merge_patients
-from atb.models import AuditAction, AuditEvent
+from core.audit import record_event
+from core.models import AuditAction, AuditEvent
+from portal.merging import merge_patients
 from tests.factories import PatientFactory
 
 

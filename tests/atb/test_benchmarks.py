@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atb.benchmarks import Timing, ratio
+from tools.benchmarks import Timing, ratio
 
 
 def _timing(median_ms, trivial_view_median_ms=None):

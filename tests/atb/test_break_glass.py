@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent, BreakGlassAccess
+from core.models import AuditAction, AuditEvent, BreakGlassAccess
 from tests.conftest import PASSWORD
 
 REASON = {"reason": "urgent_care", "explanation": "Called to a fall at home; GP record needed now."}

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from atb.celery import app
-from atb.models import Heartbeat
-from atb.tasks import record_heartbeat
+from core.models import Heartbeat
+from core.tasks import record_heartbeat
 
 
 def test_beat_records_the_heartbeat_every_minute(db):
-    entry = PeriodicTask.objects.get(task="atb.tasks.record_heartbeat")
+    entry = PeriodicTask.objects.get(task="core.tasks.record_heartbeat")
     assert entry.enabled
     assert (entry.interval.every, entry.interval.period) == (1, "minutes")
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from atb.models import AuditEvent
+from core.models import AuditEvent
 from tests.background import url_of_the_test_database
 
 pytestmark = pytest.mark.skipif(

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from atb.models import BedUnit, Neighbourhood, Patient, Practice, Role, Service, Team, User
-from atb.nhs_numbers import normalise_nhs_number
+from core.models import BedUnit, Neighbourhood, Patient, Practice, Role, Service, Team, User
+from core.nhs_numbers import normalise_nhs_number
 
 # The page each demo user lands on after signing in, and a heading it shows.
 LANDING = {

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import AuditAction, AuditEvent, Patient
+from core.models import AuditAction, AuditEvent, Patient
 from mdt import services as mdt_services
 from tests.factories import PatientFactory, meeting_with_agenda, on_caseload
 
@@ -100,7 +100,7 @@ def test_the_referral_api_offers_the_pages_lists(world, api):
 def test_the_responders_visits_and_the_bed_board_apis(world, api):
     from django.db import transaction
 
-    from atb.models import BedUnit
+    from core.models import BedUnit
     from recovery_at_home import services as rah
 
     coordinator, responder = world.users["rah_coordinator"], world.users["rah_responder"]

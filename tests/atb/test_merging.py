@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from atb import merging
-from atb.models import AuditAction, AuditEvent, Patient
+from core.models import AuditAction, AuditEvent, Patient
 from mdt.services import flag_for_mdt
+from portal import merging
 from referrals.models import Referral
 from teams import services as team_services
 from tests.factories import PatientFactory, ReferralFactory, on_caseload

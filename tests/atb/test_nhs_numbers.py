@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent, Patient
-from atb.nhs_numbers import format_nhs_number, normalise_nhs_number
+from core.models import AuditAction, AuditEvent, Patient
+from core.nhs_numbers import format_nhs_number, normalise_nhs_number
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,9 @@ from contextlib import contextmanager
 import time_machine
 from django.core import mail
 
-from atb.models import OutboundEmail
-from atb.notifications import deliver, queue_email, send_unsent_emails
+from core.email_delivery import deliver, send_unsent_emails
+from core.models import OutboundEmail
+from core.notifications import queue_email
 from tests.email_backends import FlakyEmailBackend
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

@@ -11,7 +11,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb import performance
+from portal import performance
 from recovery_at_home import services as rah
 from recovery_at_home.models import TriageCategory
 from tests.factories import PatientFactory, ReferralFactory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from tests.factories import PatientFactory
 
 
@@ -60,8 +60,8 @@ def test_a_query_the_connection_repeats_is_planned_once(world, client_for):
 
 
 def test_a_query_built_once_reads_the_rows_of_the_moment_at_each_use(db):
-    from atb.models import Practice
     from atb.queries import built_once
+    from core.models import Practice
     from tests.factories import PracticeFactory
 
     @built_once

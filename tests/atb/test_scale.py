@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from atb.models import Patient, Practice
+from core.models import Patient, Practice
 from mdt.models import AgendaItem, Meeting
 from recovery_at_home.models import Episode
 from referrals.models import ReferenceCounter, Referral, Status
@@ -63,7 +63,7 @@ def test_a_second_run_is_refused(seeded):
 
 
 def test_the_queue_shows_the_open_work(seeded, client):
-    from atb.models import User
+    from core.models import User
 
     client.force_login(User.objects.get(username="scale.rah0"))
     response = client.get("/recovery-at-home/queue/")

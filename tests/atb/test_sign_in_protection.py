@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 
 PASSWORD = "correct-horse-battery-staple"
 

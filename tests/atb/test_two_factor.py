@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from tests.conftest import PASSWORD
 
 

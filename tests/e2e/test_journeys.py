@@ -163,7 +163,7 @@ def test_a_cit_member_takes_the_hand_over_records_a_visit_and_flags_for_mdt(worl
 
 
 def test_an_mdt_coordinator_builds_publishes_and_records_the_meeting(world, person, reference_data):
-    from atb.models import Role
+    from core.models import Role
     from mdt import services as mdt_services
     from tests.factories import UserFactory, meeting_with_agenda
 
@@ -208,7 +208,7 @@ def test_a_service_manager_sees_the_two_hour_figure_change(world, person, refere
 
     from django.utils import timezone
 
-    from atb.models import Role
+    from core.models import Role
     from recovery_at_home import services as rah_services
     from recovery_at_home.models import TriageCategory
     from tests.factories import UserFactory

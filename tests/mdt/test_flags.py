@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from mdt.models import MdtFlag
 from teams.models import CaseloadEvent
 from tests.factories import on_caseload

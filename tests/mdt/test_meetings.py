@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from atb.models import AuditAction, AuditEvent, Role
-from atb.notifications import send_unsent_emails
+from core.email_delivery import send_unsent_emails
+from core.models import AuditAction, AuditEvent, Role
 from mdt import selectors, services
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingEvent, MeetingSchedule, OverdueNotice
 from recovery_at_home import services as rah_services
@@ -196,7 +196,7 @@ def test_a_coordinator_of_another_practice_gets_404(world, client_for, meeting):
 def test_the_agenda_builder_runs_a_constant_number_of_queries(
     world, client_for, coordinator, django_assert_max_num_queries, practice_size
 ):
-    from atb.models import Patient
+    from core.models import Patient
 
     patients = Patient.objects.bulk_create(
         Patient(given_name="Member", family_name=f"Practice-{n}", practice=world.practice_a)

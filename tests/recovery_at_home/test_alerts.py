@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
-from atb.models import Role
-from atb.notifications import send_unsent_emails
+from core.email_delivery import send_unsent_emails
+from core.models import Role
 from recovery_at_home import alerts, services
 from recovery_at_home.models import Alert, Episode, TriageCategory
 from referrals.models import ReferralEvent
@@ -201,8 +201,8 @@ def test_two_sweeps_at_once_over_1000_due_referrals_raise_each_alert_exactly_onc
 def test_an_alert_email_failing_twice_then_succeeding_gives_one_alert_and_one_email(
     world, referral, settings
 ):
-    from atb.models import OutboundEmail
-    from atb.tasks import deliver_emails
+    from core.models import OutboundEmail
+    from core.tasks import deliver_emails
     from tests.email_backends import FlakyEmailBackend
 
     settings.EMAIL_BACKEND = "tests.email_backends.FlakyEmailBackend"
@@ -263,7 +263,7 @@ def test_a_full_banner_says_how_many_wait_beyond_it(world, client_for):
 def test_a_sweep_runs_the_same_number_of_queries_for_ten_or_fifty_due_referrals(db):
     from django.utils import timezone
 
-    from atb.models import OutboundEmail
+    from core.models import OutboundEmail
     from recovery_at_home.benchmark import build_open_referrals, measure_sweep
 
     def sweep_with(due):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from atb.celery import app
-from atb.models import Heartbeat, OutboundEmail, Role
+from core.models import Heartbeat, OutboundEmail, Role
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import ReferralEvent

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from atb.models import Role
+from core.models import Role
 from recovery_at_home import services
 from recovery_at_home.models import Dispatch, TriageCategory
 from referrals.models import ReferralEvent, Status

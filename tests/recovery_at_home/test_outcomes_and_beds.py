@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from atb.models import BedUnit, Role
+from core.models import BedUnit, Role
 from recovery_at_home import services
 from recovery_at_home.models import BedStay, Episode, Outcome
 from referrals.models import Referral, ReferralEvent, Status

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent, Neighbourhood, Service, Team
+from core.models import AuditAction, AuditEvent, Neighbourhood, Service, Team
 from recovery_at_home import selectors, services
 from recovery_at_home.models import Episode, TriageCategory
 from referrals import services as referral_services

@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import AuditAction, AuditEvent, Role
+from core.models import AuditAction, AuditEvent, Role
 from referrals.models import Reason, Referral, ReferralEvent, Source
 from tests.factories import ReferralFactory, UserFactory
 from tests.urls import walk
@@ -137,7 +137,7 @@ def test_the_list_runs_a_constant_number_of_queries(world, api, django_assert_ma
 def test_transitions_through_the_api_and_the_loser_gets_409(world, api):
     second = UserFactory(roles=[Role.CIT_MEMBER], teams=[world.team_a])
     token = Token.objects.create(user=second)
-    url = f"/api/referrals/{world.referral_a.reference}/accept/"
+    url = f"/api/teams/referrals/{world.referral_a.reference}/accept/"
 
     key_worker = {"key_worker": world.users["cit_member_a"].pk}
     assert api("cit_member_a").post(url, key_worker, format="json").json()["status"] == "accepted"
@@ -151,13 +151,19 @@ def test_transitions_through_the_api_and_the_loser_gets_409(world, api):
 
 
 def test_accepting_a_team_referral_by_api_needs_a_key_worker_of_the_team(world, api):
-    url = f"/api/referrals/{world.referral_a.reference}/accept/"
+    url = f"/api/teams/referrals/{world.referral_a.reference}/accept/"
     missing = api("cit_member_a").post(url, {}, format="json")
     assert missing.status_code == 400
-    assert missing.json() == {"key_worker": ["Choose the key worker for the caseload."]}
+    assert list(missing.json()) == ["key_worker"]
     outsider = api("cit_member_a").post(url, {"key_worker": world.users["gp_a"].pk}, format="json")
-    assert outsider.status_code == 409
-    assert "is not a member of" in outsider.json()["detail"]
+    assert outsider.status_code == 400
+    assert "valid choice" in outsider.json()["key_worker"][0]
+    # The referral's own accept says where a team's referral is accepted.
+    plain = api("cit_member_a").post(
+        f"/api/referrals/{world.referral_a.reference}/accept/", {}, format="json"
+    )
+    assert plain.status_code == 409
+    assert f"/api/teams/referrals/{world.referral_a.reference}/accept/" in plain.json()["detail"]
     world.referral_a.refresh_from_db()
     assert world.referral_a.status == "received"  # nothing half-done
 

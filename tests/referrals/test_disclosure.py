@@ -10,8 +10,8 @@ from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb import access
-from atb.models import AuditAction, AuditEvent, Patient, Role
+from core import access
+from core.models import AuditAction, AuditEvent, Patient, Role
 from recovery_at_home import services as rah
 from referrals import services
 from referrals.models import Reason, Referral, ReferralEvent, Source

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from recovery_at_home import services as rah
 from recovery_at_home.benchmark import build_open_referrals
 from recovery_at_home.models import TriageCategory

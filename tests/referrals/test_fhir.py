@@ -12,7 +12,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import AuditAction, AuditEvent, Patient, Role
+from core.models import AuditAction, AuditEvent, Patient, Role
 from referrals.models import Referral, Source
 from tests.factories import UserFactory
 

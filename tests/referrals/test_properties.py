@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from atb.models import Patient
+from core.models import Patient
 from referrals.models import Reason, Referral, ReferralEvent, Source
 from tests.factories import valid_nhs_number
 

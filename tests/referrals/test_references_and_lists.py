@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent
+from core.models import AuditAction, AuditEvent
 from referrals import services
 from referrals.models import Referral, Status
 from tests.factories import ReferralFactory

@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.notifications import send_unsent_emails
+from core.email_delivery import send_unsent_emails
 from referrals import services
 from referrals.models import Referral, ReferralEvent, Status
 from tests.factories import ReferralFactory, UserFactory

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent, Patient
+from core.models import AuditAction, AuditEvent, Patient
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
 from tests.conftest import PASSWORD
 

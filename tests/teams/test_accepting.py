@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from atb.models import AuditAction, AuditEvent, Role
+from core.models import AuditAction, AuditEvent, Role
 from referrals.models import Referral, ReferralEvent
 from teams import services
 from teams.models import CaseloadEntry, CaseloadEvent
@@ -77,7 +77,7 @@ def test_a_first_review_in_the_past_is_refused_beside_the_field(world, client_fo
 
 def test_the_referral_pages_accept_button_leads_to_choosing_a_key_worker(world, client_for):
     client = client_for(world.users["cit_member_a"])
-    detail = client.get(reverse("referrals:detail", args=[world.referral_a.reference])).content.decode()
+    detail = client.get(reverse("referral_detail", args=[world.referral_a.reference])).content.decode()
     assert reverse("teams:accept", args=[world.referral_a.reference]) in detail
     posted = client.post(reverse("referrals:act", args=[world.referral_a.reference, "accept"]))
     assert posted["Location"] == reverse("teams:accept", args=[world.referral_a.reference])

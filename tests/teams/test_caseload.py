@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent, Role
+from core.models import AuditAction, AuditEvent, Role
 from teams import services
 from teams.models import CaseloadEntry, CaseloadEvent
 from tests.factories import UserFactory, bulk_caseload, on_caseload

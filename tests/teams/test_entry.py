@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 from django.utils.html import escape
 
-from atb.models import AuditAction, AuditEvent, Role
+from core.models import AuditAction, AuditEvent, Role
 from teams import services
 from teams.models import CarePlanGoal, CaseloadEvent, Contact
 from tests.factories import UserFactory, on_caseload

@@ -1,0 +1,102 @@
+"""The access relationship: who may see which person, and how much of which referral.
+
+This module is the one rule. Every scope the portal uses (patient pages, lists, the API,
+FHIR, exports, print views, calendars) is built from these functions.
+
+A person's record is seen through a legitimate relationship, never a role alone:
+- referrers and MDT coordinators: patients registered with their practices;
+- CIT members: people referred to their teams (so everyone on their caseloads);
+- Recovery at Home staff: people referred to Recovery at Home.
+
+A referral is seen whole (with the person's record) through the same relationship. A
+referrer also sees the referrals they and their practice sent, whoever they are about,
+but only as sent: its status, the events meant for the referrer, its outcome, and the
+person as the sender typed them. Sending a referral never discloses the record the
+portal holds, and never opens it.
+
+Service managers and administrators see figures only. A record merged into another is
+seen through the one it was merged into.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from core.models import Patient, Role, Service, User
+
+NO_ONE = Q(pk__in=[])
+
+# The role groups: what a role may do. Whom it is done for is still the relationship below.
+RAH_STAFF = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+# Clinical staff work with people; managers and administrators with figures and the audit trail.
+CLINICAL_STAFF = (
+    Role.REFERRER,
+    Role.CIT_MEMBER,
+    Role.RAH_COORDINATOR,
+    Role.RAH_RESPONDER,
+    Role.MDT_COORDINATOR,
+)
+REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
+PATIENT_SEARCH_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR)
+REGISTERING_ROLES = (Role.REFERRER,)
+# Who may ask for a person they can see to be discussed at an MDT.
+FLAGGING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.MDT_COORDINATOR)
+# Emergency access is for clinical staff alone.
+BREAK_GLASS_ROLES = CLINICAL_STAFF
+
+
+def practices_of(*, user: User) -> list[int]:
+    """The practices whose people the user works with: a referrer's or MDT coordinator's own."""
+    return user.practice_ids if user.has_role(Role.REFERRER, Role.MDT_COORDINATOR) else []
+
+
+def meeting_practices_of(*, user: User) -> list[int]:
+    """The practices whose MDT meetings (agendas, print views, calendars) the user runs."""
+    return user.practice_ids if user.has_role(Role.MDT_COORDINATOR) else []
+
+
+def teams_of(*, user: User) -> list[int]:
+    """The Community Integrated Teams whose caseloads the user works on."""
+    return user.team_ids if user.has_role(Role.CIT_MEMBER) else []
+
+
+def _referred(**referral_filter) -> Q:
+    return Q(pk__in=Patient.objects.filter(**referral_filter).values("pk"))
+
+
+def patient_scope(*, user: User) -> Q:
+    """Over Patient: the people whose record the user may open."""
+    scope = NO_ONE
+    if practices := practices_of(user=user):
+        scope |= Q(practice__in=practices)
+    if teams := teams_of(user=user):
+        scope |= _referred(caseload_entries__team__in=teams) | _referred(referrals__team__in=teams)
+    if user.has_role(*RAH_STAFF):
+        scope |= _referred(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
+    return scope & Q(merged_into__isnull=True)
+
+
+def referral_record_scope(*, user: User) -> Q:
+    """Over Referral: referrals seen whole, with the person's record. Each line is the
+    relationship of `patient_scope` seen from the referral, so a referral seen whole is
+    always about a person the user may open (tested)."""
+    scope = NO_ONE
+    if practices := practices_of(user=user):
+        scope |= Q(patient__practice__in=practices)
+    if teams := teams_of(user=user):
+        scope |= Q(team__in=teams)
+    if user.has_role(*RAH_STAFF):
+        scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME)
+    return scope
+
+
+def referral_sender_scope(*, user: User) -> Q:
+    """Over Referral: referrals the user or their practice sent (seen as sent)."""
+    if not user.has_role(Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR):
+        return NO_ONE
+    return Q(referred_by=user) | Q(referring_practice__in=user.practice_ids)
+
+
+def referral_scope(*, user: User) -> Q:
+    """Over Referral: every referral the user may open, whole or as sent."""
+    return referral_record_scope(user=user) | referral_sender_scope(user=user)

@@ -1,0 +1,144 @@
+"""The person the portal exists for."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
+
+from core.fields import NHSNumberField
+from core.models.organisations import Practice
+from core.nhs_numbers import format_nhs_number
+from core.validators import ERA, validate_in_era
+
+
+def validate_not_in_future(value: date) -> None:
+    if value > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.", code="future_date")
+
+
+class Patient(models.Model):
+    """One person; many referrals. The NHS number may be unknown at first contact."""
+
+    nhs_number = NHSNumberField(
+        "NHS number",
+        null=True,
+        blank=True,
+        unique=True,
+        error_messages={
+            "unique": "A patient with this NHS number is already registered. If this is the same person, "
+            "ask an administrator to merge the two records."
+        },
+    )
+    given_name = models.CharField("first name", max_length=100)
+    family_name = models.CharField("last name", max_length=100)
+    date_of_birth = models.DateField(
+        null=True, blank=True, validators=[validate_in_era, validate_not_in_future]
+    )
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    practice = models.ForeignKey(
+        Practice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients",
+        verbose_name="registered GP practice",
+    )
+    lives_alone = models.BooleanField(default=False)
+    care_home = models.CharField(
+        max_length=200, blank=True, help_text="Name of the care home, if the person lives in one."
+    )
+    carer_name = models.CharField("main carer's name", max_length=200, blank=True)
+    carer_relationship = models.CharField("carer's relationship", max_length=100, blank=True)
+    carer_phone = models.CharField("carer's phone", max_length=30, blank=True)
+    carers_centre_offered = models.BooleanField("Carers Centre referral offered", default=False)
+    communication_needs = models.TextField(blank=True, max_length=2000)
+    key_safety_information = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text="What visiting staff must know: dogs, key safe, risks at the address.",
+    )
+    # A duplicate record merged into another stays as a tombstone, so the audit trail
+    # (which PostgreSQL will not let anyone rewrite) still names the record that was seen.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [
+            # A practice's people (the MDT agenda builder's suggestions and the practice's
+            # lists): read from the index alone, not from 5,000 heap pages of a big practice.
+            models.Index(
+                fields=["practice", "id"],
+                condition=Q(merged_into__isnull=True),
+                name="patient_practice_live_idx",
+            ),
+            # Patient search by name and date of birth.
+            models.Index(fields=["family_name", "given_name", "date_of_birth"], name="patient_name_dob_idx"),
+            # "Is this person already known?" on every referral of someone without an NHS
+            # number: names match whatever their case (a scan of 300,000 patients without it).
+            models.Index(
+                Upper("family_name"),
+                Upper("given_name"),
+                F("date_of_birth"),
+                name="patient_name_dob_match_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(nhs_number__isnull=True),
+                name="patient_merged_has_no_nhs_number",
+            ),
+            # Whatever door a record comes in by: ten ASCII digits (never another script's,
+            # which would make a second record beside the person's real one).
+            models.CheckConstraint(
+                condition=Q(nhs_number__isnull=True) | Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="patient_nhs_number_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=True)
+                | Q(date_of_birth__gte=date(ERA[0], 1, 1), date_of_birth__lte=date(ERA[1], 12, 31)),
+                name="patient_date_of_birth_in_era",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("patient_detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def nhs_number_display(self) -> str:
+        return format_nhs_number(self.nhs_number or "")
+
+    @property
+    def age(self) -> int | None:
+        return age_today(self.date_of_birth)
+
+
+def age_today(date_of_birth: date | None) -> int | None:
+    """Age in whole years, today in the UK (None when the date of birth is not known)."""
+    if not date_of_birth:
+        return None
+    today = timezone.localdate()
+    return (
+        today.year
+        - date_of_birth.year
+        - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+    )

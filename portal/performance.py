@@ -1,0 +1,185 @@
+"""The performance dashboard's figures: aggregates only, never a person.
+
+Each figure is one grouped query over the chosen period (UK days) and, where it applies,
+locality (the neighbourhood of the patient's practice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from core.models import Neighbourhood, Service
+from core.uk_time import uk_day_start
+from mdt.models import Action
+from recovery_at_home.models import BedStay, Episode, Outcome
+from referrals.models import Reason, Referral, Source
+from teams.models import CaseloadEntry
+
+TWO_HOUR_STANDARD = 0.70  # the national ambition: at least 70% of 2-hour responses in time
+RESPONSE_BUCKETS = [(0, 30), (30, 60), (60, 90), (90, 120), (120, 180), (180, 240), (240, None)]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    locality: Neighbourhood | None = None
+
+    @property
+    def since(self) -> datetime:
+        return uk_day_start(self.start)
+
+    @property
+    def until(self) -> datetime:
+        return uk_day_start(self.end + timedelta(days=1))
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+
+def _referrals(period: Period) -> QuerySet[Referral]:
+    referrals = Referral.objects.filter(received_at__gte=period.since, received_at__lt=period.until)
+    if period.locality is not None:
+        referrals = referrals.filter(patient__practice__neighbourhood=period.locality)
+    return referrals
+
+
+def _two_hour_responses(period: Period) -> QuerySet[Episode]:
+    """Urgent community responses (the 2-hour category) whose clock stopped, excluding
+    those with a later time agreed with the person, as the national standard counts them."""
+    return Episode.objects.filter(
+        referral__in=_referrals(period),
+        category__code="urgent",
+        agreed_later_reason="",
+        arrived_at__isnull=False,
+    )
+
+
+def two_hour_standard(period: Period) -> dict:
+    responses = _two_hour_responses(period)
+    totals = responses.aggregate(
+        total=Count("pk"), met=Count("pk", filter=Q(arrived_at__lte=F("response_due_at")))
+    )
+    weekly = (
+        responses.annotate(week=TruncWeek("referral__received_at", tzinfo=timezone.get_current_timezone()))
+        .values("week")
+        .annotate(total=Count("pk"), met=Count("pk", filter=Q(arrived_at__lte=F("response_due_at"))))
+        .order_by("week")
+    )
+    return {
+        "total": totals["total"],
+        "met": totals["met"],
+        "share": totals["met"] / totals["total"] if totals["total"] else None,
+        "weeks": [
+            {
+                "week": row["week"].date(),
+                "total": row["total"],
+                "met": row["met"],
+                "share": row["met"] / row["total"],
+            }
+            for row in weekly
+        ],
+    }
+
+
+def response_times(period: Period) -> list[dict]:
+    """How long people waited for the first face-to-face contact, in bands (all categories)."""
+    waits = (
+        Episode.objects.filter(referral__in=_referrals(period), arrived_at__isnull=False)
+        .annotate(
+            wait=ExpressionWrapper(F("arrived_at") - F("referral__received_at"), output_field=DurationField())
+        )
+        .aggregate(
+            **{
+                f"b{low}": Count(
+                    "pk",
+                    filter=Q(wait__gte=timedelta(minutes=low))
+                    & (Q(wait__lt=timedelta(minutes=high)) if high else Q()),
+                )
+                for low, high in RESPONSE_BUCKETS
+            }
+        )
+    )
+    return [
+        {"band": f"{low}–{high} min" if high else f"over {low // 60} hours", "count": waits[f"b{low}"]}
+        for low, high in RESPONSE_BUCKETS
+    ]
+
+
+def _counted(referrals: QuerySet[Referral], field: str, labels: dict) -> list[dict]:
+    rows = referrals.values(field).annotate(count=Count("pk")).order_by("-count", field)
+    return [
+        {"label": labels.get(row[field], row[field] or "Not known"), "count": row["count"]} for row in rows
+    ]
+
+
+def referrals_by(period: Period) -> dict[str, list[dict]]:
+    referrals = _referrals(period)
+    weekly = (
+        referrals.annotate(week=TruncWeek("received_at", tzinfo=timezone.get_current_timezone()))
+        .values("week")
+        .annotate(count=Count("pk"))
+        .order_by("week")
+    )
+    return {
+        "source": _counted(referrals, "source", dict(Source.choices)),
+        "reason": _counted(referrals, "reason", dict(Reason.choices)),
+        "locality": _counted(referrals, "patient__practice__neighbourhood__name", {}),
+        "week": [{"label": row["week"].date().strftime("%d %b"), "count": row["count"]} for row in weekly],
+    }
+
+
+def rah_outcomes(period: Period) -> list[dict]:
+    episodes = Episode.objects.filter(referral__in=_referrals(period)).exclude(outcome="")
+    return _counted(episodes, "outcome", dict(Outcome.choices))
+
+
+def bed_occupancy(period: Period) -> list[dict]:
+    """Beds in use at noon each day, all units together."""
+    stays = list(
+        BedStay.objects.filter(admitted_at__lt=period.until)
+        .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gte=period.since))
+        .values_list("admitted_at", "discharged_at")
+    )
+    occupancy = []
+    for day in period.days():
+        noon = timezone.make_aware(datetime.combine(day, time(12)))
+        count = sum(
+            1
+            for admitted, discharged in stays
+            if admitted <= noon and (discharged is None or discharged > noon)
+        )
+        occupancy.append({"label": day.strftime("%d %b"), "count": count})
+    return occupancy
+
+
+def caseload_sizes(period: Period) -> list[dict]:
+    entries = CaseloadEntry.objects.filter(closed_at__isnull=True)
+    if period.locality is not None:
+        entries = entries.filter(team__neighbourhood=period.locality)
+    return _counted(entries, "team__name", {})
+
+
+def overdue_mdt_actions(period: Period) -> list[dict]:
+    actions = Action.objects.filter(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
+    if period.locality is not None:
+        actions = actions.filter(item__meeting__practice__neighbourhood=period.locality)
+    return _counted(actions, "item__meeting__practice__name", {})
+
+
+def dashboard(period: Period) -> dict:
+    return {
+        "two_hour": two_hour_standard(period),
+        "response_times": response_times(period),
+        "referrals": referrals_by(period),
+        "outcomes": rah_outcomes(period),
+        "beds": bed_occupancy(period),
+        "caseloads": caseload_sizes(period),
+        "overdue_actions": overdue_mdt_actions(period),
+        "rah_referrals": _referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME).count(),
+    }

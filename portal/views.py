@@ -1,0 +1,369 @@
+"""Core pages: the role home redirect, patients, the managers' overview, health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.access import BREAK_GLASS_ROLES, FLAGGING_ROLES, PATIENT_SEARCH_ROLES, REGISTERING_ROLES
+from core.audit import record_event, record_patients_listed
+from core.break_glass import break_glass
+from core.health import redis_status
+from core.heartbeats import heartbeat_age, heartbeat_status
+from core.models import AuditAction, Patient, Role, RoleGrant
+from core.permissions import people_page_for, role_required
+from core.selectors import (
+    get_visible_patient,
+    neighbourhood_overview,
+    patients_visible_to,
+    practices_served_by,
+    search_patients,
+)
+from mdt.forms import FlagForm
+from mdt.selectors import discussions_of
+from mdt.services import open_flag
+from portal import merging, performance
+from portal.forms import BreakGlassForm, PatientForm, PeriodForm
+from portal.merging import duplicate_candidates
+from portal.navigation import workspaces_for
+from recovery_at_home.alerts import SWEEP_HEARTBEAT
+from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
+from recovery_at_home.services import may_record_outcome
+from referrals import selectors as referral_selectors
+from referrals import services as referral_services
+from referrals.forms import CloseForm, DeclineForm, NoteForm, RedirectForm
+from referrals.identity import SentPerson
+from referrals.models import Referral
+from referrals.selectors import referrals_of_patient
+from teams.models import CaseloadEntry
+from teams.selectors import caseload_of_patient
+
+ALERT_SWEEP_STALE = timedelta(minutes=5)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to their work; someone with no role yet is told why."""
+    workspaces = workspaces_for(request.user)
+    if workspaces:
+        return redirect(workspaces[0].url_name)
+    return render(request, "atb/no_role.html")
+
+
+@role_required(*PATIENT_SEARCH_ROLES)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    page = Paginator(search_patients(user=request.user, query=query), 25).get_page(request.GET.get("page"))
+    with transaction.atomic():
+        record_patients_listed(request=request, patients=page.object_list, detail=f"search: {query}")
+    return render(
+        request,
+        "atb/patient_list.html",
+        {
+            "page": page,
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+            "can_register": request.user.has_role(*REGISTERING_ROLES),
+        },
+    )
+
+
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one place a professional sees the whole person: their record, referrals and
+    timelines, Recovery at Home episodes, caseload entries with contacts and care plans,
+    and whether they are waiting for an MDT."""
+    patient = get_visible_patient(request, pk, allow_break_glass=True)
+    if patient.pk != pk:
+        return redirect(patient)  # a merged record: go to the one it became
+    grant = request.break_glass
+    record_event(
+        request=request,
+        action=AuditAction.VIEW,
+        patient=patient,
+        detail=f"break-glass: {grant.reason_text}" if grant else "",
+    )
+    entries = list(caseload_of_patient(patient_id=patient.pk))
+    my_teams = set(request.user.teams.values_list("pk", flat=True))
+    return render(
+        request,
+        "atb/patient_detail.html",
+        {
+            "patient": patient,
+            "referrals": referrals_of_patient(
+                user=request.user, patient_id=patient.pk, whole_record=bool(grant)
+            ),
+            "caseload_entries": entries,
+            "my_team_ids": my_teams,
+            "contacts": sorted(
+                (contact for entry in entries for contact in entry.contacts.all()),
+                key=lambda c: c.at,
+                reverse=True,
+            )[:20],
+            "mdt_flag": open_flag(patient=patient),
+            "mdt_discussions": discussions_of(patient_id=patient.pk),
+            "flag_form": FlagForm(),
+            "can_flag": request.user.has_role(*FLAGGING_ROLES) and not grant,
+            "break_glass": grant,
+        },
+    )
+
+
+@role_required(*BREAK_GLASS_ROLES)
+def break_glass_access(request: HttpRequest) -> HttpResponse:
+    """Emergency access to a person outside the user's relationship, with a reason."""
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            patient = form.cleaned_data["patient"]
+            if patients_visible_to(user=request.user).filter(pk=patient.pk).exists():
+                messages.info(
+                    request, "You already have access to this record; no emergency access was needed."
+                )
+                return redirect(patient)
+            break_glass(
+                request=request,
+                patient=patient,
+                reason=form.cleaned_data["reason"],
+                explanation=form.cleaned_data["explanation"],
+            )
+            messages.warning(
+                request, "Emergency access is recorded and open until you sign out. Administrators review it."
+            )
+            return redirect(patient)
+        if "nhs_number" in form.errors and form.cleaned_data.get("reason"):
+            record_event(
+                request=request,
+                action=AuditAction.REFUSED,
+                detail="emergency access: no record for the NHS number typed "
+                f"({request.POST.get('nhs_number', '')[:20]})",
+            )
+    return render(request, "atb/break_glass.html", {"form": form})
+
+
+@role_required(*REGISTERING_ROLES)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None, practices=practices_served_by(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save()
+            record_event(request=request, action=AuditAction.CREATE, patient=patient)
+        messages.success(request, f"{patient.full_name} is registered.")
+        return redirect(patient)
+    return render(request, "atb/patient_form.html", {"form": form, "title": "Register a patient"})
+
+
+def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_visible_patient(request, pk)
+    form = PatientForm(
+        request.POST or None, instance=patient, practices=practices_served_by(user=request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            record_event(
+                request=request,
+                action=AuditAction.UPDATE,
+                patient=patient,
+                detail="changed: " + ", ".join(form.changed_data),
+            )
+        messages.success(request, "The patient's details are saved.")
+        return redirect(patient)
+    if request.method == "GET":
+        record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="edit form")
+    return render(
+        request, "atb/patient_form.html", {"form": form, "patient": patient, "title": "Edit patient"}
+    )
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+def service_overview(request: HttpRequest) -> HttpResponse:
+    """Aggregates only: no person is named here."""
+    counts = dict(
+        RoleGrant.objects.filter(user__is_active=True)
+        .values("role")
+        .annotate(staff=Count("id"))
+        .values_list("role", "staff")
+    )
+    staff_by_role = {role: counts.get(role, 0) for role in Role.values}
+    return render(
+        request,
+        "atb/service_overview.html",
+        {
+            "neighbourhoods": neighbourhood_overview(),
+            "staff_by_role": [(Role(role).label, count) for role, count in staff_by_role.items()],
+        },
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return f"unreachable: {exc.__class__.__name__}"
+    return "ok"
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 when the database and Redis answer."""
+    checks = {"database": _check_database(), "redis": redis_status()}
+    down = [name for name, result in checks.items() if result.startswith("unreachable")]
+    if not down:
+        sweep = _check_alert_sweep()
+        checks["alert_sweep"] = sweep
+        if sweep.startswith("stale"):
+            down.append("alert_sweep")
+    body = {"status": "unavailable" if down else "ok", "unavailable": down, "checks": checks}
+    if "database" not in down:
+        # Reported, not failed on: web pages still work while the worker is down.
+        body["background_worker"] = heartbeat_status()
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def _check_alert_sweep() -> str:
+    """The response-time alerts depend on the minute sweep: older than 5 minutes means
+    no alert is being raised. A portal that never swept yet (just installed) is not down."""
+    age = heartbeat_age(name=SWEEP_HEARTBEAT)
+    if age is None:
+        return "never run"
+    seconds = int(age.total_seconds())
+    return f"{'stale' if age > ALERT_SWEEP_STALE else 'ok'}: last sweep {seconds} seconds ago"
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def duplicate_patients(request: HttpRequest) -> HttpResponse:
+    """Records that look like one person, for an administrator to merge."""
+    groups = duplicate_candidates()
+    with transaction.atomic():
+        record_patients_listed(
+            request=request, patients=[p for group in groups for p in group], detail="possible duplicates"
+        )
+    return render(request, "atb/duplicates.html", {"groups": groups})
+
+
+@people_page_for(Role.ADMINISTRATOR)
+def merge_patients(request: HttpRequest, keep_id: int, duplicate_id: int) -> HttpResponse:
+    """Compare two records side by side; merging moves everything onto the first."""
+    records = Patient.objects.filter(pk__in=[keep_id, duplicate_id], merged_into__isnull=True).select_related(
+        "practice"
+    )
+    by_pk = {patient.pk: patient for patient in records.annotate(referral_count=Count("referrals"))}
+    if keep_id not in by_pk or duplicate_id not in by_pk:
+        raise Http404("No such pair of records.")
+    keep, duplicate = by_pk[keep_id], by_pk[duplicate_id]
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                result = merging.merge_patients(keep=keep, duplicate=duplicate, user=request.user)
+                moved = ", ".join(f"{count} {what}" for what, count in result.moved.items()) or "nothing else"
+                for patient, detail in [
+                    (keep, f"merged record #{duplicate.pk} into this one; moved {moved}"),
+                    (duplicate, f"merged into record #{keep.pk}"),
+                ]:
+                    record_event(request=request, action=AuditAction.MERGE, patient=patient, detail=detail)
+        except merging.MergeRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request, f"Merged: record #{duplicate.pk} is now part of #{keep.pk} ({moved} moved)."
+            )
+            return redirect("duplicate_patients")
+    else:
+        for patient in (keep, duplicate):
+            record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="merge comparison")
+    return render(
+        request,
+        "atb/merge.html",
+        {"keep": keep, "duplicate": duplicate},
+    )
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.CIT_MEMBER)
+def performance_dashboard(request: HttpRequest) -> HttpResponse:
+    """Figures and charts for a period and locality; aggregates only, so no audit of people.
+    A team member sees their own team's locality."""
+    default = PeriodForm.default_period()
+    form = PeriodForm(request.GET or None, initial={"start": default.start, "end": default.end})
+    period = form.period() if form.is_valid() else default
+    if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR):
+        team = request.user.teams.select_related("neighbourhood").first()
+        if team is None:
+            raise Http404("No team of yours.")
+        period = performance.Period(start=period.start, end=period.end, locality=team.neighbourhood)
+        form.fields.pop("locality", None)
+    return render(
+        request,
+        "atb/performance.html",
+        {
+            "form": form,
+            "period": period,
+            "figures": performance.dashboard(period),
+            "standard": performance.TWO_HOUR_STANDARD,
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+def _clock_forms(user, referral: Referral) -> dict:
+    """The Recovery at Home clock's forms, for those who may use them."""
+    episode = getattr(referral, "episode", None)
+    if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
+        return {}
+    coordinator = user.has_role(Role.RAH_COORDINATOR)
+    # Each form's ids are its own: the page holds several forms with a "note" or "reason".
+    return {
+        "triage_form": TriageForm(initial={"category": episode.category}, auto_id="triage_%s")
+        if coordinator
+        else None,
+        "agreed_later_form": AgreedLaterForm(auto_id="later_%s") if coordinator else None,
+        "dispatch_form": DispatchForm(auto_id="dispatch_%s") if coordinator else None,
+        "outcome_form": OutcomeForm(auto_id="outcome_%s")
+        if may_record_outcome(user=user, referral=referral)
+        else None,
+        "arrival_form": ArrivalForm(auto_id="arrival_%s"),
+    }
+
+
+def _caseload_entry(referral: Referral):
+    """The caseload entry this referral opened, if any: its work is managed there."""
+    if referral.team_id is None:
+        return None
+    return CaseloadEntry.objects.filter(referral=referral).first()
+
+
+def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One referral: its timeline and the receiving service's actions, with Recovery at
+    Home's clock forms and the caseload entry it opened, for those who may use them."""
+    referral = referral_selectors.referral_or_refusal(user=request.user, reference=reference)
+    acting = referral_services.may_act_on(user=request.user, referral=referral)
+    with transaction.atomic():
+        if acting and referral_services.record_viewed_by_receiver(referral=referral, user=request.user):
+            referral = referral_selectors.referral_for(user=request.user, reference=reference)
+        record_event(request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral)
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "can_act": acting,
+            "decline_form": DeclineForm(),
+            "redirect_form": RedirectForm(),
+            "close_form": CloseForm(),
+            "note_form": NoteForm(),
+            "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
+            "sent_person": SentPerson.from_stored(referral.person_as_sent),
+            **(_clock_forms(request.user, referral) if referral.shows_record else {}),
+        },
+    )

@@ -1,0 +1,114 @@
+"""Reference data for Sunderland and demo users, shared by `seed_demo` and the tests.
+
+Practice names and ODS codes are invented; the neighbourhoods, team bases, services,
+bed units and partner organisations are ATB's own.
+"""
+
+from __future__ import annotations
+
+from core.models import Discipline, Role
+
+DEMO_PASSWORD = "Sunderland-demo-2026"
+
+ORGANISATIONS = [
+    ("Sunderland Care and Support", "SCAS"),
+    ("Sunderland City Council", "Council"),
+    ("Sunderland CCG", "CCG"),
+    ("Sunderland GP Alliance", "GP Alliance"),
+    ("South Tyneside and Sunderland NHS Foundation Trust", "STSFT"),
+    ("Cumbria, Northumberland, Tyne and Wear NHS Foundation Trust", "CNTW"),
+    ("Age UK Sunderland", "Age UK"),
+    ("Sunderland Carers Centre", "Carers Centre"),
+]
+
+# neighbourhood, code, CIT base, practices (ODS code, name, postcode)
+NEIGHBOURHOODS = [
+    (
+        "Sunderland Coalfields",
+        "coalfields",
+        "Houghton",
+        [
+            ("A89901", "Houghton Le Spring Medical Practice", "DH4 4DN"),
+            ("A89902", "Hetton Group Practice", "DH5 9HW"),
+        ],
+    ),
+    (
+        "Sunderland Washington",
+        "washington",
+        "Washington",
+        [
+            ("A89903", "Washington Galleries Surgery", "NE38 7RZ"),
+            ("A89904", "Concord Medical Centre", "NE37 2SE"),
+        ],
+    ),
+    (
+        "Sunderland East",
+        "east",
+        "Hendon",
+        [
+            ("A89905", "Hendon Health Centre", "SR2 8PD"),
+            ("A89906", "Millfield Surgery", "SR4 6AR"),
+        ],
+    ),
+    (
+        "Sunderland North",
+        "north",
+        "Bunny Hill",
+        [
+            ("A89907", "Bunny Hill Surgery", "SR5 5AZ"),
+            ("A89908", "Fulwell Medical Centre", "SR6 9JL"),
+        ],
+    ),
+    (
+        "Sunderland West One",
+        "west-one",
+        "Grindon",
+        [
+            ("A89909", "Grindon Lane Surgery", "SR4 8HW"),
+            ("A89910", "Pennywell Medical Group", "SR4 9AR"),
+        ],
+    ),
+    (
+        "Sunderland West Two",
+        "west-two",
+        "Grindon",
+        [
+            ("A89911", "Silksworth Health Centre", "SR3 2AN"),
+            ("A89912", "Doxford Park Surgery", "SR3 2ND"),
+        ],
+    ),
+]
+
+RAH_SERVICE = {
+    "name": "Recovery at Home",
+    "base": "Leechmere",
+    "base_address": "Leechmere Industrial Estate, Sunderland SR2 9TQ",
+    "hours": "24 hours, 7 days",
+}
+CIT_SERVICE = {"name": "Community Integrated Teams", "hours": "08:00 to 20:00, 7 days"}
+BED_UNITS = [
+    ("Houghton", "Houghton Primary Care Centre, Houghton le Spring DH4 4DN", 20),
+    ("Town End Farm", "Town End Farm, Sunderland SR5 4NX", 22),
+]
+
+# username, first, last, role, discipline, organisation short name, practice ODS codes,
+# team neighbourhood codes (each demo user's phone is 0191 555 01NN, NN their position)
+DEMO_USERS = [
+    ("gp.a", "Amira", "Khan", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89905"], []),
+    ("gp.b", "Ben", "Robson", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89907"], []),
+    ("rah.coordinator", "Claire", "Dobson", Role.RAH_COORDINATOR, Discipline.NURSE, "SCAS", [], []),
+    ("rah.responder", "Dan", "Elliott", Role.RAH_RESPONDER, Discipline.PARAMEDIC, "SCAS", [], []),
+    ("cit.member", "Emma", "Forster", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["east"]),
+    (
+        "mdt.coordinator",
+        "Fiona",
+        "Graham",
+        Role.MDT_COORDINATOR,
+        Discipline.ADMIN,
+        "GP Alliance",
+        ["A89905", "A89906"],
+        [],
+    ),
+    ("manager", "Gareth", "Hall", Role.SERVICE_MANAGER, "", "SCAS", [], []),
+    ("admin", "Helen", "Irving", Role.ADMINISTRATOR, "", "CCG", [], []),
+]

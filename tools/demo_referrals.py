@@ -1,0 +1,169 @@
+"""Demo referrals in every state, made through the referral services so each has a
+true timeline. Created once: skipped when referrals already exist."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import BedUnit, Patient, Service, User
+from mdt import selectors as mdt_selectors
+from mdt import services as mdt_services
+from mdt.models import MeetingSchedule
+from mdt.services import flag_for_mdt
+from recovery_at_home import services as rah
+from recovery_at_home.models import Episode, Outcome, TriageCategory
+from referrals import services
+from referrals.identity import SentPerson
+from referrals.models import OPEN_STATUSES, Reason, Referral, Source
+from teams import services as teams
+
+
+def _patients_of(neighbourhood: str) -> list[Patient]:
+    """Eight patients of a neighbourhood, repeating when it has fewer."""
+    patients = list(Patient.objects.filter(practice__neighbourhood__code=neighbourhood).order_by("pk")[:8])
+    return [patients[i % len(patients)] for i in range(8)] if patients else []
+
+
+@transaction.atomic
+def seed_demo_referrals() -> int:
+    if Referral.objects.exists():
+        return 0
+    users = {
+        user.username: user
+        for user in User.objects.filter(
+            username__in=["gp.a", "gp.b", "rah.coordinator", "rah.responder", "cit.member"]
+        )
+    }
+    rah = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME)
+    cit = Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
+    gp_a, gp_b = users["gp.a"], users["gp.b"]
+    east, north = _patients_of("east"), _patients_of("north")
+    if not east or not north:
+        return 0
+    now = timezone.now()
+
+    def refer(patient, service, reason, hours_ago, user=gp_a, **caller):
+        referrer = services.Referrer(
+            user=None if caller else user,
+            practice=None if caller else user.practices.first(),
+            phone=caller.get("phone", "0191 555 0101"),
+            name=caller.get("name", ""),
+            role=caller.get("role", "GP"),
+        )
+        return services.submit_referral(
+            person=SentPerson.of_record(patient),
+            of_record=patient,
+            service=service,
+            team=None,
+            referrer=referrer,
+            source=Source.FAMILY_CARER if caller else Source.GP,
+            reason=reason,
+            clinical_summary="Demo referral: " + Reason(reason).label.lower() + ".",
+            consent_to_referral=True,
+            consent_to_share=True,
+            received_at=now - timedelta(hours=hours_ago),
+        )
+
+    member, coordinator = users["cit.member"], users["rah.coordinator"]
+    refer(east[0], cit, Reason.FRAILTY_REVIEW, 2)
+    refer(east[1], rah, Reason.FALL, 1)
+    refer(north[0], rah, Reason.DELIRIUM, 0.5, user=gp_b)
+    refer(east[2], rah, Reason.CARER_BREAKDOWN, 0.2, name="Susan Bell", role="Daughter", phone="07700 900123")
+    _seed_caseload(
+        member,
+        accepted=refer(east[3], cit, Reason.WOUND_CARE, 30),
+        in_progress=refer(east[4], cit, Reason.LONG_TERM_CONDITION, 50),
+        closed=refer(east[5], cit, Reason.MEDICATION, 200),
+    )
+    declined = refer(east[6], cit, Reason.SOCIAL_ISOLATION, 70)
+    services.decline_referral(referral=declined, user=member, reason="Better met by the Age UK link worker")
+    redirected = refer(east[7], rah, Reason.REDUCED_FUNCTION, 5)
+    services.redirect_referral(
+        referral=redirected, user=coordinator, service=cit, note="Not urgent; needs ongoing support"
+    )
+    accepted_rah = refer(north[1], rah, Reason.CATHETER, 3, user=gp_b)
+    services.accept_referral(referral=accepted_rah, user=coordinator)
+    _seed_recovery_at_home(coordinator, users["rah.responder"])
+    _seed_mdt(gp_a, member)
+    return Referral.objects.count()  # none existed before
+
+
+def _seed_caseload(member: User, *, accepted: Referral, in_progress: Referral, closed: Referral) -> None:
+    """Three people on the East team's caseload: one new, one being visited with a care
+    plan and flagged for the MDT, one discharged."""
+
+    now = timezone.now()
+    teams.accept_onto_caseload(referral=accepted, key_worker=member, user=member)
+    visited = teams.accept_onto_caseload(
+        referral=in_progress, key_worker=member, user=member, review_due=(now - timedelta(days=3)).date()
+    )
+    teams.record_contact(
+        entry=visited,
+        user=member,
+        staff=member,
+        kind="visit",
+        at=now - timedelta(hours=26),
+        duration_minutes=45,
+        notes="Breathless on the stairs; inhaler technique reviewed.",
+    )
+    teams.add_goal(entry=visited, user=member, description="Walk to the corner shop", target_date=None)
+    flag_for_mdt(patient=visited.patient, user=member, reason="Two exacerbations this month; review plan")
+    done = teams.accept_onto_caseload(referral=closed, key_worker=member, user=member)
+    teams.discharge_from_caseload(
+        entry=done, user=member, reason="goals_met", note="Blister packs arranged; back to the GP"
+    )
+
+
+def _seed_mdt(gp: User, member: User) -> None:
+    """gp.a's practice meets every four weeks on Tuesday at 13:00; the next meeting has
+    two people on its agenda and its attendees invited."""
+
+    coordinator = User.objects.filter(username="mdt.coordinator").first()
+    practice = gp.practices.first()
+    if coordinator is None or practice is None:
+        return
+    today = timezone.localdate()
+    schedule = MeetingSchedule.objects.create(
+        practice=practice,
+        coordinator=coordinator,
+        first_date=today + timedelta(days=(1 - today.weekday()) % 7 or 7),  # next Tuesday
+        start_time=time(13, 0),
+        place=f"{practice.name}, meeting room",
+    )
+    mdt_services.generate_meetings(schedule=schedule, until=today + timedelta(weeks=12))
+    meeting = schedule.meetings.order_by("starts_at").first()
+    for candidate in mdt_selectors.agenda_candidates(meeting=meeting)[:2]:
+        mdt_services.add_to_agenda(
+            meeting=meeting, patient=candidate.patient, user=coordinator, reason=candidate.reason_summary
+        )
+    mdt_services.invite(meeting=meeting, user=coordinator, staff=gp, organisation="practice")
+    mdt_services.invite(meeting=meeting, user=coordinator, staff=member, organisation="cit")
+    mdt_services.invite(meeting=meeting, user=coordinator, name="Age UK link worker", organisation="age_uk")
+
+
+def _seed_recovery_at_home(coordinator: User, responder: User) -> None:
+    """Triage the open Recovery at Home referrals, send the responder to one, and put
+    the accepted catheter-care referral's patient in a Houghton bed."""
+
+    categories = {category.code: category for category in TriageCategory.objects.all()}
+    open_episodes = Episode.objects.filter(referral__status="received").select_related("referral")
+    for episode in open_episodes.order_by("response_due_at"):
+        code = {"delirium": "crisis", "carer_breakdown": "urgent"}.get(episode.referral.reason, "urgent")
+        rah.triage_referral(referral=episode.referral, category=categories[code], user=coordinator)
+    catheter = Episode.objects.filter(referral__reason="catheter", referral__status="accepted").first()
+    houghton = BedUnit.objects.filter(name="Houghton").first()
+    if catheter is not None and houghton is not None:
+        rah.record_arrival(referral=catheter.referral, user=responder)
+        rah.record_outcome(
+            referral=catheter.referral, user=coordinator, outcome=Outcome.BED_UNIT, bed_unit=houghton
+        )
+    first = (
+        Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+        .order_by("response_due_at")
+        .first()
+    )
+    if first is not None:
+        rah.dispatch_responder(referral=first.referral, responder=responder, user=coordinator)
