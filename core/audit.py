@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Max
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -156,24 +155,16 @@ def record_patients_listed(
     patient already recorded for this user in that time is not recorded again each poll.
     """
     patients = list(patients)
-    recent: dict = {}
     if unless_listed_within is not None and patients:
-        since = timezone.now() - unless_listed_within
-        remembered = _remembered_listings(request, since=since)
-        patients = [patient for patient in patients if str(_pk(patient)) not in remembered]
-        if patients:
-            recent = dict(
-                AuditEvent.objects.filter(
-                    user=request.user,
-                    action=AuditAction.LIST,
-                    patient__in=[_pk(patient) for patient in patients],
-                    at__gte=since,
-                )
-                .values("patient_id")
-                .annotate(last=Max("at"))
-                .values_list("patient_id", "last")
-            )
-            patients = [patient for patient in patients if _pk(patient) not in recent]
+        recent = set(
+            AuditEvent.objects.filter(
+                user=request.user,
+                action=AuditAction.LIST,
+                patient__in=[_pk(patient) for patient in patients],
+                at__gte=timezone.now() - unless_listed_within,
+            ).values_list("patient_id", flat=True)
+        )
+        patients = [patient for patient in patients if _pk(patient) not in recent]
     events = [
         _event(
             request=request,
@@ -184,39 +175,11 @@ def record_patients_listed(
         for patient in patients
     ]
     AuditEvent.objects.bulk_create(events)
-    if recent or (unless_listed_within is not None and events):
-        _remember_listings(request, since=since, listed={**recent, **{e.patient_id: e.at for e in events}})
     return len(events)
 
 
 def _pk(patient: Patient | int) -> int:
     return patient if isinstance(patient, int) else patient.pk
-
-
-# A browser session's own memory of the people its polls have recorded as listed, and
-# when: a poll that shows the same people again then needs no query of the audit trail.
-# It only ever remembers rows already written, so it can skip a record, never lose one.
-LISTED_SESSION_KEY = "audit_listed"
-
-
-def _own_session(request: HttpRequest) -> bool:
-    """A signed-in browser session (an API token's request has none to keep)."""
-    return bool(getattr(request, "session", None) and request.session.session_key)
-
-
-def _remembered_listings(request: HttpRequest, *, since) -> dict[str, float]:
-    if not _own_session(request):
-        return {}
-    listed = request.session.get(LISTED_SESSION_KEY, {})
-    return {pk: at for pk, at in listed.items() if at >= since.timestamp()}
-
-
-def _remember_listings(request: HttpRequest, *, since, listed: dict) -> None:
-    if not _own_session(request):
-        return
-    remembered = _remembered_listings(request, since=since)  # the expired ones are dropped
-    remembered.update({str(pk): at.timestamp() for pk, at in listed.items()})
-    request.session[LISTED_SESSION_KEY] = remembered
 
 
 def record_changes(*, request: HttpRequest, changed: Iterable[models.Model], detail: str = "") -> int:

@@ -23,7 +23,7 @@ WORKSPACES = [
     Workspace(Role.REFERRER, "Referrals", "referrals:home"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.SERVICE_MANAGER, "Performance", "performance"),
-    Workspace(Role.SERVICE_MANAGER, "Export referrals", "referrals:export"),
+    Workspace(Role.SERVICE_MANAGER, "Export referrals", "referral_export"),
     Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
     Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),
     Workspace(Role.ADMINISTRATOR, "Audit trail", "audit_search"),

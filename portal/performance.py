@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.models import Neighbourhood, Service
 from core.uk_time import uk_day_start
 from mdt.models import Action
+from recovery_at_home import clock
 from recovery_at_home.models import BedStay, Episode, Outcome
 from referrals.models import Reason, Referral, Source
 from teams.models import CaseloadEntry
@@ -50,25 +51,20 @@ def _referrals(period: Period) -> QuerySet[Referral]:
 
 
 def _two_hour_responses(period: Period) -> QuerySet[Episode]:
-    """Urgent community responses (the 2-hour category) whose clock stopped, excluding
-    those with a later time agreed with the person, as the national standard counts them."""
+    """Responses that count towards the 2-hour standard (`recovery_at_home.clock`) whose
+    clock stopped."""
     return Episode.objects.filter(
-        referral__in=_referrals(period),
-        category__code="urgent",
-        agreed_later_reason="",
-        arrived_at__isnull=False,
+        clock.COUNTS_TOWARDS_TWO_HOUR_STANDARD, referral__in=_referrals(period), arrived_at__isnull=False
     )
 
 
 def two_hour_standard(period: Period) -> dict:
     responses = _two_hour_responses(period)
-    totals = responses.aggregate(
-        total=Count("pk"), met=Count("pk", filter=Q(arrived_at__lte=F("response_due_at")))
-    )
+    totals = responses.aggregate(total=Count("pk"), met=Count("pk", filter=clock.MET_TWO_HOUR_STANDARD))
     weekly = (
         responses.annotate(week=TruncWeek("referral__received_at", tzinfo=timezone.get_current_timezone()))
         .values("week")
-        .annotate(total=Count("pk"), met=Count("pk", filter=Q(arrived_at__lte=F("response_due_at"))))
+        .annotate(total=Count("pk"), met=Count("pk", filter=clock.MET_TWO_HOUR_STANDARD))
         .order_by("week")
     )
     return {

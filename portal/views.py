@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -32,16 +32,17 @@ from core.selectors import (
 from mdt.forms import FlagForm
 from mdt.selectors import discussions_of
 from mdt.services import open_flag
-from portal import merging, performance
+from portal import exports, merging, performance
 from portal.forms import BreakGlassForm, PatientForm, PeriodForm
 from portal.merging import duplicate_candidates
 from portal.navigation import workspaces_for
+from recovery_at_home import clock
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
 from recovery_at_home.services import may_record_outcome
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
-from referrals.forms import CloseForm, DeclineForm, NoteForm, RedirectForm
+from referrals.forms import CloseForm, DeclineForm, ExportForm, NoteForm, RedirectForm
 from referrals.identity import SentPerson
 from referrals.models import Referral
 from referrals.selectors import referrals_of_patient
@@ -343,6 +344,11 @@ def _caseload_entry(referral: Referral):
     return CaseloadEntry.objects.filter(referral=referral).first()
 
 
+def _clock_standards(referral: Referral) -> dict:
+    episode = getattr(referral, "episode", None)
+    return clock.standards_of(episode) if episode is not None else {}
+
+
 def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
     """One referral: its timeline and the receiving service's actions, with Recovery at
     Home's clock forms and the caseload entry it opened, for those who may use them."""
@@ -364,6 +370,24 @@ def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "note_form": NoteForm(),
             "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
             "sent_person": SentPerson.from_stored(referral.person_as_sent),
+            "clock_standards": _clock_standards(referral) if referral.shows_record else {},
             **(_clock_forms(request.user, referral) if referral.shows_record else {}),
         },
     )
+
+
+@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
+@require_GET
+def referral_export(request: HttpRequest) -> HttpResponse:
+    """The referrals of a period as CSV (Community Services Data Set fields), streamed."""
+    form = ExportForm(request.GET or None)
+    if not form.is_valid():
+        return render(request, "referrals/export.html", {"form": form}, status=400 if request.GET else 200)
+    start, end = form.cleaned_data["received_from"], form.cleaned_data["received_to"]
+    record_event(request=request, action=AuditAction.LIST, detail=f"CSV export of referrals {start} to {end}")
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.referrals_received_between(start, end)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="atb-referrals-{start}-to-{end}.csv"'
+    return response

@@ -19,14 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from atb.queries import built_once
 from core import heartbeats
 from core.audit import record_event
 from core.models import AuditAction, OutboundEmail, Role, User
 from core.notifications import portal_link, queue_emails
+from recovery_at_home import clock
 from recovery_at_home.models import Alert, AlertPolicy, Episode
-from recovery_at_home.selectors import listed_name, referral_url_maker, uk_time
-from referrals.models import OPEN_STATUSES, ReferralEvent
+from recovery_at_home.selectors import listed_name, uk_time
+from referrals.models import ReferralEvent
 
 SWEEP_HEARTBEAT = "alert_sweep"
 # An alert raised this long after it fell due was raised by a catch-up sweep.
@@ -34,8 +34,8 @@ LATE_AFTER = timedelta(minutes=2)
 
 
 def _running_clocks() -> QuerySet[Episode]:
-    """Open referrals whose clock still runs: only these get alerts (uses the partial index)."""
-    return Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+    """Only running clocks get alerts (from the partial index of running clocks)."""
+    return Episode.objects.filter(clock.RUNNING)
 
 
 def _without(kind: str) -> Exists:
@@ -60,11 +60,11 @@ def raise_due_alerts(*, now: datetime | None = None) -> dict[str, int]:
     per kind; the unique constraint drops any another sweep raised first."""
     now = now or timezone.now()
     policy = AlertPolicy.current()
-    due_soon = timedelta(minutes=policy.due_soon_minutes)
+    due_soon = clock.due_soon_window()
     escalate_after = timedelta(minutes=policy.escalate_after_minutes)
 
-    soon = _running_clocks().filter(response_due_at__gt=now, response_due_at__lte=now + due_soon)
-    breached = _running_clocks().filter(response_due_at__lte=now)
+    soon = _running_clocks().filter(clock.in_state(clock.ClockState.DUE_SOON, now=now, due_soon=due_soon))
+    breached = _running_clocks().filter(clock.in_state(clock.ClockState.BREACHED, now=now, due_soon=due_soon))
     unanswered = Alert.objects.filter(
         kind=Alert.Kind.BREACHED,
         acknowledged_at__isnull=True,
@@ -224,7 +224,6 @@ class WaitingAlert:
 KIND_LABELS = dict(Alert.Kind.choices)
 
 
-@built_once
 def _banner() -> QuerySet[Alert]:
     return unacknowledged_alerts().values(
         "pk",
@@ -241,13 +240,12 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
     """The newest alerts waiting for a coordinator, and how many wait in all: counted only
     when the banner is full (usually there are none, and the page needs no count query)."""
     newest = _banner()[:shown]
-    url_of = referral_url_maker()
     waiting = [
         WaitingAlert(
             pk=alert["pk"],
             kind=KIND_LABELS.get(alert["kind"], alert["kind"]),
             reference=alert["reference"],
-            url=url_of(alert["reference"]),
+            url=reverse("referral_detail", args=[alert["reference"]]),
             patient_name=listed_name(family_name=alert["family_name"], given_name=alert["given_name"]),
             due_time=uk_time(alert["for_due_at"]),
             late=alert["late"],
@@ -261,11 +259,7 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
 def unacknowledged_alerts() -> QuerySet[Alert]:
     """For the queue banner: alerts still waiting for a coordinator, newest first."""
     return (
-        # Running clocks, read through the join the banner makes anyway: the episode is still
-        # in the queue (its referral open) and nobody has reached the person yet.
-        Alert.objects.filter(
-            acknowledged_at__isnull=True, episode__queue_open=True, episode__arrived_at__isnull=True
-        )
+        Alert.objects.filter(acknowledged_at__isnull=True, episode__in=_running_clocks())
         .select_related("episode__referral__patient")
         .order_by("-raised_at", "-pk")
     )

@@ -17,7 +17,7 @@ from core.api_forms import cleaned, form_data, form_schema
 from core.api_lists import audited_page
 from core.audit import record_patients_listed
 from core.models import Role
-from recovery_at_home import alerts, selectors, services
+from recovery_at_home import alerts, clock, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay, Episode
 from referrals.selectors import referral_for, refusal_of
@@ -59,7 +59,12 @@ class QueueEntrySerializer(serializers.ModelSerializer):
         }
 
     def get_state(self, episode) -> str:
-        return selectors.queue_state(episode, now=self.context["now"])
+        return clock.clock_state(
+            due_at=episode.response_due_at,
+            arrived_at=episode.arrived_at,
+            now=self.context["now"],
+            due_soon=self.context["due_soon"],
+        )
 
     def get_seconds_left(self, episode) -> int | None:
         if episode.arrived_at is not None:
@@ -74,7 +79,7 @@ class QueueFilterSerializer(serializers.Serializer):
     locality = serializers.CharField(
         required=False, allow_blank=True, max_length=50, help_text="A neighbourhood code."
     )
-    state = serializers.ChoiceField(choices=selectors.QueueState.CHOICES, required=False, allow_blank=True)
+    state = serializers.ChoiceField(choices=clock.ClockState.choices, required=False, allow_blank=True)
 
 
 class QueueView(generics.ListAPIView):
@@ -89,7 +94,10 @@ class QueueView(generics.ListAPIView):
         filters = QueueFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         now = timezone.now()
-        episodes = selectors.open_queue(filters=selectors.QueueFilters(**filters.validated_data), now=now)
+        due_soon = clock.due_soon_window()
+        episodes = selectors.open_queue(
+            filters=selectors.QueueFilters(**filters.validated_data), now=now, due_soon=due_soon
+        )
         page = self.paginate_queryset(episodes)
         record_patients_listed(
             request=request,
@@ -97,7 +105,9 @@ class QueueView(generics.ListAPIView):
             detail="API Recovery at Home queue",
             unless_listed_within=timedelta(minutes=15),
         )
-        serializer = self.get_serializer(page, many=True, context={"now": now, "request": request})
+        serializer = self.get_serializer(
+            page, many=True, context={"now": now, "due_soon": due_soon, "request": request}
+        )
         return self.get_paginated_response(serializer.data)
 
 

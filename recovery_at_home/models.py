@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -167,23 +165,6 @@ class Episode(models.Model):
     @property
     def agreed_later(self) -> bool:
         return bool(self.agreed_later_reason)
-
-    @property
-    def met_standard(self) -> bool | None:
-        """Reached within the window (None while the clock runs). An agreed later time
-        is reported separately, not as a met 2-hour response."""
-        if self.arrived_at is None:
-            return None
-        return self.arrived_at <= self.referral.received_at + timedelta(minutes=self.window_minutes)
-
-    @property
-    def two_hour_standard_met(self) -> bool | None:
-        """For the national 2-hour urgent community response standard: None when the
-        episode does not count towards it (another category, an agreed later time, or
-        the person not reached yet)."""
-        if self.category is None or not self.category.two_hour_standard or self.agreed_later:
-            return None
-        return self.met_standard
 
 
 class Dispatch(models.Model):

@@ -3,70 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from time import monotonic
-from urllib.parse import quote
 
-from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from atb.queries import built_once
 from core.input import is_id
 from core.models import Neighbourhood, User
 from core.models.patients import age_today
 from core.models.users import person_name
+from recovery_at_home import clock
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES, Reason
 
-DUE_SOON = timedelta(minutes=30)
 ACTIVE_DISPATCH = [Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
-
-
-class QueueState:
-    ON_TIME = "on_time"
-    DUE_SOON = "due_soon"
-    BREACHED = "breached"
-    ARRIVED = "arrived"
-    CHOICES = [
-        (ON_TIME, "On time"),
-        (DUE_SOON, "Due within 30 minutes"),
-        (BREACHED, "Breached"),
-        (ARRIVED, "Arrived"),
-    ]
-
-
-def queue_state(episode: Episode, *, now: datetime) -> str:
-    return clock_state(due_at=episode.response_due_at, arrived_at=episode.arrived_at, now=now)
-
-
-def clock_state(*, due_at: datetime, arrived_at: datetime | None, now: datetime) -> str:
-    if arrived_at is not None:
-        return QueueState.ARRIVED
-    if due_at <= now:
-        return QueueState.BREACHED
-    if due_at - now <= DUE_SOON:
-        return QueueState.DUE_SOON
-    return QueueState.ON_TIME
-
-
-def time_left(due_at: datetime, *, now: datetime) -> str:
-    """ "1 h 5 min left", "12 min late": as the queue's countdown (static/js/queue.js) says it."""
-    seconds = (due_at - now).total_seconds()
-    minutes = int(abs(seconds) // 60)
-    hours, rest = divmod(minutes, 60)
-    text = f"{hours} h {rest} min" if hours else f"{minutes} min"
-    return f"{text} left" if seconds >= 0 else f"{text} late"
 
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One line of the queue, worked out once in Python: the template only prints it.
-    (Chained lookups and filters in the template, 25 rows every few seconds for every
-    coordinator, were most of the page's time.)"""
+    """One line of the queue, as the template prints it."""
 
     pk: int  # the episode's
     reached: bool  # once the person was reached: after the running clocks in the queue
@@ -88,16 +45,7 @@ class QueueRow:
     visits: list[tuple[str, str]]  # (responder, "dispatched" / "on the way" / "arrived")
 
 
-STATE_LABELS = {
-    QueueState.ON_TIME: "On time",
-    QueueState.DUE_SOON: "Due soon",
-    QueueState.BREACHED: "Breached",
-    QueueState.ARRIVED: "Arrived",
-}
-
-
-# What a row reads, as values: 25 rows of six joined models were most of the page's time
-# as model instances, and a row only prints them.
+# What a row reads of the episode's referral, person and category.
 QUEUE_ROW_VALUES = {
     "reference": F("referral__reference"),
     "reason": F("referral__reason"),
@@ -111,32 +59,24 @@ QUEUE_ROW_VALUES = {
 SHOWN_VISITS = [*ACTIVE_DISPATCH, Dispatch.State.ARRIVED]
 
 
-def referral_url_maker() -> Callable[[str], str]:
-    """The referral page's address for a reference, reversed once for a list of rows (a
-    reverse() per row was a tenth of the queue's own work)."""
-    marker = "0REFERENCE0"
-    address = reverse("referral_detail", args=[marker])
-    return lambda reference: address.replace(marker, quote(reference, safe=""))
-
-
 def _queue_row(
-    values: dict, *, visits: list[tuple[str, str]], now: datetime, url_of: Callable[[str], str]
+    values: dict, *, visits: list[tuple[str, str]], now: datetime, due_soon: timedelta
 ) -> QueueRow:
     due_at, arrived_at = values["response_due_at"], values["arrived_at"]
-    state = clock_state(due_at=due_at, arrived_at=arrived_at, now=now)
+    state = clock.clock_state(due_at=due_at, arrived_at=arrived_at, now=now, due_soon=due_soon)
     return QueueRow(
         pk=values["pk"],
         reached=values["reached"],
         patient_id=values["patient_id"],
         reference=values["reference"],
-        url=url_of(values["reference"]),
+        url=reverse("referral_detail", args=[values["reference"]]),
         state=state,
-        state_label=STATE_LABELS[state],
+        state_label=clock.ClockState(state).label,
         due_at=due_at,
         due_time=uk_time(due_at),
         agreed_later=bool(values["agreed_later_reason"]),
         arrived_time=uk_time(arrived_at) if arrived_at else "",
-        time_left=time_left(due_at, now=now),
+        time_left=clock.time_left(due_at, now=now),
         patient_name=listed_name(family_name=values["family_name"], given_name=values["given_name"]),
         age=age_today(values["date_of_birth"]),
         locality=values["locality"] or "not known",
@@ -146,23 +86,18 @@ def _queue_row(
     )
 
 
-@built_once
-def _shown_visits() -> QuerySet[Dispatch]:
-    return (
-        Dispatch.objects.filter(state__in=SHOWN_VISITS)
-        .order_by("dispatched_at", "pk")
-        .values_list(
-            "episode_id", "state", "responder__first_name", "responder__last_name", "responder__username"
-        )
-    )
-
-
 def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """Who is going to (or has reached) each of these people, in the order they were sent."""
     visits = defaultdict(list)
     if not episode_ids:
         return visits
-    dispatches = _shown_visits().filter(episode_id__in=episode_ids)
+    dispatches = (
+        Dispatch.objects.filter(state__in=SHOWN_VISITS, episode_id__in=episode_ids)
+        .order_by("dispatched_at", "pk")
+        .values_list(
+            "episode_id", "state", "responder__first_name", "responder__last_name", "responder__username"
+        )
+    )
     for episode_id, state, first_name, last_name, username in dispatches:
         responder = person_name(first_name=first_name, last_name=last_name, username=username)
         visits[episode_id].append((responder, VISIT_STATES[state]))
@@ -191,28 +126,17 @@ class QueueFilters:
     unassigned: bool = False
 
 
-def _filtered_queue(
-    *, filters: QueueFilters, now: datetime, episodes: QuerySet[Episode] | None = None
-) -> QuerySet[Episode]:
-    """The open episodes the filters choose, from the partial index of open episodes (or
-    from `episodes`, a query of open episodes already built)."""
-    episodes = Episode.objects.filter(queue_open=True) if episodes is None else episodes
+def _filtered_queue(*, filters: QueueFilters, now: datetime, due_soon: timedelta) -> QuerySet[Episode]:
+    """The open episodes the filters choose, from the partial index of open episodes."""
+    episodes = Episode.objects.filter(queue_open=True)
     if filters.category == "untriaged":
         episodes = episodes.filter(category__isnull=True)
     elif filters.category:
         episodes = episodes.filter(category__code=filters.category)
     if filters.locality:
         episodes = episodes.filter(referral__patient__practice__neighbourhood__code=filters.locality)
-    if filters.state == QueueState.ARRIVED:
-        episodes = episodes.filter(arrived_at__isnull=False)
-    elif filters.state == QueueState.BREACHED:
-        episodes = episodes.filter(arrived_at__isnull=True, response_due_at__lte=now)
-    elif filters.state == QueueState.DUE_SOON:
-        episodes = episodes.filter(
-            arrived_at__isnull=True, response_due_at__gt=now, response_due_at__lte=now + DUE_SOON
-        )
-    elif filters.state == QueueState.ON_TIME:
-        episodes = episodes.filter(arrived_at__isnull=True, response_due_at__gt=now + DUE_SOON)
+    if filters.state in clock.ClockState.values:
+        episodes = episodes.filter(clock.in_state(filters.state, now=now, due_soon=due_soon))
     if filters.unassigned:
         episodes = episodes.exclude(dispatches__state__in=ACTIVE_DISPATCH)
     return episodes
@@ -223,18 +147,10 @@ def _in_queue_order(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
     return episodes.annotate(reached=REACHED_LAST).order_by("reached", "response_due_at", "pk")
 
 
-@built_once
-def _queue_rows() -> QuerySet[Episode]:
-    """What a page of the queue reads of each open episode, in the queue's order."""
-    return _in_queue_order(Episode.objects.filter(queue_open=True)).values(
-        "pk", "reached", "response_due_at", "agreed_later_reason", "arrived_at", **QUEUE_ROW_VALUES
-    )
-
-
-def open_queue(*, filters: QueueFilters, now: datetime) -> QuerySet[Episode]:
+def open_queue(*, filters: QueueFilters, now: datetime, due_soon: timedelta) -> QuerySet[Episode]:
     """Open referrals with a running clock first (by due time), then those reached, with
     what the API's entries show."""
-    return _in_queue_order(_filtered_queue(filters=filters, now=now)).select_related(
+    return _in_queue_order(_filtered_queue(filters=filters, now=now, due_soon=due_soon)).select_related(
         "category", "referral__patient__practice__neighbourhood"
     )
 
@@ -290,11 +206,16 @@ class QueueCounts:
 
 @dataclass(frozen=True)
 class QueuePage:
+    due_soon: timedelta  # the alert policy's window, for the summary and the countdown
     rows: list[QueueRow]
     counts: QueueCounts
     after: QueueCursor | None  # where this page starts; None on the first page
     next: QueueCursor | None  # where the next page starts; None on the last
     remaining: int = 0  # rows from this page's first to the end of the queue
+
+    @property
+    def due_soon_minutes(self) -> int:
+        return int(self.due_soon.total_seconds() // 60)
 
     @property
     def first_number(self) -> int:
@@ -314,18 +235,18 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue (soonest due first) and the counts of the whole filtered queue:
     at national scale a coordinator reads the first page and the totals, not 2,000 rows."""
-    filtered = _filtered_queue(filters=filters, now=now)
-    ordered = _filtered_queue(filters=filters, now=now, episodes=_queue_rows())
+    due_soon = clock.due_soon_window()
+    filtered = _filtered_queue(filters=filters, now=now, due_soon=due_soon)
+    ordered = _in_queue_order(filtered).values(
+        "pk", "reached", "response_due_at", "agreed_later_reason", "arrived_at", **QUEUE_ROW_VALUES
+    )
     if after is not None:
         ordered = ordered.filter(after.rows_after())
         filtered = filtered.annotate(reached=REACHED_LAST)  # to count those after the cursor
     counted = filtered.aggregate(
         open=Count("pk"),
-        breached=Count("pk", filter=Q(arrived_at__isnull=True, response_due_at__lte=now)),
-        due_soon=Count(
-            "pk",
-            filter=Q(arrived_at__isnull=True, response_due_at__gt=now, response_due_at__lte=now + DUE_SOON),
-        ),
+        breached=Count("pk", filter=clock.in_state(clock.ClockState.BREACHED, now=now, due_soon=due_soon)),
+        due_soon=Count("pk", filter=clock.in_state(clock.ClockState.DUE_SOON, now=now, due_soon=due_soon)),
         untriaged=Count("pk", filter=Q(category__isnull=True)),
         arrived=Count("pk", filter=Q(arrived_at__isnull=False)),
         **({"remaining": Count("pk", filter=after.rows_after())} if after else {}),
@@ -334,12 +255,13 @@ def queue_page(
     more = len(found) > size
     found = found[:size]
     visits = _visits([values["pk"] for values in found])
-    url_of = referral_url_maker()
     rows = [
-        _queue_row(values, visits=visits.get(values["pk"], []), now=now, url_of=url_of) for values in found
+        _queue_row(values, visits=visits.get(values["pk"], []), now=now, due_soon=due_soon)
+        for values in found
     ]
     remaining = counted.pop("remaining", counted["open"])
     return QueuePage(
+        due_soon=due_soon,
         rows=rows,
         counts=QueueCounts(**counted),
         after=after,
@@ -358,33 +280,10 @@ def visits_for(*, responder: User) -> QuerySet[Dispatch]:
     )
 
 
-FILTER_CHOICES_CACHE_KEY = "rah:queue-filter-choices"
-# Each process keeps its copy this long before asking the shared cache again (a Redis
-# round trip was a twentieth of the page): an edit shows at once in the process that
-# made it, and in the other workers within this time.
-FILTER_CHOICES_LOCAL_SECONDS = 30
-_local_filter_choices: dict = {"until": float("-inf"), "choices": None}
-
-
 def filter_choices() -> dict:
-    """The queue filters' choices: reference data an administrator seldom edits, so cached
-    (shared by every worker) until a category or a neighbourhood is saved or deleted, and
-    kept a short while by each process."""
-    now = monotonic()
-    choices = _local_filter_choices["choices"] if now < _local_filter_choices["until"] else None
-    if choices is None:
-        choices = cache.get(FILTER_CHOICES_CACHE_KEY)
-    if choices is None:
-        choices = {
-            "categories": list(TriageCategory.objects.values_list("code", "name")),
-            "localities": list(Neighbourhood.objects.values_list("code", "name")),
-        }
-        cache.set(FILTER_CHOICES_CACHE_KEY, choices, timeout=3600)
-    if now >= _local_filter_choices["until"]:
-        _local_filter_choices.update(until=now + FILTER_CHOICES_LOCAL_SECONDS, choices=choices)
-    return {**choices, "states": QueueState.CHOICES}
-
-
-def forget_filter_choices() -> None:
-    _local_filter_choices.update(until=float("-inf"), choices=None)
-    cache.delete(FILTER_CHOICES_CACHE_KEY)
+    """The queue filters' choices."""
+    return {
+        "categories": list(TriageCategory.objects.values_list("code", "name")),
+        "localities": list(Neighbourhood.objects.values_list("code", "name")),
+        "states": clock.ClockState.choices,
+    }

@@ -1,12 +1,10 @@
-"""The queue follows each referral's status (see Episode.queue_open), and its filters
-follow the categories and neighbourhoods administrators edit."""
+"""Recovery at Home follows referrals: a referral received by the service starts its
+clock, and the queue follows each referral's status (Episode.queue_open)."""
 
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from core.models import Neighbourhood, Service
-from recovery_at_home.models import Episode, TriageCategory
-from recovery_at_home.selectors import forget_filter_choices
+from core.models import Service
+from recovery_at_home.models import Episode
 from recovery_at_home.services import open_episode
 from referrals.models import OPEN_STATUSES, Referral
 from referrals.signals import referral_moved, referral_received
@@ -23,9 +21,3 @@ def start_response_clock(sender, *, referral: Referral, **kwargs) -> None:
 def follow_referral_status(sender, *, referral: Referral, **kwargs) -> None:
     if referral.status not in OPEN_STATUSES:
         Episode.objects.filter(referral=referral, queue_open=True).update(queue_open=False)
-
-
-@receiver([post_save, post_delete], sender=TriageCategory)
-@receiver([post_save, post_delete], sender=Neighbourhood)
-def refresh_filter_choices(sender, **kwargs) -> None:
-    forget_filter_choices()

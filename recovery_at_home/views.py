@@ -16,7 +16,7 @@ from core.access import RAH_STAFF
 from core.audit import record_patients_listed
 from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
-from recovery_at_home import alerts, selectors, services
+from recovery_at_home import alerts, clock, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay
 from referrals.selectors import referral_for, refusal_of
@@ -90,7 +90,13 @@ def _queue_context(request: HttpRequest) -> dict:
 def queue(request: HttpRequest) -> HttpResponse:
     _queue_staff_only(request)
     return render(
-        request, "recovery_at_home/queue.html", {**_queue_context(request), **selectors.filter_choices()}
+        request,
+        "recovery_at_home/queue.html",
+        {
+            **_queue_context(request),
+            **selectors.filter_choices(),
+            "clock_labels": dict(clock.ClockState.choices),
+        },
     )
 
 

@@ -6,7 +6,6 @@ app_name = "referrals"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("export.csv", views.export, name="export"),
     path("practice/", views.practice_list, name="practice"),
     path("inbox/", views.inbox, name="inbox"),
     path("new/", views.create, name="create"),

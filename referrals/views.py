@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import RAH_STAFF, REFERRING_ROLES
-from core.audit import record_event, record_patients_listed
-from core.models import AuditAction, Role, Service
+from core.audit import record_patients_listed
+from core.models import Role, Service
 from core.nhs_numbers import normalise_nhs_number
 from core.pages import audited_page
 from core.permissions import role_required
 from core.selectors import patients_visible_to
-from referrals import exports, selectors, services
+from referrals import selectors, services
 from referrals.forms import (
     CloseForm,
     DeclineForm,
-    ExportForm,
     NoteForm,
     RedirectForm,
     ReferralFilterForm,
@@ -208,20 +207,3 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         done += f" as {result.reference} to {result.team or result.service}"
     messages.success(request, f"Referral {referral.reference}: {done}.")
     return redirect(referral)
-
-
-@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)
-@require_GET
-def export(request: HttpRequest) -> HttpResponse:
-    """The referrals of a period as CSV (Community Services Data Set fields), streamed."""
-    form = ExportForm(request.GET or None)
-    if not form.is_valid():
-        return render(request, "referrals/export.html", {"form": form}, status=400 if request.GET else 200)
-    start, end = form.cleaned_data["received_from"], form.cleaned_data["received_to"]
-    record_event(request=request, action=AuditAction.LIST, detail=f"CSV export of referrals {start} to {end}")
-    response = StreamingHttpResponse(
-        exports.csv_lines(exports.referrals_received_between(start, end)),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="atb-referrals-{start}-to-{end}.csv"'
-    return response

@@ -104,15 +104,6 @@ def empty_broker_queue():
 
 
 @pytest.fixture(autouse=True)
-def fresh_reference_data():
-    """Cached reference data outlives a test's rolled-back rows: each test reads its own.
-    (Only these keys: the cache's Redis database is also the test broker's.)"""
-    from recovery_at_home.selectors import forget_filter_choices
-
-    forget_filter_choices()
-
-
-@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness would dominate the suite; the check is the same."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -48,9 +48,7 @@ def _imports(tree: ast.AST, module: str) -> list[tuple[str, int]]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             # `from a import b` imports a.b when b is a module, else a name of a.
             names = [
-                f"{node.module}.{alias.name}"
-                if f"{node.module}.{alias.name}" in MODULES
-                else node.module
+                f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module
                 for alias in node.names
             ]
         else:
@@ -107,7 +105,9 @@ def test_no_modules_import_each_other():
         for module, tree in TREES.items()
     }
     # A package's __init__ is imported with any of its modules: not a loop of the code's own.
-    graph = {module: {t for t in targets if not module.startswith(f"{t}.")} for module, targets in graph.items()}
+    graph = {
+        module: {t for t in targets if not module.startswith(f"{t}.")} for module, targets in graph.items()
+    }
     loops = []
     state: dict[str, str] = {}
 

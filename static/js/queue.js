@@ -2,9 +2,17 @@
 // and a chime plus a screen-reader announcement when a new referral appears.
 (function () {
   "use strict";
-  var DUE_SOON_MS = 30 * 60 * 1000;
-  var LABELS = { on_time: "On time", due_soon: "Due soon", breached: "Breached" };
+  // The window and the labels are the page's (recovery_at_home.clock), on the table.
   var known = null;
+
+  function clock() {
+    var table = document.querySelector("table.atb-queue");
+    var data = table ? table.dataset : {};
+    return {
+      dueSoonMs: Number(data.dueSoonSeconds || 0) * 1000,
+      labels: { on_time: data.labelOnTime, due_soon: data.labelDueSoon, breached: data.labelBreached }
+    };
+  }
 
   function describe(ms) {
     var minutes = Math.floor(Math.abs(ms) / 60000);
@@ -15,18 +23,19 @@
 
   function tick() {
     var now = Date.now();
+    var settings = clock();
     document.querySelectorAll("[data-due]").forEach(function (cell) {
       var ms = Date.parse(cell.dataset.due) - now;
       var row = cell.closest("tr");
       cell.textContent = describe(ms);
       if (!row || row.dataset.state === "arrived") { return; }
-      var state = ms <= 0 ? "breached" : ms <= DUE_SOON_MS ? "due_soon" : "on_time";
+      var state = ms <= 0 ? "breached" : ms <= settings.dueSoonMs ? "due_soon" : "on_time";
       if (row.dataset.state !== state) {
         row.classList.remove("atb-queue-" + row.dataset.state);
         row.classList.add("atb-queue-" + state);
         row.dataset.state = state;
         var label = row.querySelector(".atb-state-label");
-        if (label) { label.textContent = LABELS[state]; }
+        if (label) { label.textContent = settings.labels[state]; }
       }
     });
   }

@@ -100,7 +100,7 @@ MATRIX = {
     "referrals:inbox": (None, {"rah_coordinator": 200, "rah_responder": 200, "cit_member_a": 200}, 403),
     "referrals:create": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "rah_coordinator": 200}, 403),
     "referrals:phone_in": (None, {"rah_coordinator": 200}, 403),
-    "referrals:export": (None, {"service_manager": 200, "administrator": 200}, 403),  # no patient identifiers
+    "referral_export": (None, {"service_manager": 200, "administrator": 200}, 403),  # no patient identifiers
     "referrals:patient_lookup": (
         None,
         {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "rah_coordinator": 200},

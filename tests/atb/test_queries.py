@@ -57,19 +57,3 @@ def test_a_query_the_connection_repeats_is_planned_once(world, client_for):
     ]
     # Its plan is reused, not made again for each poll (nothing in it hides the index).
     assert prepared[page_of_the_queue] > 0
-
-
-def test_a_query_built_once_reads_the_rows_of_the_moment_at_each_use(db):
-    from atb.queries import built_once
-    from core.models import Practice
-    from tests.factories import PracticeFactory
-
-    @built_once
-    def practice_names():
-        return Practice.objects.order_by("name").values_list("name", flat=True)
-
-    before = list(practice_names())
-    PracticeFactory(name="Zetland Surgery")
-    assert list(practice_names()) == [*before, "Zetland Surgery"]
-    assert list(practice_names().filter(name__startswith="Zet")) == ["Zetland Surgery"]
-    assert len(practice_names()) == len(before) + 1  # a copy narrowed above left it whole

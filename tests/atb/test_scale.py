@@ -82,8 +82,8 @@ def test_the_queue_shows_the_open_work(seeded, client):
 
 
 def test_a_benchmark_run_declines_the_referrals_it_sent_so_the_next_run_measures_the_same_queue(seeded):
-    from atb.management.commands.bench import MARKER, _retire_own_referrals
     from tests.factories import PatientFactory, ReferralFactory
+    from tools.management.commands.bench import MARKER, _retire_own_referrals
 
     rah = Referral.objects.filter(service__code="rah").first().service
     open_rah = Episode.objects.filter(queue_open=True).count()

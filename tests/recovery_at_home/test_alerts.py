@@ -264,7 +264,7 @@ def test_a_sweep_runs_the_same_number_of_queries_for_ten_or_fifty_due_referrals(
     from django.utils import timezone
 
     from core.models import OutboundEmail
-    from recovery_at_home.benchmark import build_open_referrals, measure_sweep
+    from tools.alert_sweep_bench import build_open_referrals, measure_sweep
 
     def sweep_with(due):
         not_due = Episode.objects.filter(alerts__isnull=True).order_by("pk").values_list("pk", flat=True)

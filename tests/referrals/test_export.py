@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from core.models import AuditAction, AuditEvent
 from recovery_at_home import services as rah
-from recovery_at_home.benchmark import build_open_referrals
 from recovery_at_home.models import TriageCategory
 from referrals import services
 from teams.services import accept_onto_caseload, discharge_from_caseload
 from tests.factories import ReferralFactory, TeamFactory
+from tools.alert_sweep_bench import build_open_referrals
 
 LONDON = ZoneInfo("Europe/London")
 SUMMER_MORNING = dt.datetime(2026, 7, 14, 9, 30, tzinfo=LONDON)
@@ -49,7 +49,7 @@ def test_the_export_has_the_clock_fields_for_each_referral(world, client_for):
         )
 
     response = client_for(world.users["service_manager"]).get(
-        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-15"}
+        reverse("referral_export"), {"received_from": "2026-07-14", "received_to": "2026-07-15"}
     )
     assert response.streaming and response["Content-Type"].startswith("text/csv")
     rows = {row["Referral identifier"]: row for row in _rows(response)}
@@ -91,7 +91,7 @@ def test_free_text_and_formulas_never_reach_the_spreadsheet(world, client_for):
             f"{world.patient_a.nhs_number}",
         )
     response = client_for(world.users["service_manager"]).get(
-        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-14"}
+        reverse("referral_export"), {"received_from": "2026-07-14", "received_to": "2026-07-14"}
     )
     text = b"".join(response.streaming_content).decode()
     (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["Referral identifier"] == declined.reference]
@@ -107,7 +107,7 @@ def test_ten_thousand_rows_stream_in_bounded_memory(world, client_for):
     build_open_referrals(open_referrals=10_000, due=100)
     client = client_for(world.users["service_manager"])
     response = client.get(
-        reverse("referrals:export"), {"received_from": "2020-01-01", "received_to": "2030-12-31"}
+        reverse("referral_export"), {"received_from": "2020-01-01", "received_to": "2030-12-31"}
     )
     assert response.streaming
     tracemalloc.start()
@@ -122,7 +122,7 @@ def test_ten_thousand_rows_stream_in_bounded_memory(world, client_for):
 
 def test_a_period_that_ends_before_it_starts_is_refused_beside_the_field(world, client_for):
     page = client_for(world.users["service_manager"]).get(
-        reverse("referrals:export"), {"received_from": "2026-07-14", "received_to": "2026-07-01"}
+        reverse("referral_export"), {"received_from": "2026-07-14", "received_to": "2026-07-01"}
     )
     assert page.status_code == 400
     html = page.content.decode()

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from core.models import Patient, Service
+from portal import exports
 from recovery_at_home.models import Episode
-from referrals import exports
 from referrals.models import Referral
 from tools.bulk import insert_series
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from core.uk_time import uk_day_start
+from recovery_at_home import clock
 from referrals.models import Reason, Referral, Source, Status
 
 CHUNK = 2000
@@ -34,6 +35,7 @@ COLUMNS = [
     ("clock_stop", "Response clock stop"),
     ("response_due", "Response due"),
     ("standard_met", "Response standard met (Y/N)"),
+    ("two_hour_standard", "2-hour standard (met / not met; empty when not counted)"),
     ("referral_status", "Referral status"),
     ("discharge_date", "Discharge date"),
     ("discharge_reason", "Discharge reason (code)"),
@@ -50,6 +52,8 @@ FIELDS = (
     "episode__arrived_at",
     "episode__response_due_at",
     "episode__agreed_later_reason",
+    "episode__window_minutes",
+    "episode__category__two_hour_standard",
     "status",
     "status_changed_at",
     # How the referral ended, as the service that ended it coded it (the outcome's free
@@ -61,6 +65,7 @@ PRIORITY = {"crisis": "Crisis (1 hour)", "urgent": "Urgent (2 hours)", "same_day
 # Looked up once, not per row: a million rows make every call count.
 SOURCES, REASONS, STATUSES = dict(Source.choices), dict(Reason.choices), dict(Status.choices)
 ENDED = {Status.CLOSED, Status.DECLINED, Status.REDIRECTED}
+YES_NO = {True: "Y", False: "N"}
 
 
 def referrals_received_between(start: date, end: date) -> QuerySet[Referral]:
@@ -83,17 +88,23 @@ def _local(moment: datetime | None) -> tuple[str, str]:
 
 
 def _stamp(moment: datetime | None) -> str:
-    day, clock = _local(moment)
-    return f"{day} {clock}" if moment else ""
+    day, time_of_day = _local(moment)
+    return f"{day} {time_of_day}" if moment else ""
 
 
 def _row(values: tuple) -> list[str]:
-    (reference, received, source, reason, category, service, team, arrived, due, agreed_later, status,
-     changed, episode_outcome, discharge_reason) = values  # fmt: skip
-    if due is None or arrived is None:
-        met = ""  # not a timed response (a team referral), or the clock is still running
-    else:
-        met = "Y" if arrived <= due else "N"
+    (reference, received, source, reason, category, service, team, arrived, due, agreed_later, window,
+     two_hour_category, status, changed, episode_outcome, discharge_reason) = values  # fmt: skip
+    # Empty for a referral with no clock (a team's), or while the clock runs.
+    in_window = None if window is None else clock.reached_within_window(
+        received_at=received, window_minutes=window, arrived_at=arrived
+    )  # fmt: skip
+    two_hour = None if due is None else clock.two_hour_standard_met(
+        two_hour_category=bool(two_hour_category),
+        agreed_later=bool(agreed_later),
+        due_at=due,
+        arrived_at=arrived,
+    )  # fmt: skip
     ended = status in ENDED
     received_day, received_time = _local(received)
     priority = PRIORITY.get(category, "Routine" if due is None else "Not triaged")
@@ -109,7 +120,8 @@ def _row(values: tuple) -> list[str]:
         f"{received_day} {received_time}" if due else "",
         _stamp(arrived),
         _stamp(due),
-        met,
+        YES_NO.get(in_window, ""),
+        {True: "met", False: "not met"}.get(two_hour, ""),
         STATUSES.get(status, status),
         _local(changed)[0] if ended else "",
         (episode_outcome or discharge_reason or status) if ended else "",
