@@ -70,7 +70,9 @@ def _with_row_columns(entries: QuerySet[CaseloadEntry]) -> QuerySet[CaseloadEntr
         # A person waiting for an MDT discussion has an open flag. The mdt app builds on
         # this one, so the caseload reads the flag through the person, not mdt's models.
         flagged_for_mdt=Exists(
-            Patient.objects.filter(pk=OuterRef("patient_id"), mdt_flags__cleared_at__isnull=True)
+            Patient.objects.filter(
+                pk=OuterRef("patient_id"), mdt_flags__isnull=False, mdt_flags__cleared_at__isnull=True
+            )
         ),
     )
 

@@ -196,6 +196,7 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
     as_templates = {
         path.replace("ATB-2026-000001", "{reference}")
         .replace("/rah/referrals/x/", "/rah/referrals/{reference}/")
+        .replace("/teams/referrals/x/", "/teams/referrals/{reference}/")
         .replace("/entries/1/", "/entries/{entry_id}/")
         .replace("/visits/1/", "/visits/{id}/")
         .replace("/stays/1/", "/stays/{id}/")
