@@ -197,7 +197,8 @@ class ClockActionView(APIView):
         except services.ClockRefused as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         episode = selectors.episode_of(referral=referral)
-        return Response(QueueEntrySerializer(episode, context={"now": timezone.now()}).data)
+        context = {"now": timezone.now(), "due_soon": clock.due_soon_window()}
+        return Response(QueueEntrySerializer(episode, context=context).data)
 
 
 def _clock_action(action: str) -> type[ClockActionView]:

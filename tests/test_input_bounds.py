@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from core.validators import validate_in_era
 
-APPS = ["atb", "referrals", "teams", "recovery_at_home", "mdt"]
+APPS = ["core", "referrals", "teams", "recovery_at_home", "mdt", "portal"]
 
 
 def _classes(module_name: str, base: type) -> list[type]:
