@@ -206,22 +206,21 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     page, nothing of the referral remains, and the next request works on a new connection."""
     from django.test import Client
 
-    from referrals import services
+    from referrals.models import Referral as SentReferral
+    from referrals.signals import referral_received
 
     rah = RecoveryAtHomeFactory()
     practice = PracticeFactory()
     gp = UserFactory(username="gp", roles=[Role.REFERRER], practices=[practice])
-    starting_the_clock = services._start_clock_if_recovery_at_home
-
     dropped = []
 
-    def connection_dropped_first(referral):
+    def connection_dropped_first(sender, referral, **kwargs):
+        """The connection ends as the referral is received, before the clock starts."""
         backend = connection.connection.info.backend_pid
         with psycopg.connect(url_of_the_test_database(), autocommit=True) as admin:
             dropped.append(admin.execute("SELECT pg_terminate_backend(%s)", [backend]).fetchone()[0])
-        starting_the_clock(referral)
 
-    monkeypatch.setattr(services, "_start_clock_if_recovery_at_home", connection_dropped_first)
+    referral_received.connect(connection_dropped_first, sender=SentReferral, weak=False)
     browser = Client(raise_request_exception=False)
     browser.force_login(gp)
     form = _referral_form(practice, rah)
@@ -235,7 +234,7 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     assert "nothing was saved" in response.content.decode()
     assert not Referral.objects.exists()
     assert not Patient.objects.filter(family_name="Bell-Hardy").exists()
-    monkeypatch.setattr(services, "_start_clock_if_recovery_at_home", starting_the_clock)
+    referral_received.disconnect(connection_dropped_first, sender=SentReferral)
     again = browser.post(reverse("referrals:create"), form)
     assert again.status_code == 302  # a fresh connection: the same referral now goes through
     assert Referral.objects.filter(patient__family_name="Bell-Hardy").count() == 1
