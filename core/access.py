@@ -92,7 +92,7 @@ def referral_record_scope(*, user: User) -> Q:
 
 def referral_sender_scope(*, user: User) -> Q:
     """Over Referral: referrals the user or their practice sent (seen as sent)."""
-    if not user.has_role(Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR):
+    if not user.has_role(*REFERRING_ROLES):
         return NO_ONE
     return Q(referred_by=user) | Q(referring_practice__in=user.practice_ids)
 

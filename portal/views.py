@@ -1,4 +1,5 @@
-"""Core pages: the role home redirect, patients, the managers' overview, health."""
+"""The pages that compose the features: the role home redirect, patients, a referral,
+the managers' overview and dashboard, the referrals export, health."""
 
 from __future__ import annotations
 

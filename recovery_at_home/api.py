@@ -20,7 +20,7 @@ from core.models import Role
 from recovery_at_home import alerts, clock, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay, Episode
-from referrals.selectors import referral_for, refusal_of
+from referrals.selectors import referral_or_refusal
 
 REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})
 
@@ -188,9 +188,7 @@ class ClockActionView(APIView):
     """The clock's actions on a Recovery at Home referral, as on its page."""
 
     def _perform(self, request: Request, reference: str, action: str) -> Response:
-        referral = referral_for(user=request.user, reference=reference)
-        if referral is None:
-            raise refusal_of(reference=reference)
+        referral = referral_or_refusal(user=request.user, reference=reference)
         data = cleaned(CLOCK_FORMS[action](data=form_data(request)))
         try:
             services.act_on_clock(referral=referral, user=request.user, action=action, **data)

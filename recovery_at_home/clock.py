@@ -48,12 +48,12 @@ def clock_state(*, due_at: datetime, arrived_at: datetime | None, now: datetime,
 
 def in_state(state: str, *, now: datetime, due_soon: timedelta) -> Q:
     """The episodes in a state at `now`, as a filter (the same lines as `clock_state`)."""
-    running = Q(arrived_at__isnull=True)
+    not_reached = Q(arrived_at__isnull=True)
     return {
         ClockState.ARRIVED: Q(arrived_at__isnull=False),
-        ClockState.BREACHED: running & Q(response_due_at__lte=now),
-        ClockState.DUE_SOON: running & Q(response_due_at__gt=now, response_due_at__lte=now + due_soon),
-        ClockState.ON_TIME: running & Q(response_due_at__gt=now + due_soon),
+        ClockState.BREACHED: not_reached & Q(response_due_at__lte=now),
+        ClockState.DUE_SOON: not_reached & Q(response_due_at__gt=now, response_due_at__lte=now + due_soon),
+        ClockState.ON_TIME: not_reached & Q(response_due_at__gt=now + due_soon),
     }[state]
 
 

@@ -19,7 +19,7 @@ from core.permissions import role_required
 from recovery_at_home import alerts, clock, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay
-from referrals.selectors import referral_for, refusal_of
+from referrals.selectors import referral_or_refusal
 
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
@@ -108,9 +108,7 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
 
 def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     """One of the clock's actions (`services.act_on_clock`, as the API's)."""
-    referral = referral_for(user=request.user, reference=reference)
-    if referral is None:
-        raise refusal_of(reference=reference)
+    referral = referral_or_refusal(user=request.user, reference=reference)
     form = CLOCK_FORMS[action](request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

@@ -24,7 +24,6 @@ from referrals.forms import (
     ReferralFilterForm,
     ReferralForm,
 )
-from referrals.models import Referral
 
 PAGE_SIZE = 25
 
@@ -148,17 +147,13 @@ def patient_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/_patient_lookup.html", context)
 
 
-def _visible_referral(request: HttpRequest, reference: str) -> Referral:
-    return selectors.referral_or_refusal(user=request.user, reference=reference)
-
-
 IDENTITY_ACTIONS = {"confirm": services.confirm_identity, "separate": services.separate_identity}
 
 
 @require_POST
 def settle_identity(request: HttpRequest, reference: str, decision: str) -> HttpResponse:
     """The receiving service says who an "identity to confirm" referral is about."""
-    referral = _visible_referral(request, reference)
+    referral = selectors.referral_or_refusal(user=request.user, reference=reference)
     if decision not in IDENTITY_ACTIONS:
         raise Http404("No such action.")
     try:
@@ -177,7 +172,7 @@ ACTION_FORMS = {"decline": DeclineForm, "redirect": RedirectForm, "close": Close
 def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     """Accept, decline, redirect, start, close (`services.act_on_referral`, as the API),
     or add a note."""
-    referral = _visible_referral(request, reference)
+    referral = selectors.referral_or_refusal(user=request.user, reference=reference)
     if action == "note":
         form = NoteForm(request.POST)
         if form.is_valid():

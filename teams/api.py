@@ -13,7 +13,6 @@ from core.api_forms import cleaned, form_data, form_schema
 from core.api_lists import audited_page
 from core.models import Discipline, Role
 from referrals import selectors as referral_selectors
-from referrals.api import REFUSED as REFERRAL_REFUSED
 from referrals.api import ReferralSerializer
 from teams import selectors, services
 from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
@@ -208,7 +207,7 @@ class AcceptOntoCaseloadView(APIView):
 
     @extend_schema(
         request=form_schema("AcceptOntoCaseloadRequest", AcceptForm, team=None),
-        responses={200: ReferralSerializer, 409: REFERRAL_REFUSED},
+        responses={200: ReferralSerializer, 409: REFUSED},
         summary="Accept a team's referral onto the caseload (as on the accept page)",
     )
     def post(self, request: Request, reference: str) -> Response:

@@ -185,7 +185,7 @@ def caseload_of_patient(*, patient_id: int) -> QuerySet[CaseloadEntry]:
 def team_referral_to_accept(*, user: User, reference: str) -> Referral:
     """A referral to one of the user's teams, for accepting onto its caseload; anything
     else is refused as not found (audited), as every referral door refuses."""
-    referral = referral_selectors.referral_for(user=user, reference=reference)
-    if referral is None or referral.team_id is None or referral.team_id not in user.team_ids:
+    referral = referral_selectors.referral_or_refusal(user=user, reference=reference)
+    if referral.team_id is None or referral.team_id not in user.team_ids:
         raise referral_selectors.refusal_of(reference=reference)
     return referral

@@ -15,6 +15,7 @@ import requests
 from django.apps import apps as django_apps
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -25,6 +26,7 @@ from core.models import Heartbeat, Patient, Role
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import Reason, Referral, Source
+from referrals.signals import referral_received
 from tests.background import BackgroundProcesses, url_of_the_test_database
 from tests.conftest import PASSWORD
 from tests.factories import PracticeFactory, RecoveryAtHomeFactory, UserFactory
@@ -204,11 +206,6 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     """The server ends the web process's connection after the patient and the referral
     rows were written but before the transaction committed: the person gets the error
     page, nothing of the referral remains, and the next request works on a new connection."""
-    from django.test import Client
-
-    from referrals.models import Referral as SentReferral
-    from referrals.signals import referral_received
-
     rah = RecoveryAtHomeFactory()
     practice = PracticeFactory()
     gp = UserFactory(username="gp", roles=[Role.REFERRER], practices=[practice])
@@ -220,12 +217,15 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
         with psycopg.connect(url_of_the_test_database(), autocommit=True) as admin:
             dropped.append(admin.execute("SELECT pg_terminate_backend(%s)", [backend]).fetchone()[0])
 
-    referral_received.connect(connection_dropped_first, sender=SentReferral, weak=False)
     browser = Client(raise_request_exception=False)
     browser.force_login(gp)
     form = _referral_form(practice, rah)
 
-    response = browser.post(reverse("referrals:create"), form)
+    referral_received.connect(connection_dropped_first, sender=Referral, weak=False)
+    try:
+        response = browser.post(reverse("referrals:create"), form)
+    finally:
+        referral_received.disconnect(connection_dropped_first, sender=Referral)
 
     assert dropped == [True]  # the server really ended the request's connection
     (failure,) = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
@@ -234,7 +234,6 @@ def test_a_connection_dropped_mid_referral_gives_an_error_page_and_saves_nothing
     assert "nothing was saved" in response.content.decode()
     assert not Referral.objects.exists()
     assert not Patient.objects.filter(family_name="Bell-Hardy").exists()
-    referral_received.disconnect(connection_dropped_first, sender=SentReferral)
     again = browser.post(reverse("referrals:create"), form)
     assert again.status_code == 302  # a fresh connection: the same referral now goes through
     assert Referral.objects.filter(patient__family_name="Bell-Hardy").count() == 1
