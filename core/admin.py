@@ -1,7 +1,8 @@
 """Django admin for reference data and users.
 
 Patients are deliberately not registered: browsing records here would bypass the
-relationship checks and the audit trail. The audit trail itself is read-only.
+relationship checks and the audit trail. Nor is the audit trail, which names patients: it
+is searched on its own audited page (core.audit_views).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from django_celery_beat.models import CrontabSchedule
 from timezone_field.forms import TimeZoneFormField
 
 from core.models import (
-    AuditEvent,
     BedUnit,
     Neighbourhood,
     Organisation,
@@ -115,34 +115,6 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Work", {"fields": ["job_title", "discipline", "phone", "organisation", "practices", "teams"]}),
     )
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = [
-        "at",
-        "username",
-        "action",
-        "patient_id",
-        "object_type",
-        "object_id",
-        "ip_address",
-        "path",
-    ]
-    list_filter = ["action"]
-    search_fields = ["username", "=patient__id", "=patient__nhs_number", "object_id"]
-    date_hierarchy = "at"
-    list_select_related = []
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutboundEmail)

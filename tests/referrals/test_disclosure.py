@@ -5,6 +5,7 @@ the receiving service, which settles it."""
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -19,6 +20,14 @@ from tests.factories import UserFactory
 from tests.referrals.test_fhir import _message
 
 MADE_UP = {"given_name": "Anne", "family_name": "Nobody"}
+
+
+@pytest.fixture(autouse=True)
+def held_names(world):
+    """The record's own names, unlike the made-up ones: the factory's random name could be
+    "Anne", which a page then shows because it was sent, not because it was disclosed."""
+    Patient.objects.filter(pk=world.patient_a.pk).update(given_name="Winifred", family_name="Holmeside")
+    world.patient_a.refresh_from_db()
 
 
 def _record_details(patient: Patient) -> list[str]:
