@@ -82,7 +82,12 @@ def referral_record_scope(*, user: User) -> Q:
     always about a person the user may open (tested)."""
     scope = NO_ONE
     if practices := practices_of(user=user):
-        scope |= Q(patient__practice__in=practices)
+        # The practice's people as a set of ids (from the index of a practice's live
+        # records; a merged record has no referrals left), not a join: ORed with the
+        # sender's terms in a filter, a join would make PostgreSQL join every referral to
+        # its person before it could keep any, and a count would keep the join.
+        registered = Patient.objects.filter(practice__in=practices, merged_into__isnull=True)
+        scope |= Q(patient__in=registered.values("pk"))
     if teams := teams_of(user=user):
         scope |= Q(team__in=teams)
     if user.has_role(*RAH_STAFF):
@@ -90,11 +95,19 @@ def referral_record_scope(*, user: User) -> Q:
     return scope
 
 
+def referrals_sent_by_me(*, user: User) -> Q:
+    """Over Referral: referrals the user sent (seen as sent)."""
+    return Q(referred_by=user) if user.has_role(*REFERRING_ROLES) else NO_ONE
+
+
+def referrals_sent_by_my_practice(*, user: User) -> Q:
+    """Over Referral: referrals the user's practices sent (seen as sent)."""
+    return Q(referring_practice__in=user.practice_ids) if user.has_role(*REFERRING_ROLES) else NO_ONE
+
+
 def referral_sender_scope(*, user: User) -> Q:
     """Over Referral: referrals the user or their practice sent (seen as sent)."""
-    if not user.has_role(*REFERRING_ROLES):
-        return NO_ONE
-    return Q(referred_by=user) | Q(referring_practice__in=user.practice_ids)
+    return referrals_sent_by_me(user=user) | referrals_sent_by_my_practice(user=user)
 
 
 def referral_scope(*, user: User) -> Q:

@@ -190,8 +190,8 @@ class ReferralFilterSerializer(serializers.Serializer):
     list = serializers.ChoiceField(
         choices=[
             ("all", "Everything you may see"),
-            ("mine", "My referrals"),
-            ("practice", "My practice's"),
+            ("mine", "The referrals I sent"),
+            ("practice", "The referrals my practice sent"),
             ("inbox", "The receiving inbox: new first"),
         ],
         required=False,

@@ -175,6 +175,9 @@ class Referral(models.Model):
             # "My referrals" and "My practice's referrals".
             models.Index(fields=["referred_by", "-received_at"], name="referral_referrer_idx"),
             models.Index(fields=["referring_practice", "-received_at"], name="referral_practice_idx"),
+            # Everything a user may see, newest first (the API's list): the scope's terms
+            # are ORed, so no one of the indexes above gives that order; this one does.
+            models.Index(fields=["-received_at", "-id"], name="referral_newest_idx"),
             # The duplicate guard: open referrals of a patient to a service.
             models.Index(
                 fields=["patient", "service"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import BooleanField, Case, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import BooleanField, Case, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from core import access
 from core.audit import Refused
@@ -92,14 +92,20 @@ def filter_referrals(
     return referrals
 
 
-def my_referrals(*, user: User) -> QuerySet[Referral]:
-    referrals = referrals_visible_to(user=user).filter(referred_by=user)
+def _sent(sent: Q, *, user: User) -> QuerySet[Referral]:
+    """A referrer's own list: each of its referrals is theirs to see as sent (at least), so
+    the list is read from its own index alone, its count too; each is still marked whole
+    or as sent."""
+    referrals = with_record_visibility(Referral.objects.filter(sent), user=user)
     return _with_list_columns(referrals).order_by("-received_at", "-id")
+
+
+def my_referrals(*, user: User) -> QuerySet[Referral]:
+    return _sent(access.referrals_sent_by_me(user=user), user=user)
 
 
 def practice_referrals(*, user: User) -> QuerySet[Referral]:
-    referrals = referrals_visible_to(user=user).filter(referring_practice__in=user.practice_ids)
-    return _with_list_columns(referrals).order_by("-received_at", "-id")
+    return _sent(access.referrals_sent_by_my_practice(user=user), user=user)
 
 
 def listed_referrals(*, user: User) -> QuerySet[Referral]:

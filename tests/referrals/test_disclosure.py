@@ -258,3 +258,30 @@ def test_another_senders_message_id_reads_nothing_back(world, api):
     again = api("gp_b").post("/fhir/$process-message", _message(), format="json")
     assert again.status_code == 409
     assert "Ridley" not in again.content.decode()
+
+
+def test_the_apis_sent_lists_hold_what_was_sent_and_only_as_sent(world, client_for, api):
+    """`list=mine` and `list=practice` are the referrals the user and their practice sent,
+    read from the sender's relationship alone: whole where the record is theirs to open,
+    as sent otherwise. Staff who send no referrals have none there."""
+    client_for(world.users["gp_b"]).post(
+        reverse("referrals:create"), _form(world, world.patient_a, **MADE_UP)
+    )
+    sent = Referral.objects.get(referred_by=world.users["gp_b"], patient=world.patient_a)
+    colleague = UserFactory(username="colleague_b", roles=[Role.REFERRER], practices=[world.practice_b])
+    world.users["colleague_b"] = colleague
+
+    def listed(username: str, which: str) -> tuple[set[str], str]:
+        response = api(username).get("/api/referrals/", {"list": which})
+        assert response.status_code == 200
+        return {row["reference"] for row in response.json()["results"]}, response.content.decode()
+
+    practice, content = listed("colleague_b", "practice")
+    assert sent.reference in practice and world.referral_a.reference not in practice
+    assert "Holmeside" not in content  # the record's name: the colleague sees the referral as sent
+    assert sent.reference not in listed("colleague_b", "mine")[0]
+    assert sent.reference in listed("gp_b", "mine")[0]
+    # The MDT coordinator of the person's practice sees the referral whole in everything
+    # they may see, and sends none themselves.
+    assert sent.reference in listed("mdt_coordinator_a", "all")[0]
+    assert listed("mdt_coordinator_a", "practice")[0] == set()
