@@ -34,8 +34,9 @@ COLUMNS = [
     ("clock_start", "Response clock start"),
     ("clock_stop", "Response clock stop"),
     ("response_due", "Response due"),
-    ("standard_met", "Response standard met (Y/N)"),
-    ("two_hour_standard", "2-hour standard (met / not met; empty when not counted)"),
+    ("local_target_met", "Local target met (Y/N)"),
+    ("in_two_hour_standard", "2-hour UCR referral (Y/N)"),
+    ("two_hour_standard_met", "2-hour UCR standard met (Y/N; empty when not counted)"),
     ("referral_status", "Referral status"),
     ("discharge_date", "Discharge date"),
     ("discharge_reason", "Discharge reason (code)"),
@@ -66,6 +67,9 @@ PRIORITY = {"crisis": "Crisis (1 hour)", "urgent": "Urgent (2 hours)", "same_day
 SOURCES, REASONS, STATUSES = dict(Source.choices), dict(Reason.choices), dict(Status.choices)
 ENDED = {Status.CLOSED, Status.DECLINED, Status.REDIRECTED}
 YES_NO = {True: "Y", False: "N"}
+# Counted in the 2-hour share: met or not; agreed later, running or ended before a contact
+# are not counted (the CSDS extract says which).
+TWO_HOUR_MET = {clock.TwoHourResult.MET: "Y", clock.TwoHourResult.NOT_MET: "N"}
 
 
 def referrals_received_between(start: date, end: date) -> QuerySet[Referral]:
@@ -95,17 +99,18 @@ def _stamp(moment: datetime | None) -> str:
 def _row(values: tuple) -> list[str]:
     (reference, received, source, reason, category, service, team, arrived, due, agreed_later, window,
      two_hour_category, status, changed, episode_outcome, discharge_reason) = values  # fmt: skip
+    ended = status in ENDED
     # Empty for a referral with no clock (a team's), or while the clock runs.
-    in_window = None if window is None else clock.reached_within_window(
+    local = None if window is None else clock.local_target_met(
         received_at=received, window_minutes=window, arrived_at=arrived
     )  # fmt: skip
-    two_hour = None if due is None else clock.two_hour_standard_met(
-        two_hour_category=bool(two_hour_category),
+    two_hour = None if window is None else clock.two_hour_result(
+        in_standard=clock.in_two_hour_standard(two_hour_category),
         agreed_later=bool(agreed_later),
-        due_at=due,
+        received_at=received,
         arrived_at=arrived,
+        ended=ended,
     )  # fmt: skip
-    ended = status in ENDED
     received_day, received_time = _local(received)
     priority = PRIORITY.get(category, "Routine" if due is None else "Not triaged")
     return [
@@ -120,8 +125,9 @@ def _row(values: tuple) -> list[str]:
         f"{received_day} {received_time}" if due else "",
         _stamp(arrived),
         _stamp(due),
-        YES_NO.get(in_window, ""),
-        {True: "met", False: "not met"}.get(two_hour, ""),
+        YES_NO.get(local, ""),
+        "" if window is None else YES_NO[clock.in_two_hour_standard(two_hour_category)],
+        TWO_HOUR_MET.get(two_hour, ""),
         STATUSES.get(status, status),
         _local(changed)[0] if ended else "",
         (episode_outcome or discharge_reason or status) if ended else "",

@@ -90,7 +90,7 @@ def test_a_responder_goes_on_the_way_arrives_and_the_clock_stops(world, client_f
     assert visit.state == Dispatch.State.ARRIVED
     assert (
         episode.arrived_at == NOW + dt.timedelta(minutes=25)
-        and clock.standards_of(episode)["reached_within_window"]
+        and clock.standards_of(episode)["local_target_met"]
     )
     world.referral_b.refresh_from_db()
     assert world.referral_b.status == Status.IN_PROGRESS
