@@ -94,7 +94,7 @@ def referral_form(*, practice_id: int, service_id: int, family_name: str) -> dic
 
 
 def targets(marker: str) -> list[Target]:
-    """The pages of issue 10, for staff of the scale data (tools.scale)."""
+    """The busiest pages, each as the member of staff who uses it most (tools.scale)."""
     rah = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME)
     gp = User.objects.get(username="scale.gp0")
     practice_id = gp.practice_ids[0]

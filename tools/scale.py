@@ -1,4 +1,4 @@
-"""National-scale data for `manage.py seed_scale` (issue 10's benchmarks): hundreds of
+"""National-scale data for `manage.py seed_scale` (`make bench`): hundreds of
 thousands of patients and a million referrals in minutes, made by PostgreSQL itself
 (INSERT ... SELECT over generate_series) or streamed with COPY, never a row at a time.
 
