@@ -28,7 +28,7 @@ REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})
 class QueueEntrySerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="referral.reference")
     patient = serializers.SerializerMethodField()
-    reason = serializers.CharField(source="referral.get_reason_display")
+    reason = serializers.CharField(source="referral.reason_shown")
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     state = serializers.SerializerMethodField()
     seconds_left = serializers.SerializerMethodField()

@@ -16,7 +16,7 @@ from core.models.patients import age_today
 from core.models.users import person_name
 from recovery_at_home import clock
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
-from referrals.models import OPEN_STATUSES, Reason
+from referrals.models import OPEN_STATUSES, shown_reason
 
 ACTIVE_DISPATCH = [Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
 
@@ -49,6 +49,7 @@ class QueueRow:
 QUEUE_ROW_VALUES = {
     "reference": F("referral__reference"),
     "reason": F("referral__reason"),
+    "reason_other": F("referral__reason_other"),
     "patient_id": F("referral__patient_id"),
     "given_name": F("referral__patient__given_name"),
     "family_name": F("referral__patient__family_name"),
@@ -80,7 +81,7 @@ def _queue_row(
         patient_name=listed_name(family_name=values["family_name"], given_name=values["given_name"]),
         age=age_today(values["date_of_birth"]),
         locality=values["locality"] or "not known",
-        reason=REASONS.get(values["reason"], values["reason"]),
+        reason=shown_reason(values["reason"], values["reason_other"]),
         category=values["category_name"] or "",
         visits=visits,
     )
@@ -104,7 +105,6 @@ def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     return visits
 
 
-REASONS = dict(Reason.choices)
 VISIT_STATES = {state: label.lower() for state, label in Dispatch.State.choices}
 
 

@@ -81,6 +81,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "team",
             "source",
             "reason",
+            "reason_other",
             "clinical_summary",
             "carer_breakdown",
             "safeguarding_concern",
@@ -116,6 +117,13 @@ class ReferralCreateSerializer(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Source.choices)
     reason = serializers.ChoiceField(choices=Reason.choices)
+    reason_other = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With reason 'other': what it is.",
+    )
     clinical_summary = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     carer_breakdown = serializers.BooleanField(default=False)
     safeguarding_concern = serializers.BooleanField(default=False)
@@ -142,10 +150,11 @@ class ReferralCreateSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        if not services.reason_fits_service(reason=attrs["reason"], service=attrs["service"]):
-            raise serializers.ValidationError(
-                {"reason": [f"Choose a reason that {attrs['service']} responds to."]}
-            )
+        problems = services.reason_problems(
+            reason=attrs["reason"], reason_other=attrs["reason_other"], service=attrs["service"]
+        )
+        if problems:
+            raise serializers.ValidationError({field: [problem] for field, problem in problems.items()})
         person = SentPerson(**attrs["patient"])
         cit = attrs["service"].code == Service.Code.COMMUNITY_INTEGRATED_TEAMS
         if cit and not attrs.get("team") and services.route_to_team_of(practice=person.practice) is None:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from core.models import Patient, Practice, Service, User
 from referrals import services
 from referrals.identity import SentPerson
-from referrals.models import InboundMessage, Reason, Referral, Source, Status
+from referrals.models import REASONS_BY_SERVICE, InboundMessage, Reason, Referral, Source, Status
 from referrals.serializers import SentPersonSerializer
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
@@ -101,7 +101,7 @@ def service_request_resource(referral: Referral) -> dict:
         "intent": "order",
         "priority": priority,
         "code": {"text": str(referral.team or referral.service)},
-        "reasonCode": [{"text": referral.get_reason_display()}],
+        "reasonCode": [{"text": referral.reason_other or referral.get_reason_display()}],
         "subject": _subject(referral),
         "authoredOn": _instant(referral.received_at),
         "requester": {"display": referral.referrer_display or referral.get_source_display()},
@@ -169,13 +169,19 @@ def _source(name: str) -> str:
     return next((source for word, source in SOURCES.items() if word in lowered), Source.OTHER_PROFESSIONAL)
 
 
-def _reason(texts: list[str]) -> str:
+def _reason(texts: list[str], *, service: Service) -> tuple[str, str]:
+    """(reason, the other reason): the first text naming a reason the service responds to,
+    else "other" with the sender's words as they wrote them."""
+    offered = REASONS_BY_SERVICE.get(service.code, [])
     for text in texts:
         lowered = text.strip().lower()
-        for reason in Reason:
-            if lowered in (reason.value, reason.label.lower()) or reason.label.lower().startswith(lowered):
-                return reason
-    return Reason.OTHER
+        for reason in offered:
+            if lowered and (
+                lowered in (reason.value, reason.label.lower()) or reason.label.lower().startswith(lowered)
+            ):
+                return reason, ""
+    given = "; ".join(text.strip() for text in texts if text.strip())
+    return Reason.OTHER, (given or "Not given in the message")[:200]
 
 
 def _one(resources: dict, kind: str, required: bool = True):
@@ -297,6 +303,7 @@ def receive_message(*, message: dict, sender: User) -> Received:
         raise MessageRefused(
             ("value", "ServiceRequest.requester.display: too long (200 characters at most).")
         )
+    reason, reason_other = _reason([c.text or "" for c in (request.reasonCode or [])], service=service)
     referral = services.submit_referral(
         person=person,
         service=service,
@@ -307,7 +314,8 @@ def receive_message(*, message: dict, sender: User) -> Received:
             role=source_name[:100],
         ),
         source=_source(source_name or sender.get_full_name()),
-        reason=_reason([c.text or "" for c in (request.reasonCode or [])]),
+        reason=reason,
+        reason_other=reason_other,
         clinical_summary="\n".join(notes + [f"Flag: {text}" for text in flags])[:4000],
         carer_breakdown=False,
         safeguarding_concern=any("safeguard" in text.lower() for text in flags),

@@ -56,6 +56,12 @@ class ReferralForm(forms.Form):
     )
     source = forms.ChoiceField(choices=Source.choices)
     reason = forms.ChoiceField(choices=_reason_choices)
+    reason_other = forms.CharField(
+        label="The other reason",
+        max_length=200,
+        required=False,
+        help_text="With the reason 'Other': what it is.",
+    )
     clinical_summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
@@ -170,6 +176,7 @@ class ReferralForm(forms.Form):
                 Div(
                     Div("source", css_class="col-md-4"), Div("reason", css_class="col-md-8"), css_class="row"
                 ),
+                "reason_other",
                 "clinical_summary",
                 Div(
                     Div("carer_breakdown", css_class="col-md-4"),
@@ -197,8 +204,12 @@ class ReferralForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         service, reason = cleaned.get("service"), cleaned.get("reason")
-        if service and reason and not services.reason_fits_service(reason=reason, service=service):
-            self.add_error("reason", f"Choose a reason that {service} responds to.")
+        if service and reason and "reason_other" in cleaned:
+            problems = services.reason_problems(
+                reason=reason, reason_other=cleaned["reason_other"], service=service
+            )
+            for field, problem in problems.items():
+                self.add_error(field, problem)
         if self.errors:
             return cleaned
         self.person = SentPerson(

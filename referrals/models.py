@@ -48,7 +48,14 @@ class Reason(models.TextChoices):
     SOCIAL_ISOLATION = "social_isolation", "Social isolation or loneliness"
     CARER_SUPPORT = "carer_support", "Support for the carer"
     DISCHARGE_FOLLOW_UP = "discharge_follow_up", "Follow-up after hospital discharge"
-    OTHER = "other", "Other (say in the summary)"
+    OTHER = "other", "Other (say what)"
+
+
+def shown_reason(reason: str, reason_other: str) -> str:
+    """The reason as pages show it: an "other" reason in the referrer's words."""
+    if reason == Reason.OTHER and reason_other:
+        return f"Other: {reason_other}"
+    return Reason(reason).label if reason in Reason.values else reason
 
 
 REASONS_BY_SERVICE = {
@@ -62,6 +69,9 @@ REASONS_BY_SERVICE = {
         Reason.CATHETER,
         Reason.DIABETES,
         Reason.CARER_BREAKDOWN,
+        # The nine conditions are "not meant to be exhaustive or used to exclude patients"
+        # (NHS England, urgent community response guidance).
+        Reason.OTHER,
     ],
     Service.Code.COMMUNITY_INTEGRATED_TEAMS: [
         Reason.LONG_TERM_CONDITION,
@@ -103,6 +113,9 @@ class Referral(models.Model):
     )
     source = models.CharField(max_length=30, choices=Source.choices)
     reason = models.CharField(max_length=30, choices=Reason.choices)
+    reason_other = models.CharField(
+        "the other reason", max_length=200, blank=True, help_text="With the reason 'other': what it is."
+    )
     clinical_summary = models.TextField(max_length=4000, blank=True)
     carer_breakdown = models.BooleanField("carer breakdown", default=False)
     safeguarding_concern = models.BooleanField(default=False)
@@ -202,6 +215,10 @@ class Referral(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("referral_detail", args=[self.reference])
+
+    @property
+    def reason_shown(self) -> str:
+        return shown_reason(self.reason, self.reason_other)
 
     @property
     def is_open(self) -> bool:

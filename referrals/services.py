@@ -25,6 +25,7 @@ from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
     OPEN_STATUSES,
     REASONS_BY_SERVICE,
+    Reason,
     ReferenceCounter,
     Referral,
     ReferralEvent,
@@ -53,6 +54,7 @@ EVENT_FOR_STATUS = {
 REFERRAL_DETAILS = (
     "source",
     "reason",
+    "reason_other",
     "clinical_summary",
     "carer_breakdown",
     "safeguarding_concern",
@@ -140,8 +142,14 @@ def open_duplicates(*, person: SentPerson, service: Service, user: User) -> Quer
     )
 
 
-def reason_fits_service(*, reason: str, service: Service) -> bool:
-    return reason in REASONS_BY_SERVICE.get(service.code, [])
+def reason_problems(*, reason: str, reason_other: str, service: Service) -> dict[str, str]:
+    """What is wrong with the reason given, by field (empty when nothing): the form, the
+    API and submission itself all ask here."""
+    if reason not in REASONS_BY_SERVICE.get(service.code, []):
+        return {"reason": f"Choose a reason that {service} responds to."}
+    if reason == Reason.OTHER and not reason_other.strip():
+        return {"reason_other": "Say what the other reason is."}
+    return {}
 
 
 @transaction.atomic
@@ -154,6 +162,7 @@ def submit_referral(
     referrer: Referrer,
     source: str,
     reason: str,
+    reason_other: str = "",
     clinical_summary: str = "",
     carer_breakdown: bool = False,
     safeguarding_concern: bool = False,
@@ -166,6 +175,8 @@ def submit_referral(
     sent matches (`referrals.identity`; a new record if none), and audit it: the form,
     the API and FHIR messages all come here. A service handing over a person whose record
     it holds names it (`of_record`)."""
+    if problems := reason_problems(reason=reason, reason_other=reason_other, service=service):
+        raise TransitionRefused(" ".join(problems.values()))
     match = Match(patient=of_record) if of_record is not None else match_patient(person=person)
     patient = match.patient
     if patient.pk is None:
@@ -191,6 +202,7 @@ def submit_referral(
         team=team if service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS else None,
         source=source,
         reason=reason,
+        reason_other=reason_other.strip() if reason == Reason.OTHER else "",
         clinical_summary=clinical_summary,
         carer_breakdown=carer_breakdown,
         safeguarding_concern=safeguarding_concern,
