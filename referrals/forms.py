@@ -4,9 +4,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 
 from core.fields import NHSNumberFormField
-from core.forms import EraDateField, check_period, date_input
+from core.forms import EraDateField, EraDateTimeField, check_period, date_input
 from core.models import Discipline, Practice, Service, Team, User
 from core.models.patients import validate_not_in_future
 from referrals import services
@@ -99,6 +100,13 @@ class ReferralForm(forms.Form):
                 help_text="e.g. the person themself, daughter, neighbour, district nurse",
             )
             self.fields["caller_phone"] = forms.CharField(label="Caller's number", max_length=30)
+            # The clock starts with the call, not when the form is saved after it.
+            self.fields["call_started_at"] = EraDateTimeField(
+                label="Call started (UK time)",
+                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                help_text="The response clock starts here.",
+            )
+            self.initial.setdefault("call_started_at", timezone.localtime().replace(second=0, microsecond=0))
             self.fields["date_of_birth"].required = False
             self.fields["practice"].required = False
             del self.fields["referrer_phone"]
@@ -129,6 +137,7 @@ class ReferralForm(forms.Form):
                 Fieldset(
                     "The caller",
                     Div(*(Div(name, css_class="col-md-4") for name in self.CALLER_FIELDS), css_class="row"),
+                    Div(Div("call_started_at", css_class="col-md-4"), css_class="row"),
                 )
             ]
             if self.phone_in
@@ -210,6 +219,10 @@ class ReferralForm(forms.Form):
             )
             for field, problem in problems.items():
                 self.add_error(field, problem)
+        if cleaned.get("call_started_at") and (
+            problem := services.call_start_problem(started_at=cleaned["call_started_at"], now=timezone.now())
+        ):
+            self.add_error("call_started_at", problem)
         if self.errors:
             return cleaned
         self.person = SentPerson(

@@ -8,7 +8,7 @@ same referral at once exactly one wins and the other is told what happened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -140,6 +140,20 @@ def open_duplicates(*, person: SentPerson, service: Service, user: User) -> Quer
     return Referral.objects.filter(
         referral_scope(user=user), patient=patient, service=service, status__in=OPEN_STATUSES
     )
+
+
+# A phoned-in referral's clock starts when the call did: the coordinator gives the time
+# while recording it, within a shift of the call.
+CALL_RECORDED_WITHIN = timedelta(hours=12)
+
+
+def call_start_problem(*, started_at: datetime, now: datetime) -> str:
+    """What is wrong with the time a phoned-in referral's call started ("" when nothing)."""
+    if started_at > now:
+        return "The call cannot have started in the future."
+    if now - started_at > CALL_RECORDED_WITHIN:
+        return "Record a phone-in within 12 hours of the call: give the time it started."
+    return ""
 
 
 def reason_problems(*, reason: str, reason_other: str, service: Service) -> dict[str, str]:

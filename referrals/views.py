@@ -100,6 +100,7 @@ def _submit(request: HttpRequest, *, phone_in: bool) -> HttpResponse:
             service=form.cleaned_data["service"],
             team=form.cleaned_data.get("team"),
             referrer=form.referrer(),
+            received_at=form.cleaned_data.get("call_started_at"),
             **{name: form.cleaned_data[name] for name in services.REFERRAL_DETAILS},
         )
         messages.success(

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from core.models import AuditAction, AuditEvent, Patient
@@ -140,20 +145,31 @@ def test_a_known_patient_is_referred_again_not_registered_twice(world, client_fo
     assert not referral.identity_to_confirm
 
 
+# 14:20 on a winter afternoon in London (GMT): a coordinator saves a call that began at 14:05.
+SAVED = dt.datetime(2026, 11, 18, 14, 20, tzinfo=ZoneInfo("Europe/London"))
+
+
+def _phone_in(world, call_started_at: str, **overrides):
+    """A coordinator's phone-in form: Susan Bell rings about her mother."""
+    call = {
+        "nhs_number": "",
+        "practice": "",
+        "date_of_birth": "",
+        "service": world.rah.pk,
+        "source": Source.FAMILY_CARER,
+        "reason": Reason.FALL,
+        "caller_name": "Susan Bell",
+        "caller_relationship": "Daughter",
+        "caller_phone": "07700 900123",
+        "call_started_at": call_started_at,
+    }
+    return _referral_form(world, **{**call, **overrides})
+
+
 def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
     coordinator = world.users["rah_coordinator"]
-    form = _referral_form(
-        world,
-        nhs_number="",
-        practice="",
-        date_of_birth="",
-        service=world.rah.pk,
-        source=Source.FAMILY_CARER,
-        reason=Reason.CARER_BREAKDOWN,
-        caller_name="Susan Bell",
-        caller_relationship="Daughter",
-        caller_phone="07700 900123",
-    )
+    started = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    form = _phone_in(world, started, reason=Reason.CARER_BREAKDOWN)
     response = client_for(coordinator).post(reverse("referrals:phone_in"), form)
 
     referral = Referral.objects.get(patient__family_name="Bell")
@@ -172,7 +188,42 @@ def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
 def test_a_phone_in_needs_the_callers_details(world, client_for):
     form = _referral_form(world, service=world.rah.pk, reason=Reason.FALL)
     response = client_for(world.users["rah_coordinator"]).post(reverse("referrals:phone_in"), form)
-    assert set(response.context["form"].errors) == {"caller_name", "caller_relationship", "caller_phone"}
+    assert set(response.context["form"].errors) == {
+        "caller_name",
+        "caller_relationship",
+        "caller_phone",
+        "call_started_at",
+    }
+
+
+def test_a_phoned_in_referrals_clock_starts_with_the_call(world, client_for):
+    with time_machine.travel(SAVED, tick=False):
+        client = client_for(world.users["rah_coordinator"])
+        form = client.get(reverse("referrals:phone_in")).context["form"]
+        assert form["call_started_at"].value().strftime("%H:%M") == "14:20"  # the form opened now
+        client.post(reverse("referrals:phone_in"), _phone_in(world, "2026-11-18T14:05"))
+    referral = Referral.objects.get(patient__family_name="Bell")
+    assert timezone.localtime(referral.received_at).strftime("%d %b %H:%M") == "18 Nov 14:05"
+    # The provisional 2-hour window runs from the call: due at 16:05, not 16:20.
+    assert timezone.localtime(referral.episode.response_due_at).strftime("%H:%M") == "16:05"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("2026-11-18T14:30", "The call cannot have started in the future."),
+        ("2026-11-17T23:00", "Record a phone-in within 12 hours of the call: give the time it started."),
+    ],
+)
+def test_a_call_time_that_cannot_be_is_refused_beside_the_field(world, client_for, typed, message):
+    with time_machine.travel(SAVED, tick=False):
+        response = client_for(world.users["rah_coordinator"]).post(
+            reverse("referrals:phone_in"), _phone_in(world, typed)
+        )
+    assert response.status_code == 200
+    assert response.context["form"].errors["call_started_at"] == [message]
+    assert f'value="{typed}"' in response.content.decode()  # what was typed stays
+    assert not Referral.objects.filter(patient__family_name="Bell").exists()
 
 
 def test_submitting_is_audited_against_the_patient(world, client_for):
