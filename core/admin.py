@@ -64,7 +64,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Neighbourhood)
 class NeighbourhoodAdmin(admin.ModelAdmin):
-    list_display = ["name", "code"]
+    list_display = ["name", "code", "population"]
+    list_editable = ["population"]
     prepopulated_fields = {"code": ["name"]}
 
 

@@ -115,6 +115,38 @@ def local_targets(period: Period) -> list[dict]:
     ]
 
 
+def ucr_activity(period: Period) -> dict:
+    """The national UCR publication's other figures: all UCR referrals received (every
+    Recovery at Home referral, 2-hour or not), UCR contacts delivered (first face-to-face
+    contacts made in the period, whenever referred), and referrals per 100,000 residents
+    by the neighbourhood of the person's practice, where an administrator has given its
+    population."""
+    referrals = _referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME)
+    contacts = Episode.objects.filter(arrived_at__gte=period.since, arrived_at__lt=period.until)
+    neighbourhoods = Neighbourhood.objects.filter(population__isnull=False).order_by("name")
+    if period.locality is not None:
+        contacts = contacts.filter(referral__patient__practice__neighbourhood=period.locality)
+        neighbourhoods = neighbourhoods.filter(pk=period.locality.pk)
+    counted = dict(
+        referrals.values_list("patient__practice__neighbourhood").annotate(count=Count("pk")).order_by()
+    )
+    return {
+        "referrals": sum(counted.values()),
+        "contacts": contacts.count(),
+        "per_100k": [
+            {
+                "neighbourhood": neighbourhood.name,
+                "population": neighbourhood.population,
+                "referrals": counted.get(neighbourhood.pk, 0),
+                "rate": round(counted.get(neighbourhood.pk, 0) * 100_000 / neighbourhood.population, 1)
+                if neighbourhood.population
+                else None,
+            }
+            for neighbourhood in neighbourhoods
+        ],
+    }
+
+
 def response_times(period: Period) -> list[dict]:
     """How long people waited for the first face-to-face contact, in bands (all categories)."""
     waits = (
@@ -204,11 +236,11 @@ def dashboard(period: Period) -> dict:
     return {
         "two_hour": two_hour_standard(period),
         "local_targets": local_targets(period),
+        "ucr": ucr_activity(period),
         "response_times": response_times(period),
         "referrals": referrals_by(period),
         "outcomes": rah_outcomes(period),
         "beds": bed_occupancy(period),
         "caseloads": caseload_sizes(period),
         "overdue_actions": overdue_mdt_actions(period),
-        "rah_referrals": _referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME).count(),
     }

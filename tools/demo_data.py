@@ -22,6 +22,18 @@ ORGANISATIONS = [
 ]
 
 # neighbourhood, code, CIT base, practices (ODS code, name, postcode)
+# Residents per neighbourhood, for the dashboard's rate per 100,000: INVENTED, of the order
+# of Sunderland's 277,000 people split across its six neighbourhoods. An administrator
+# keeps the real figures (the neighbourhood's population in the admin).
+POPULATIONS = {
+    "coalfields": 53_000,
+    "washington": 67_000,
+    "east": 44_000,
+    "north": 41_000,
+    "west-one": 37_000,
+    "west-two": 35_000,
+}
+
 NEIGHBOURHOODS = [
     (
         "Sunderland Coalfields",

@@ -25,6 +25,11 @@ class Neighbourhood(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     code = models.SlugField(max_length=40, unique=True)
+    population = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Residents: reference data for the dashboard's rate of referrals per 100,000 people.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -184,3 +184,25 @@ def test_the_clock_change_days_count_real_minutes(made):
     autumn = performance.two_hour_standard(performance.Period(start=FALL_BACK.date(), end=FALL_BACK.date()))
     assert (spring["met"], spring["total"]) == (1, 1)
     assert (autumn["met"], autumn["total"]) == (0, 1)
+
+
+def test_the_dashboard_counts_all_ucr_referrals_the_contacts_and_the_rate(world, client_for, made):
+    """The national publication's other figures for the winter Monday: its 20 UCR referrals
+    (2-hour or not), the 15 first face-to-face contacts made that day, and the rate per
+    100,000 residents of the practice's neighbourhood (50,000 people: 40 per 100,000)."""
+    neighbourhood = world.practice_a.neighbourhood
+    neighbourhood.population = 50_000
+    neighbourhood.save()
+    winter = performance.Period(start=WINTER.date(), end=WINTER.date())
+    ucr = performance.ucr_activity(winter)
+    assert (ucr["referrals"], ucr["contacts"]) == (20, 15)
+    assert ucr["per_100k"] == [
+        {"neighbourhood": neighbourhood.name, "population": 50_000, "referrals": 20, "rate": 40.0}
+    ]
+    page = client_for(world.users["service_manager"]).get(
+        reverse("performance"), {"start": WINTER.date().isoformat(), "end": WINTER.date().isoformat()}
+    )
+    html = page.content.decode()
+    assert '<p class="display-6 mb-0" id="ucr-referrals">20</p>' in html
+    assert "15 UCR contacts delivered" in html
+    assert '<p class="display-6 mb-0" id="two-hour-share">70%</p>' in html

@@ -80,7 +80,9 @@ class Command(BaseCommand):
             Organisation.objects.update_or_create(name=name, defaults={"short_name": short_name})
         practices = []
         for name, code, base, practice_rows in demo_data.NEIGHBOURHOODS:
-            neighbourhood, _ = Neighbourhood.objects.update_or_create(code=code, defaults={"name": name})
+            neighbourhood, _ = Neighbourhood.objects.update_or_create(
+                code=code, defaults={"name": name, "population": demo_data.POPULATIONS[code]}
+            )
             Team.objects.update_or_create(
                 neighbourhood=neighbourhood,
                 defaults={"name": f"{name} Community Integrated Team", "base": base},
