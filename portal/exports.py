@@ -102,7 +102,7 @@ def _row(values: tuple) -> list[str]:
     ended = status in ENDED
     # Empty for a referral with no clock (a team's), or while the clock runs.
     local = None if window is None else clock.local_target_met(
-        received_at=received, window_minutes=window, arrived_at=arrived
+        received_at=received, window_minutes=window, arrived_at=arrived, agreed_later=bool(agreed_later)
     )  # fmt: skip
     two_hour = None if window is None else clock.two_hour_result(
         in_standard=clock.in_two_hour_standard(two_hour_category),

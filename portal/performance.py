@@ -93,12 +93,9 @@ def local_targets(period: Period) -> list[dict]:
     """Each category's own target (crisis 1 hour, same day 4 hours...), apart from the
     national figure: responses reached, and reached within the window they were given."""
     reached = Episode.objects.filter(
-        referral__in=_referrals(period),
-        arrived_at__isnull=False,
-        agreed_later_reason="",
-        category__isnull=False,
+        clock.COUNTS_TOWARDS_LOCAL_TARGET, referral__in=_referrals(period), category__isnull=False
     )
-    within = Q(arrived_at__lte=F("referral__received_at") + F("window_minutes") * timedelta(minutes=1))
+    within = clock.MET_LOCAL_TARGET
     rows = (
         reached.values("category__name", "category__order", "category__response_minutes")
         .annotate(reached=Count("pk"), within=Count("pk", filter=within))

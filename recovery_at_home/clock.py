@@ -67,15 +67,20 @@ def time_left(due_at: datetime, *, now: datetime) -> str:
 
 
 def local_target_met(
-    *, received_at: datetime, window_minutes: int, arrived_at: datetime | None
+    *, received_at: datetime, window_minutes: int, arrived_at: datetime | None, agreed_later: bool
 ) -> bool | None:
     """The category's own (local) target: reached within the window the episode was given,
-    counted from receipt; None while the clock runs. A later time agreed with the person
-    moves the due time shown, not the window: such a visit is reported as agreed later,
-    not as a response in time."""
-    if arrived_at is None:
+    counted from receipt. None while the clock runs, and for a visit at a later time agreed
+    with the person: that is reported as agreed later, not as a response in time or late."""
+    if arrived_at is None or agreed_later:
         return None
     return arrived_at <= received_at + timedelta(minutes=window_minutes)
+
+
+# Over Episode: reached within the local target (the same lines as `local_target_met`).
+# With no later time agreed, the due time is receipt plus the episode's window.
+COUNTS_TOWARDS_LOCAL_TARGET = Q(arrived_at__isnull=False, agreed_later_reason="")
+MET_LOCAL_TARGET = COUNTS_TOWARDS_LOCAL_TARGET & Q(arrived_at__lte=F("response_due_at"))
 
 
 # --- The national 2-hour urgent community response (UCR) standard -----------------------
@@ -137,6 +142,7 @@ def standards_of(episode) -> dict:
             received_at=referral.received_at,
             window_minutes=episode.window_minutes,
             arrived_at=episode.arrived_at,
+            agreed_later=episode.agreed_later,
         ),
         "two_hour": two_hour_result(
             in_standard=in_two_hour_standard(

@@ -176,6 +176,8 @@ def _reason(texts: list[str], *, service: Service) -> tuple[str, str]:
     for text in texts:
         lowered = text.strip().lower()
         for reason in offered:
+            if reason == Reason.OTHER:
+                continue  # "other" alone says nothing: the sender's words below say it
             if lowered and (
                 lowered in (reason.value, reason.label.lower()) or reason.label.lower().startswith(lowered)
             ):
@@ -304,25 +306,28 @@ def receive_message(*, message: dict, sender: User) -> Received:
             ("value", "ServiceRequest.requester.display: too long (200 characters at most).")
         )
     reason, reason_other = _reason([c.text or "" for c in (request.reasonCode or [])], service=service)
-    referral = services.submit_referral(
-        person=person,
-        service=service,
-        team=team,
-        referrer=services.Referrer(
-            user=sender,
-            name=requester,
-            role=source_name[:100],
-        ),
-        source=_source(source_name or sender.get_full_name()),
-        reason=reason,
-        reason_other=reason_other,
-        clinical_summary="\n".join(notes + [f"Flag: {text}" for text in flags])[:4000],
-        carer_breakdown=False,
-        safeguarding_concern=any("safeguard" in text.lower() for text in flags),
-        key_safe=any("key safe" in text.lower() for text in flags),
-        consent_to_referral=True,  # the sending clinician's referral is made with consent (BaRS)
-        consent_to_share=consent is not None and consent.status == "active",
-    )
+    try:
+        referral = services.submit_referral(
+            person=person,
+            service=service,
+            team=team,
+            referrer=services.Referrer(
+                user=sender,
+                name=requester,
+                role=source_name[:100],
+            ),
+            source=_source(source_name or sender.get_full_name()),
+            reason=reason,
+            reason_other=reason_other,
+            clinical_summary="\n".join(notes + [f"Flag: {text}" for text in flags])[:4000],
+            carer_breakdown=False,
+            safeguarding_concern=any("safeguard" in text.lower() for text in flags),
+            key_safe=any("key safe" in text.lower() for text in flags),
+            consent_to_referral=True,  # the sending clinician's referral is made with consent (BaRS)
+            consent_to_share=consent is not None and consent.status == "active",
+        )
+    except services.TransitionRefused as refused:
+        raise MessageRefused(("business-rule", str(refused))) from None
     try:
         with transaction.atomic():
             InboundMessage.objects.create(message_id=message_id, sender=sender, referral=referral)

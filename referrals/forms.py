@@ -58,7 +58,7 @@ class ReferralForm(forms.Form):
     source = forms.ChoiceField(choices=Source.choices)
     reason = forms.ChoiceField(choices=_reason_choices)
     reason_other = forms.CharField(
-        label="The other reason",
+        label="If other, say what",
         max_length=200,
         required=False,
         help_text="With the reason 'Other': what it is.",

@@ -1,7 +1,7 @@
 """A crisis (1-hour) referral is a 2-hour urgent community response referral with a
-stricter local target: nationally it counts in the 2-hour standard. Categories an
-administrator has since changed keep their choice; only the default crisis category,
-still due within two hours, is marked."""
+stricter local target: nationally it counts in the 2-hour standard. The crisis category
+is marked wherever it is still due within two hours (an administrator who lengthened it
+past two hours keeps it out); other categories are left as they are."""
 
 from django.db import migrations
 

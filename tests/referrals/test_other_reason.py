@@ -76,3 +76,18 @@ def test_a_message_naming_no_condition_is_other_in_the_senders_words(world, api,
         Reason.OTHER,
         "Wound care; Leg ulcer bleeding through dressings",
     )
+
+
+def test_a_message_saying_only_other_is_received_in_its_words(world, api, nhs_111):  # noqa: F811
+    """ "Other" alone names no reason: the referral is received, not refused, and the words
+    sent are kept for the coordinator to read."""
+    message = copy.deepcopy(_message())
+    request = next(
+        e["resource"] for e in message["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
+    )
+    request["reasonCode"] = [{"text": "Other"}]
+    world.users[nhs_111.username] = nhs_111
+    response = api(nhs_111.username).post("/fhir/$process-message", message, format="json")
+    assert response.status_code == 201, response.json()
+    referral = Referral.objects.get(reference=response.json()["id"])
+    assert (referral.reason, referral.reason_other) == (Reason.OTHER, "Other")
