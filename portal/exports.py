@@ -65,7 +65,6 @@ FIELDS = (
 PRIORITY = {"crisis": "Crisis (1 hour)", "urgent": "Urgent (2 hours)", "same_day": "Same day (4 hours)"}
 # Looked up once, not per row: a million rows make every call count.
 SOURCES, REASONS, STATUSES = dict(Source.choices), dict(Reason.choices), dict(Status.choices)
-ENDED = {Status.CLOSED, Status.DECLINED, Status.REDIRECTED}
 YES_NO = {True: "Y", False: "N"}
 # Counted in the 2-hour share: met or not; agreed later, running or ended before a contact
 # are not counted (the CSDS extract says which).
@@ -99,7 +98,7 @@ def _stamp(moment: datetime | None) -> str:
 def _row(values: tuple) -> list[str]:
     (reference, received, source, reason, category, service, team, arrived, due, agreed_later, window,
      two_hour_category, status, changed, episode_outcome, discharge_reason) = values  # fmt: skip
-    ended = status in ENDED
+    ended = clock.ended_referral(status)
     # Empty for a referral with no clock (a team's), or while the clock runs.
     local = None if window is None else clock.local_target_met(
         received_at=received, window_minutes=window, arrived_at=arrived, agreed_later=bool(agreed_later)

@@ -18,7 +18,7 @@ from core.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home import clock
 from recovery_at_home.models import BedStay, Episode, Outcome
-from referrals.models import OPEN_STATUSES, Reason, Referral, Source
+from referrals.models import Reason, Referral, Source
 from teams.models import CaseloadEntry
 
 RESPONSE_BUCKETS = [(0, 30), (30, 60), (60, 90), (90, 120), (120, 180), (180, 240), (240, None)]
@@ -60,12 +60,8 @@ def two_hour_standard(period: Period) -> dict:
         in_standard=Count("pk"),
         total=Count("pk", filter=counted),
         met=Count("pk", filter=met),
-        agreed_later=Count("pk", filter=~Q(agreed_later_reason="")),
-        ended_without_contact=Count(
-            "pk",
-            filter=Q(agreed_later_reason="", arrived_at__isnull=True)
-            & ~Q(referral__status__in=OPEN_STATUSES),
-        ),
+        agreed_later=Count("pk", filter=clock.AGREED_LATER),
+        ended_without_contact=Count("pk", filter=clock.ENDED_WITHOUT_CONTACT),
     )
     weekly = (
         in_standard.filter(counted)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from recovery_at_home.models import AlertPolicy
+from referrals.models import OPEN_STATUSES
 
 
 class ClockState(models.TextChoices):
@@ -110,6 +111,12 @@ class TwoHourResult(models.TextChoices):
 # triage undone must not take a late response out of the figure.
 IN_TWO_HOUR_STANDARD = Q(category__two_hour_standard=True) | Q(category__isnull=True)
 COUNTS_TOWARDS_TWO_HOUR_STANDARD = IN_TWO_HOUR_STANDARD & Q(agreed_later_reason="", arrived_at__isnull=False)
+# Reported apart (the same lines as `two_hour_result`): a later time agreed, or the
+# referral closed, declined or redirected with nobody there.
+AGREED_LATER = ~Q(agreed_later_reason="")
+ENDED_WITHOUT_CONTACT = Q(agreed_later_reason="", arrived_at__isnull=True) & ~Q(
+    referral__status__in=OPEN_STATUSES
+)
 MET_TWO_HOUR_STANDARD = Q(arrived_at__lte=F("referral__received_at") + TWO_HOURS)
 
 
@@ -123,7 +130,7 @@ def two_hour_result(
     *, in_standard: bool, agreed_later: bool, received_at: datetime, arrived_at: datetime | None, ended: bool
 ) -> TwoHourResult | None:
     """How a referral stands against the 2-hour standard; None when it is not in it.
-    `ended`: the referral closed (or the person's episode ended) with nobody there."""
+    `ended`: the referral is no longer open (`ended_referral`)."""
     if not in_standard:
         return None
     if agreed_later:
@@ -131,6 +138,11 @@ def two_hour_result(
     if arrived_at is None:
         return TwoHourResult.ENDED_WITHOUT_CONTACT if ended else TwoHourResult.RUNNING
     return TwoHourResult.MET if arrived_at <= received_at + TWO_HOURS else TwoHourResult.NOT_MET
+
+
+def ended_referral(status: str) -> bool:
+    """Closed, declined or redirected: the same line as `ENDED_WITHOUT_CONTACT`'s."""
+    return status not in OPEN_STATUSES
 
 
 def standards_of(episode) -> dict:
@@ -151,6 +163,6 @@ def standards_of(episode) -> dict:
             agreed_later=episode.agreed_later,
             received_at=referral.received_at,
             arrived_at=episode.arrived_at,
-            ended=not referral.is_open,
+            ended=ended_referral(referral.status),
         ),
     }
