@@ -110,14 +110,17 @@ class TwoHourResult(models.TextChoices):
 # referral nobody triaged runs on the provisional 2-hour window, and counts so: leaving
 # triage undone must not take a late response out of the figure.
 IN_TWO_HOUR_STANDARD = Q(category__two_hour_standard=True) | Q(category__isnull=True)
-COUNTS_TOWARDS_TWO_HOUR_STANDARD = IN_TWO_HOUR_STANDARD & Q(agreed_later_reason="", arrived_at__isnull=False)
+# Counted: the same responses the local target counts (reached, no later time agreed).
+COUNTS_TOWARDS_TWO_HOUR_STANDARD = IN_TWO_HOUR_STANDARD & COUNTS_TOWARDS_LOCAL_TARGET
+MET_TWO_HOUR_STANDARD = COUNTS_TOWARDS_TWO_HOUR_STANDARD & Q(
+    arrived_at__lte=F("referral__received_at") + TWO_HOURS
+)
 # Reported apart (the same lines as `two_hour_result`): a later time agreed, or the
 # referral closed, declined or redirected with nobody there.
 AGREED_LATER = ~Q(agreed_later_reason="")
 ENDED_WITHOUT_CONTACT = Q(agreed_later_reason="", arrived_at__isnull=True) & ~Q(
     referral__status__in=OPEN_STATUSES
 )
-MET_TWO_HOUR_STANDARD = Q(arrived_at__lte=F("referral__received_at") + TWO_HOURS)
 
 
 def in_two_hour_standard(category_flag: bool | None) -> bool:
