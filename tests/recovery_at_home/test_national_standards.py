@@ -83,7 +83,9 @@ CASES = [
 
 def _make(world, case: Case, n: int):
     coordinator, responder = world.users["rah_coordinator"], world.users["rah_responder"]
-    received = case.received + dt.timedelta(minutes=n)  # one a minute: the same UK day
+    # In UTC: minutes added to a UK wall-clock time would be wall-clock minutes, and across a
+    # clock change those are not the real minutes the standard counts.
+    received = case.received.astimezone(dt.UTC) + dt.timedelta(minutes=n)  # one a minute
     with time_machine.travel(received, tick=False):
         referral = ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
         if case.category:
