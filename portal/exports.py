@@ -151,9 +151,20 @@ class _Echo:
         return value
 
 
+def csv_stream(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
+    """CSV lines, one at a time (the header first), every cell neutralised."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([neutralised(cell) for cell in row])
+
+
 def csv_lines(referrals: QuerySet[Referral]) -> Iterator[str]:
     """The header, then a line per referral, read through a server-side cursor in chunks."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow([label for _, label in COLUMNS])
-    for values in referrals.values_list(*FIELDS).iterator(chunk_size=CHUNK):
-        yield writer.writerow([neutralised(cell) for cell in _row(values)])
+    rows = (_row(values) for values in referrals.values_list(*FIELDS).iterator(chunk_size=CHUNK))
+    return csv_stream([label for _, label in COLUMNS], rows)
+
+
+def referral_lines(*, start: date, end: date) -> Iterator[str]:
+    """The flat export of the referrals received from `start` to `end` (UK days)."""
+    return csv_lines(referrals_received_between(start, end))

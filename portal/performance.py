@@ -6,6 +6,7 @@ locality (the neighbourhood of the patient's practice).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -49,20 +50,110 @@ def _referrals(period: Period) -> QuerySet[Referral]:
     return referrals
 
 
+def _in_locality(episodes: QuerySet[Episode], period: Period) -> QuerySet[Episode]:
+    if period.locality is None:
+        return episodes
+    return episodes.filter(referral__patient__practice__neighbourhood=period.locality)
+
+
+def _two_hour_referrals(period: Period) -> QuerySet[Episode]:
+    """The 2-hour UCR referrals received in the period."""
+    return Episode.objects.filter(clock.IN_TWO_HOUR_STANDARD, referral__in=_referrals(period))
+
+
+def _ucr_referrals(period: Period) -> QuerySet[Episode]:
+    """Every Recovery at Home referral received in the period, 2-hour or not."""
+    return Episode.objects.filter(
+        referral__in=_referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME)
+    )
+
+
+def _ucr_contacts(period: Period) -> QuerySet[Episode]:
+    """First face-to-face contacts made in the period, whenever the person was referred."""
+    return _in_locality(
+        Episode.objects.filter(arrived_at__gte=period.since, arrived_at__lt=period.until), period
+    )
+
+
+def _reablement_clocks(period: Period) -> QuerySet[Episode]:
+    """2-day reablement clocks that started in the period (a clock counts in its start's)."""
+    started = Episode.objects.filter(
+        reablement_clock_start__gte=period.since, reablement_clock_start__lt=period.until
+    )
+    return _in_locality(started, period)
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    read_from: Callable[[Period], QuerySet[Episode]]
+    counts: Q  # over `read_from`'s episodes; empty: every one
+
+
+# The dashboard's national figures, by name: it counts each, and the list behind a figure
+# (`figure_episodes`) holds the same referrals, read by the same lines.
+NO_FILTER = Q()
+FIGURES = {
+    "two_hour_referrals": Figure("2-hour UCR referrals", _two_hour_referrals, NO_FILTER),
+    "two_hour_counted": Figure(
+        "2-hour UCR referrals reached, counted in the share",
+        _two_hour_referrals,
+        clock.COUNTS_TOWARDS_TWO_HOUR_STANDARD,
+    ),
+    "two_hour_met": Figure(
+        "2-hour UCR referrals reached within 2 hours", _two_hour_referrals, clock.MET_TWO_HOUR_STANDARD
+    ),
+    "two_hour_agreed_later": Figure(
+        "2-hour UCR referrals seen at a later time agreed with the person",
+        _two_hour_referrals,
+        clock.AGREED_LATER,
+    ),
+    "two_hour_ended": Figure(
+        "2-hour UCR referrals that ended before a contact", _two_hour_referrals, clock.ENDED_WITHOUT_CONTACT
+    ),
+    "ucr_referrals": Figure("All UCR referrals", _ucr_referrals, NO_FILTER),
+    "ucr_contacts": Figure("UCR contacts delivered", _ucr_contacts, NO_FILTER),
+    "reablement_clocks": Figure("2-day reablement clocks started", _reablement_clocks, NO_FILTER),
+    "reablement_care_began": Figure(
+        "Reablement care began, counted in the share", _reablement_clocks, clock.REABLEMENT_CARE_BEGAN
+    ),
+    "reablement_met": Figure("Reablement care began within 2 days", _reablement_clocks, clock.MET_REABLEMENT),
+}
+
+
+def _count(figure: Figure) -> Count:
+    return Count("pk", filter=figure.counts) if figure.counts else Count("pk")
+
+
+def _totals(period: Period, names: dict[str, str]) -> dict[str, int]:
+    """{key: count} for figures read from the same episodes, in one query."""
+    read_from = {FIGURES[name].read_from for name in names.values()}
+    assert len(read_from) == 1, "one query counts figures of one base"
+    return read_from.pop()(period).aggregate(**{key: _count(FIGURES[name]) for key, name in names.items()})
+
+
+def figure_episodes(*, period: Period, name: str) -> QuerySet[Episode]:
+    """The episodes a figure counts."""
+    figure = FIGURES[name]
+    return figure.read_from(period).filter(figure.counts)
+
+
 def two_hour_standard(period: Period) -> dict:
     """The national 2-hour UCR figure (`recovery_at_home.clock`) for the referrals received
     in the period: those in the standard, those counted in the share (reached, no later time
     agreed), met, and those reported apart."""
-    in_standard = Episode.objects.filter(clock.IN_TWO_HOUR_STANDARD, referral__in=_referrals(period))
-    totals = in_standard.aggregate(
-        in_standard=Count("pk"),
-        total=Count("pk", filter=clock.COUNTS_TOWARDS_TWO_HOUR_STANDARD),
-        met=Count("pk", filter=clock.MET_TWO_HOUR_STANDARD),
-        agreed_later=Count("pk", filter=clock.AGREED_LATER),
-        ended_without_contact=Count("pk", filter=clock.ENDED_WITHOUT_CONTACT),
+    totals = _totals(
+        period,
+        {
+            "in_standard": "two_hour_referrals",
+            "total": "two_hour_counted",
+            "met": "two_hour_met",
+            "agreed_later": "two_hour_agreed_later",
+            "ended_without_contact": "two_hour_ended",
+        },
     )
     weekly = (
-        in_standard.filter(clock.COUNTS_TOWARDS_TWO_HOUR_STANDARD)
+        figure_episodes(period=period, name="two_hour_counted")
         .annotate(week=TruncWeek("referral__received_at", tzinfo=timezone.get_current_timezone()))
         .values("week")
         .annotate(total=Count("pk"), met=Count("pk", filter=clock.MET_TWO_HOUR_STANDARD))
@@ -81,6 +172,15 @@ def two_hour_standard(period: Period) -> dict:
             for row in weekly
         ],
     }
+
+
+def reablement(period: Period) -> dict:
+    """The 2-day reablement clocks that started in the period: those whose care began (the
+    share's count), those within two days, and those ended before care or still waiting."""
+    totals = _totals(
+        period, {"started": "reablement_clocks", "total": "reablement_care_began", "met": "reablement_met"}
+    )
+    return {**totals, "share": totals["met"] / totals["total"] if totals["total"] else None}
 
 
 def local_targets(period: Period) -> list[dict]:
@@ -111,21 +211,22 @@ def ucr_activity(period: Period) -> dict:
     contacts made in the period, whenever referred), and referrals per 100,000 residents
     by the neighbourhood of the person's practice, where an administrator has given its
     population."""
-    referrals = _referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME)
-    contacts = Episode.objects.filter(arrived_at__gte=period.since, arrived_at__lt=period.until)
     neighbourhoods = Neighbourhood.objects.filter(population__isnull=False).order_by("name")
     if period.locality is not None:
-        contacts = contacts.filter(referral__patient__practice__neighbourhood=period.locality)
         neighbourhoods = neighbourhoods.filter(pk=period.locality.pk)
     counted = dict(
-        referrals.values_list("patient__practice__neighbourhood").annotate(count=Count("pk")).order_by()
+        figure_episodes(period=period, name="ucr_referrals")
+        .values_list("referral__patient__practice__neighbourhood")
+        .annotate(count=Count("pk"))
+        .order_by()
     )
     return {
         "referrals": sum(counted.values()),
-        "contacts": contacts.count(),
+        "contacts": figure_episodes(period=period, name="ucr_contacts").count(),
         "per_100k": [
             {
                 "neighbourhood": neighbourhood.name,
+                "locality": neighbourhood.pk,
                 "population": neighbourhood.population,
                 "referrals": counted.get(neighbourhood.pk, 0),
                 "rate": round(counted.get(neighbourhood.pk, 0) * 100_000 / neighbourhood.population, 1)
@@ -227,6 +328,7 @@ def dashboard(period: Period) -> dict:
         "two_hour": two_hour_standard(period),
         "local_targets": local_targets(period),
         "ucr": ucr_activity(period),
+        "reablement": reablement(period),
         "response_times": response_times(period),
         "referrals": referrals_by(period),
         "outcomes": rah_outcomes(period),

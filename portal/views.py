@@ -33,13 +33,20 @@ from core.selectors import (
 from mdt.forms import FlagForm
 from mdt.selectors import discussions_of
 from mdt.services import open_flag
-from portal import exports, merging, performance
+from portal import csds, exports, merging, performance
 from portal.forms import BreakGlassForm, PatientForm, PeriodForm
 from portal.merging import duplicate_candidates
 from portal.navigation import workspaces_for
 from recovery_at_home import clock
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
-from recovery_at_home.forms import AgreedLaterForm, ArrivalForm, DispatchForm, OutcomeForm, TriageForm
+from recovery_at_home.forms import (
+    AgreedLaterForm,
+    ArrivalForm,
+    DispatchForm,
+    OutcomeForm,
+    ReablementStartForm,
+    TriageForm,
+)
 from recovery_at_home.services import may_record_outcome
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
@@ -335,6 +342,7 @@ def _clock_forms(user, referral: Referral) -> dict:
         if may_record_outcome(user=user, referral=referral)
         else None,
         "arrival_form": ArrivalForm(auto_id="arrival_%s"),
+        "reablement_start_form": ReablementStartForm(auto_id="reablement_%s"),
     }
 
 
@@ -385,10 +393,21 @@ def referral_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "referrals/export.html", {"form": form}, status=400 if request.GET else 200)
     start, end = form.cleaned_data["received_from"], form.cleaned_data["received_to"]
-    record_event(request=request, action=AuditAction.LIST, detail=f"CSV export of referrals {start} to {end}")
-    response = StreamingHttpResponse(
-        exports.csv_lines(exports.referrals_received_between(start, end)),
-        content_type="text/csv; charset=utf-8",
+    extract = form.cleaned_data["extract"] or "flat"
+    lines, name = EXTRACTS[extract]
+    record_event(
+        request=request,
+        action=AuditAction.LIST,
+        detail=f"CSV export ({extract}) of referrals {start} to {end}",
     )
-    response["Content-Disposition"] = f'attachment; filename="atb-referrals-{start}-to-{end}.csv"'
+    response = StreamingHttpResponse(lines(start=start, end=end), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{start}-to-{end}.csv"'
     return response
+
+
+# The export form's extracts: (lines, file name).
+EXTRACTS = {
+    "flat": (exports.referral_lines, "atb-referrals"),
+    "cyp101": (csds.cyp101_lines, "atb-csds-cyp101"),
+    "cyp104": (csds.cyp104_lines, "atb-csds-cyp104"),
+}

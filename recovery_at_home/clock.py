@@ -11,13 +11,14 @@ settings it follows are editable by administrators: the due-soon minutes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
 
-from recovery_at_home.models import AlertPolicy
-from referrals.models import OPEN_STATUSES
+from recovery_at_home.models import AlertPolicy, Outcome
+from referrals.models import OPEN_STATUSES, Source, Status
 
 
 class ClockState(models.TextChoices):
@@ -149,10 +150,23 @@ def ended_referral(status: str) -> bool:
 
 
 def standards_of(episode) -> dict:
-    """An episode's clock as the referral page and the export report it: the local target
-    and the national standard, never mixed."""
+    """An episode's clocks as the referral page reports them: the local target, the national
+    2-hour standard and the 2-day reablement clock, never mixed."""
     referral = episode.referral
     return {
+        "reablement": reablement_clock(
+            start=episode.reablement_clock_start,
+            care_started_at=episode.reablement_care_started_at,
+            status=referral.status,
+            status_changed_at=referral.status_changed_at,
+            outcome=episode.outcome,
+        )
+        if episode.reablement_clock_start
+        else None,
+        # Whether the need for reablement can be recorded now.
+        "reablement_open": episode.reablement_clock_start is None
+        and on_reablement_clock(referral.source)
+        and reablement_clock_runs(status=referral.status, outcome=episode.outcome),
         "local_target_met": local_target_met(
             received_at=referral.received_at,
             window_minutes=episode.window_minutes,
@@ -169,3 +183,142 @@ def standards_of(episode) -> dict:
             ended=ended_referral(referral.status),
         ),
     }
+
+
+# --- The 2-day reablement clock -----------------------------------------------------------
+# Reported through the Community Services Data Set as waiting time measurement type 06:
+# reablement care within two days of referral for those who need it, from any source except
+# a hospital ward or bed (people leaving hospital are counted by discharge, not here). A
+# coordinator or responder records that the person needs reablement. Local choice: when that
+# is recorded before the first face-to-face contact, the referral asked for it and the clock
+# starts at receipt; recorded after the contact, the need was found at the visit and the
+# clock starts when it is recorded. It stops when reablement care begins; met within 48 real
+# hours of the start. The README's Performance section gives the sources.
+TWO_DAYS = timedelta(days=2)
+NOT_ON_REABLEMENT_CLOCK = {Source.HOSPITAL_DISCHARGE}
+
+
+def on_reablement_clock(source: str) -> bool:
+    """Whether a referral from this source has a 2-day reablement clock when it needs one."""
+    return source not in NOT_ON_REABLEMENT_CLOCK
+
+
+def reablement_clock_start(*, received_at: datetime, arrived_at: datetime | None, now: datetime) -> datetime:
+    """When the 2-day clock starts, for a need recorded `now`."""
+    return received_at if arrived_at is None else now
+
+
+# Over Episode: the 2-day clocks, and those met (the same lines as `reablement_clock`).
+# Counted in the share: those whose care began; a clock that ended first is reported apart.
+ON_REABLEMENT_CLOCK = Q(reablement_clock_start__isnull=False)
+REABLEMENT_CARE_BEGAN = ON_REABLEMENT_CLOCK & Q(reablement_care_started_at__isnull=False)
+MET_REABLEMENT = REABLEMENT_CARE_BEGAN & Q(
+    reablement_care_started_at__lte=F("reablement_clock_start") + TWO_DAYS
+)
+
+
+def reablement_clock_runs(*, status: str, outcome: str) -> bool:
+    """Whether reablement care can still begin: the referral is open, or closed with the
+    person at home with short-term care (reablement often begins after the urgent visit)."""
+    return status in OPEN_STATUSES or (status == Status.CLOSED and outcome == Outcome.REMAINED_AT_HOME)
+
+
+# --- Each clock as a row, as the CSDS extract reports it (table CYP104) ------------------
+
+
+class ClockKind(models.TextChoices):
+    TWO_HOUR_UCR = "two_hour_ucr", "2-hour urgent community response"
+    TWO_DAY_REABLEMENT = "two_day_reablement", "2-day reablement"
+
+
+class ClockEnd(models.TextChoices):
+    CONTACT = "contact", "Reached (first contact, or reablement care began)"
+    NOT_TREATED = "not_treated", "Ended first: redirected, declined by the service, or admitted elsewhere"
+    PERSON_DECLINED = "person_declined", "The person declined"
+    DIED = "died", "The person died first"
+    RUNNING = "running", "Clock running"
+
+
+@dataclass(frozen=True)
+class Clock:
+    kind: ClockKind
+    start: datetime
+    end: datetime | None  # None while it runs
+    ended: ClockEnd
+    minutes: int | None  # real minutes from start to end
+    met: bool | None  # None when not counted (running, ended first, a later time agreed)
+    agreed_later: bool = False
+
+    @property
+    def due(self) -> datetime:
+        """When the standard's time runs out."""
+        return self.start + (TWO_HOURS if self.kind == ClockKind.TWO_HOUR_UCR else TWO_DAYS)
+
+
+def _ended_without_contact(outcome: str) -> ClockEnd:
+    return {Outcome.DIED: ClockEnd.DIED, Outcome.DECLINED: ClockEnd.PERSON_DECLINED}.get(
+        outcome, ClockEnd.NOT_TREATED
+    )
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def two_hour_clock(
+    *,
+    received_at: datetime,
+    arrived_at: datetime | None,
+    agreed_later: bool,
+    status: str,
+    status_changed_at: datetime,
+    outcome: str,
+) -> Clock:
+    """A 2-hour UCR referral's clock (type 05): from receipt to the first face-to-face
+    contact, or to the referral's end when it ended first (`two_hour_result`'s lines)."""
+    kind = ClockKind.TWO_HOUR_UCR
+    if arrived_at is not None:
+        met = None if agreed_later else arrived_at <= received_at + TWO_HOURS
+        return Clock(
+            kind,
+            received_at,
+            arrived_at,
+            ClockEnd.CONTACT,
+            _minutes(received_at, arrived_at),
+            met,
+            agreed_later,
+        )
+    if ended_referral(status):
+        ended = _ended_without_contact(outcome)
+        return Clock(
+            kind,
+            received_at,
+            status_changed_at,
+            ended,
+            _minutes(received_at, status_changed_at),
+            None,
+            agreed_later,
+        )
+    return Clock(kind, received_at, None, ClockEnd.RUNNING, None, None, agreed_later)
+
+
+def reablement_clock(
+    *,
+    start: datetime,
+    care_started_at: datetime | None,
+    status: str,
+    status_changed_at: datetime,
+    outcome: str,
+) -> Clock:
+    """A 2-day reablement clock (type 06): from its start to the start of reablement care,
+    or to the referral's end when it ended with no reablement to come."""
+    kind = ClockKind.TWO_DAY_REABLEMENT
+    if care_started_at is not None:
+        minutes = _minutes(start, care_started_at)
+        return Clock(
+            kind, start, care_started_at, ClockEnd.CONTACT, minutes, care_started_at <= start + TWO_DAYS
+        )
+    if not reablement_clock_runs(status=status, outcome=outcome):
+        end = max(status_changed_at, start)
+        return Clock(kind, start, end, _ended_without_contact(outcome), _minutes(start, end), None)
+    return Clock(kind, start, None, ClockEnd.RUNNING, None, None)

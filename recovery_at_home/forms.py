@@ -33,6 +33,18 @@ class ArrivalForm(forms.Form):
     late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
 
+class ReablementNeedForm(forms.Form):
+    """Nothing to fill in: the 2-day clock's start follows from when it is recorded."""
+
+
+class ReablementStartForm(forms.Form):
+    started_at = EraDateTimeField(
+        required=False,
+        label="Reablement care began at (leave empty for now)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class DispatchForm(forms.Form):
     responder = StaffChoiceField(
         User.objects.filter(is_active=True, role_grants__role=Role.RAH_RESPONDER).order_by("last_name"),
@@ -68,4 +80,6 @@ CLOCK_FORMS = {
     "dispatch": DispatchForm,
     "arrival": ArrivalForm,
     "outcome": OutcomeForm,
+    "reablement-needed": ReablementNeedForm,
+    "reablement-started": ReablementStartForm,
 }

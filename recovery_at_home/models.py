@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import ExpressionWrapper, Q
+from django.db.models import ExpressionWrapper, F, Q
 
 from core.models import BedUnit, Patient
 from referrals.models import Referral
@@ -99,6 +99,14 @@ class Episode(models.Model):
         help_text="While the referral is open. A copy of its status kept here so that the queue "
         "reads a partial index of the few open episodes, not every episode ever.",
     )
+    # The 2-day reablement clock (`recovery_at_home.clock`): set when the person is found to
+    # need reablement, on a referral from a source that has that clock.
+    reablement_clock_start = models.DateTimeField(
+        null=True, blank=True, help_text="When the 2-day reablement clock started."
+    )
+    reablement_care_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When reablement care began (the 2-day clock stopped)."
+    )
     handover_referral = models.OneToOneField(
         Referral,
         on_delete=models.PROTECT,
@@ -132,6 +140,12 @@ class Episode(models.Model):
                 condition=~Q(outcome=""),
                 include=["referral"],
             ),
+            # The CSDS extract and the dashboard: the 2-day clocks that started in a period.
+            models.Index(
+                fields=["reablement_clock_start"],
+                name="episode_reablement_clock_idx",
+                condition=Q(reablement_clock_start__isnull=False),
+            ),
             # The alert sweep: running clocks, soonest due first.
             models.Index(
                 fields=["response_due_at"],
@@ -140,6 +154,14 @@ class Episode(models.Model):
             ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(reablement_care_started_at__isnull=True)
+                | Q(
+                    reablement_clock_start__isnull=False,
+                    reablement_care_started_at__gte=F("reablement_clock_start"),
+                ),
+                name="episode_reablement_after_clock_start",
+            ),
             models.CheckConstraint(
                 condition=Q(arrived_at__isnull=True) | Q(arrival_recorded_at__isnull=False),
                 name="episode_arrival_recorded",

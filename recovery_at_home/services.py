@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 
 from core.audit import record_event
 from core.models import AuditAction, BedUnit, Role, Service, User
+from recovery_at_home import clock
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
 from referrals import services as referral_services
 from referrals.identity import SentPerson
@@ -151,6 +152,65 @@ def record_arrival(
     # Reaching the person means the service took the referral, triaged or not.
     _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
     _move_referral(referral, user, from_status=Status.ACCEPTED, move=referral_services.start_referral)
+    return episode
+
+
+@transaction.atomic
+def record_reablement_need(*, referral: Referral, user: User) -> Episode:
+    """The person needs reablement: start the 2-day clock (`clock.reablement_clock_start`)."""
+    episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
+    if not clock.on_reablement_clock(episode.referral.source):
+        raise ClockRefused(
+            "Referred from a hospital ward: reablement after discharge is not on the 2-day clock."
+        )
+    if episode.reablement_clock_start is not None:
+        raise ClockRefused(
+            f"The need for reablement was recorded at {_local(episode.reablement_clock_start)}."
+        )
+    if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
+        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    episode.reablement_clock_start = clock.reablement_clock_start(
+        received_at=episode.referral.received_at, arrived_at=episode.arrived_at, now=timezone.now()
+    )
+    episode.save(update_fields=["reablement_clock_start"])
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.REABLEMENT_NEEDED,
+        user=user,
+        note=f"2-day clock from {_local(episode.reablement_clock_start)}",
+    )
+    return episode
+
+
+@transaction.atomic
+def record_reablement_start(*, referral: Referral, user: User, started_at: datetime | None = None) -> Episode:
+    """Reablement care began: stop the 2-day clock. Only the first recording counts."""
+    now = timezone.now()
+    started_at = started_at or now
+    if started_at > now:
+        raise ClockRefused("The time reablement began cannot be in the future.")
+    episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
+    if episode.reablement_clock_start is None:
+        raise ClockRefused("Record first that the person needs reablement.")
+    if episode.reablement_care_started_at is not None:
+        raise ClockRefused(
+            f"Reablement care was recorded as beginning at {_local(episode.reablement_care_started_at)}."
+        )
+    if started_at < episode.reablement_clock_start:
+        raise ClockRefused(
+            "Reablement cannot begin before the 2-day clock started "
+            f"({_local(episode.reablement_clock_start)})."
+        )
+    if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
+        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    episode.reablement_care_started_at = started_at
+    episode.save(update_fields=["reablement_care_started_at"])
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.REABLEMENT_STARTED,
+        user=user,
+        note=f"Began {_local(started_at)}",
+    )
     return episode
 
 
@@ -375,6 +435,8 @@ CLOCK_ACTIONS = {
     "dispatch": (dispatch_responder, _coordinator, "responder dispatched"),
     "arrival": (record_arrival, _staff, "arrival recorded"),
     "outcome": (record_outcome, may_record_outcome, "outcome recorded and closed"),
+    "reablement-needed": (record_reablement_need, _staff, "need for reablement recorded"),
+    "reablement-started": (record_reablement_start, _staff, "start of reablement care recorded"),
 }
 
 

@@ -148,6 +148,16 @@ def outcome(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(request, reference, "outcome")
 
 
+@require_POST
+def reablement_needed(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(request, reference, "reablement-needed")
+
+
+@require_POST
+def reablement_started(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(request, reference, "reablement-started")
+
+
 @role_required(Role.RAH_RESPONDER)
 def my_visits(request: HttpRequest) -> HttpResponse:
     """The responder's own visits, soonest due first (laid out for a tablet)."""

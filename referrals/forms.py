@@ -306,8 +306,19 @@ class NoteForm(forms.Form):
 
 
 class ExportForm(forms.Form):
+    EXTRACTS = [
+        ("flat", "All referrals, one row each"),
+        ("cyp101", "CSDS CYP101: referrals"),
+        ("cyp104", "CSDS CYP104: waiting-time clocks (2-hour UCR, 2-day reablement)"),
+    ]
     received_from = EraDateField(widget=date_input())
     received_to = EraDateField(widget=date_input())
+    extract = forms.ChoiceField(
+        choices=EXTRACTS,
+        required=False,
+        initial="flat",
+        help_text="CSDS rows link by SERVICE REQUEST IDENTIFIER; a clock is in the period it started.",
+    )
 
     def clean(self):
         cleaned = super().clean()

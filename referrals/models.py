@@ -280,6 +280,8 @@ class ReferralEvent(models.Model):
         ON_THE_WAY = "on_the_way", "Responder on the way"
         ARRIVED = "arrived", "Arrived (clock stopped)"
         OUTCOME = "outcome", "Outcome recorded"
+        REABLEMENT_NEEDED = "reablement_needed", "Needs reablement (2-day clock started)"
+        REABLEMENT_STARTED = "reablement_started", "Reablement care began"
         BED_ADMITTED = "bed_admitted", "Admitted to a bed unit"
         BED_DISCHARGED = "bed_discharged", "Discharged from the bed unit"
         ALERT = "alert", "Alert raised"

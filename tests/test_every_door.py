@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -87,7 +88,7 @@ def test_only_the_receiving_side_declines_at_every_door(world, door, kind):
 
 
 def _clock(reference: str, action: str) -> tuple[str, str]:
-    page_name = {"agree-later": "agree_later"}.get(action, action)
+    page_name = action.replace("-", "_")
     return reverse(
         f"recovery_at_home:{page_name}", args=[reference]
     ), f"/api/rah/referrals/{reference}/{action}/"
@@ -103,6 +104,29 @@ def test_triage_dispatch_and_arrival_alike_at_every_door(world, door, kind):
     post(*_clock(referral.reference, "arrival"), {})
     episode = Episode.objects.get(referral=referral)
     assert episode.category == urgent and episode.dispatches.count() == 1 and episode.arrived_at is not None
+    assert _updates(referral) == 3
+
+
+@pytest.mark.parametrize("kind", DOORS)
+def test_the_reablement_clock_alike_at_every_door(world, door, kind):
+    """A responder at the visit finds the person needs reablement; its care begins later
+    (typed as the page's field sends it); a second need is refused. Minutes apart, within
+    the session's idle timeout, so the page's session is still signed in."""
+    referral = world.referral_b
+    post = door(kind, "rah_responder")
+    visit = referral.received_at + dt.timedelta(minutes=5)
+    with time_machine.travel(visit, tick=False):
+        post(*_clock(referral.reference, "arrival"), {})
+        post(*_clock(referral.reference, "reablement-needed"), {})
+    with time_machine.travel(visit + dt.timedelta(minutes=10), tick=False):
+        began = timezone.localtime().replace(second=0, microsecond=0)
+        fields = {"started_at": began.strftime("%Y-%m-%dT%H:%M")}
+        post(*_clock(referral.reference, "reablement-started"), fields)
+        again = post(*_clock(referral.reference, "reablement-needed"), {})
+    episode = Episode.objects.get(referral=referral)
+    assert episode.reablement_clock_start is not None
+    assert episode.reablement_care_started_at == began
+    assert again.status_code in (302, 409)
     assert _updates(referral) == 3
 
 

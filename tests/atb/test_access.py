@@ -123,7 +123,15 @@ MATRIX = {
     # The clock's actions and the caseload entry's: POST only, like the pages' forms.
     **{
         f"api:rah-{action}": (lambda world: [world.referral_b.reference], {}, 405)
-        for action in ("triage", "agree-later", "dispatch", "arrival", "outcome")
+        for action in (
+            "triage",
+            "agree-later",
+            "dispatch",
+            "arrival",
+            "outcome",
+            "reablement-needed",
+            "reablement-started",
+        )
     },
     # The visit, bed and alert actions: POST only too.
     **{
@@ -154,6 +162,8 @@ MATRIX = {
     "recovery_at_home:acknowledge": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:alert_count": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "recovery_at_home:outcome": (lambda world: [world.referral_b.reference], {}, 405),  # POST only
+    "recovery_at_home:reablement_needed": (lambda world: [world.referral_b.reference], {}, 405),
+    "recovery_at_home:reablement_started": (lambda world: [world.referral_b.reference], {}, 405),
     "recovery_at_home:beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # shows people
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only

@@ -48,36 +48,81 @@ class Case:
     minutes_to_contact: int | None  # real minutes from receipt to the first face-to-face contact
     two_hour: clock.TwoHourResult | None  # None: not a 2-hour UCR referral
     local_target_met: bool | None  # None: nobody reached the person, or at a time agreed later
+    # The CSDS extract's 2-hour UCR clock (type 05) row, written from the definitions:
+    # (REFERRAL TO TREATMENT PERIOD STATUS, WAITING TIME (MINUTES), RESPONSE STANDARD MET),
+    # or None where the referral has no 2-hour clock. Status 30: reached; 34: ended untreated
+    # (redirected, admitted elsewhere); 36: died first; 99: still running.
+    csds: tuple[str, str, str] | None
     received: dt.datetime = WINTER
     agreed_later: bool = False
     ends: str = ""  # "redirected", "died", "hospital": how it ended before a contact
 
 
 CASES = [
-    Case("crisis reached in 50 minutes", "crisis", 50, MET, True),
-    Case("crisis reached in 100 minutes", "crisis", 100, MET, False),
-    Case("crisis reached in 121 minutes", "crisis", 121, NOT_MET, False),
-    Case("crisis reached at exactly one hour", "crisis", 60, MET, True),
-    Case("urgent reached at exactly two hours", "urgent", 120, MET, True),
-    Case("urgent reached a minute late", "urgent", 121, NOT_MET, False),
-    Case("urgent reached in 25 minutes", "urgent", 25, MET, True),
-    Case("urgent reached in 90 minutes", "urgent", 90, MET, True),
-    Case("same day reached in 3 hours", "same_day", 180, None, True),
-    Case("same day reached in 90 minutes", "same_day", 90, None, True),
-    Case("same day reached in 5 hours", "same_day", 300, None, False),
-    Case("urgent, a later time agreed, reached then", "urgent", 240, AGREED_LATER, None, agreed_later=True),
-    Case("crisis, a later time agreed, reached in 50", "crisis", 50, AGREED_LATER, None, agreed_later=True),
+    Case("crisis reached in 50 minutes", "crisis", 50, MET, True, ("30", "50", "Y")),
+    Case("crisis reached in 100 minutes", "crisis", 100, MET, False, ("30", "100", "Y")),
+    Case("crisis reached in 121 minutes", "crisis", 121, NOT_MET, False, ("30", "121", "N")),
+    Case("crisis reached at exactly one hour", "crisis", 60, MET, True, ("30", "60", "Y")),
+    Case("urgent reached at exactly two hours", "urgent", 120, MET, True, ("30", "120", "Y")),
+    Case("urgent reached a minute late", "urgent", 121, NOT_MET, False, ("30", "121", "N")),
+    Case("urgent reached in 25 minutes", "urgent", 25, MET, True, ("30", "25", "Y")),
+    Case("urgent reached in 90 minutes", "urgent", 90, MET, True, ("30", "90", "Y")),
+    Case("same day reached in 3 hours", "same_day", 180, None, True, None),
+    Case("same day reached in 90 minutes", "same_day", 90, None, True, None),
+    Case("same day reached in 5 hours", "same_day", 300, None, False, None),
+    Case(
+        "urgent, a later time agreed, reached then",
+        "urgent",
+        240,
+        AGREED_LATER,
+        None,
+        ("30", "240", ""),
+        agreed_later=True,
+    ),
+    Case(
+        "crisis, a later time agreed, reached in 50",
+        "crisis",
+        50,
+        AGREED_LATER,
+        None,
+        ("30", "50", ""),
+        agreed_later=True,
+    ),
     # The wall clock reads 03:25 BST, 2 h 55 min after 00:30 GMT; 115 real minutes passed.
-    Case("urgent across the spring clock change", "urgent", 115, MET, True, received=SPRING_FORWARD),
+    Case(
+        "urgent across the spring clock change",
+        "urgent",
+        115,
+        MET,
+        True,
+        ("30", "115", "Y"),
+        received=SPRING_FORWARD,
+    ),
     # The wall clock reads 01:40 GMT, 1 h 10 min after 00:30 BST; 130 real minutes passed.
-    Case("urgent across the autumn clock change", "urgent", 130, NOT_MET, False, received=FALL_BACK),
-    Case("never triaged, reached in 110 minutes", None, 110, MET, True),
-    Case("never triaged, reached in 130 minutes", None, 130, NOT_MET, False),
-    Case("redirected before triage or contact", None, None, ENDED, None, ends="redirected"),
-    Case("crisis, died before contact", "crisis", None, ENDED, None, ends="died"),
-    Case("urgent, admitted to hospital before contact", "urgent", None, ENDED, None, ends="hospital"),
-    Case("same day, died before contact", "same_day", None, None, None, ends="died"),
-    Case("urgent, still waiting", "urgent", None, RUNNING, None),
+    Case(
+        "urgent across the autumn clock change",
+        "urgent",
+        130,
+        NOT_MET,
+        False,
+        ("30", "130", "N"),
+        received=FALL_BACK,
+    ),
+    Case("never triaged, reached in 110 minutes", None, 110, MET, True, ("30", "110", "Y")),
+    Case("never triaged, reached in 130 minutes", None, 130, NOT_MET, False, ("30", "130", "N")),
+    Case("redirected before triage or contact", None, None, ENDED, None, ("34", "45", ""), ends="redirected"),
+    Case("crisis, died before contact", "crisis", None, ENDED, None, ("36", "45", ""), ends="died"),
+    Case(
+        "urgent, admitted to hospital before contact",
+        "urgent",
+        None,
+        ENDED,
+        None,
+        ("34", "45", ""),
+        ends="hospital",
+    ),
+    Case("same day, died before contact", "same_day", None, None, None, None, ends="died"),
+    Case("urgent, still waiting", "urgent", None, RUNNING, None, ("99", "", "")),
 ]
 
 
@@ -199,7 +244,13 @@ def test_the_dashboard_counts_all_ucr_referrals_the_contacts_and_the_rate(world,
     ucr = performance.ucr_activity(winter)
     assert (ucr["referrals"], ucr["contacts"]) == (20, 15)
     assert ucr["per_100k"] == [
-        {"neighbourhood": neighbourhood.name, "population": 50_000, "referrals": 20, "rate": 40.0}
+        {
+            "neighbourhood": neighbourhood.name,
+            "locality": neighbourhood.pk,
+            "population": 50_000,
+            "referrals": 20,
+            "rate": 40.0,
+        }
     ]
     page = client_for(world.users["service_manager"]).get(
         reverse("performance"), {"start": WINTER.date().isoformat(), "end": WINTER.date().isoformat()}
@@ -208,3 +259,264 @@ def test_the_dashboard_counts_all_ucr_referrals_the_contacts_and_the_rate(world,
     assert '<p class="display-6 mb-0" id="ucr-referrals">20</p>' in html
     assert "15 UCR contacts delivered" in html
     assert '<p class="display-6 mb-0" id="two-hour-share">70%</p>' in html
+
+
+# --- The CSDS extract: CYP101 referral rows and CYP104 clock rows ---------------------
+
+
+def _extract(client, extract: str, days) -> list[dict]:
+    rows = []
+    for day in sorted(days):
+        response = client.get(
+            reverse("referral_export"), {"received_from": day, "received_to": day, "extract": extract}
+        )
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith(f'attachment; filename="atb-csds-{extract}-')
+        text = b"".join(response.streaming_content).decode()
+        rows += list(csv.DictReader(io.StringIO(text)))
+    return rows
+
+
+def _days(made) -> set[dt.date]:
+    return {referral.received_at.astimezone(LONDON).date() for _, referral in made}
+
+
+CLOCK_TYPE = "WAITING TIME MEASUREMENT TYPE (COMMUNITY CARE)"
+STATUS = "REFERRAL TO TREATMENT PERIOD STATUS"
+MINUTES = "WAITING TIME (MINUTES)"
+MET_YN = "RESPONSE STANDARD MET (Y/N)"
+REQUEST = "SERVICE REQUEST IDENTIFIER"
+
+
+def test_the_csds_clock_rows_say_the_same_of_each(world, client_for, made):
+    """Each 2-hour UCR referral has one type 05 clock row, the same-day ones none."""
+    rows = _extract(client_for(world.users["service_manager"]), "cyp104", _days(made))
+    by_referral = {}
+    for row in rows:
+        by_referral.setdefault(row[REQUEST], []).append(row)
+    for case, referral in made:
+        clocks = by_referral.get(referral.reference, [])
+        if case.csds is None:
+            assert clocks == [], case.name
+            continue
+        assert [row[CLOCK_TYPE] for row in clocks] == ["05"], case.name
+        row = clocks[0]
+        assert (row[STATUS], row[MINUTES], row[MET_YN]) == case.csds, case.name
+        assert row["LATER TIME AGREED WITH PERSON (Y/N)"] == ("Y" if case.agreed_later else "N"), case.name
+
+
+def test_a_clock_across_a_clock_change_is_given_in_uk_time(world, client_for, made):
+    """The spring case (the 14th, received at 00:43 GMT) reached 115 minutes later at 03:38
+    BST; the autumn case (the 15th, received at 00:44 BST) 130 minutes later at 01:54 GMT."""
+    rows = {
+        row[REQUEST]: row
+        for row in _extract(client_for(world.users["service_manager"]), "cyp104", _days(made))
+    }
+    spring, autumn = (rows[referral.reference] for case, referral in made if "clock change" in case.name)
+    fields = [
+        "REFERRAL TO TREATMENT PERIOD START DATE",
+        "REFERRAL TO TREATMENT PERIOD START TIME",
+        "REFERRAL TO TREATMENT PERIOD END DATE",
+        "REFERRAL TO TREATMENT PERIOD END TIME",
+        MINUTES,
+    ]
+    assert [spring[field] for field in fields] == ["2026-03-29", "00:43:00", "2026-03-29", "03:38:00", "115"]
+    assert [autumn[field] for field in fields] == ["2026-10-25", "00:44:00", "2026-10-25", "01:54:00", "130"]
+
+
+def test_the_csds_referral_rows_carry_codes_only(world, client_for, made):
+    """A GP's referral for a fall without serious injury: source A1, reason 40, urgent (2);
+    the referral it was redirected to (a team's) is routine (1)."""
+    rows = {
+        row[REQUEST]: row
+        for row in _extract(client_for(world.users["service_manager"]), "cyp101", _days(made))
+    }
+    for n, (case, referral) in enumerate(made):
+        row = rows[referral.reference]
+        assert (
+            row["SOURCE OF REFERRAL FOR COMMUNITY"],
+            row["PRIMARY REASON FOR REFERRAL (COMMUNITY CARE)"],
+            row["PRIORITY TYPE CODE"],
+        ) == ("A1", "40", "2"), case.name
+        if case.received == WINTER:
+            assert (row["REFERRAL REQUEST RECEIVED DATE"], row["REFERRAL REQUEST RECEIVED TIME"]) == (
+                "2026-11-16",
+                f"10:{n:02d}:00",
+            ), case.name
+    redirected = next(referral for case, referral in made if case.ends == "redirected")
+    redirected.refresh_from_db()
+    assert rows[redirected.redirected_to.reference]["PRIORITY TYPE CODE"] == "1"
+    # The national names and nothing else: no NHS number, name, date of birth or free text.
+    assert list(rows[redirected.reference]) == [
+        "SERVICE REQUEST IDENTIFIER",
+        "REFERRAL REQUEST RECEIVED DATE",
+        "REFERRAL REQUEST RECEIVED TIME",
+        "SOURCE OF REFERRAL FOR COMMUNITY",
+        "PRIMARY REASON FOR REFERRAL (COMMUNITY CARE)",
+        "PRIORITY TYPE CODE",
+    ]
+
+
+# --- The 2-day reablement clock (CSDS type 06) ------------------------------------------
+# Started when the need is recorded: at receipt if recorded before the first face-to-face
+# contact (the referral asked for reablement), else when recorded (found at the visit).
+# Stopped when reablement care begins; met within 48 real hours; none for a referral from a
+# hospital ward or bed. Each case is urgent and reached within two hours, then (except where
+# it died first) closed with the person at home on short-term care, as the service does.
+REABLEMENT_DAY = dt.datetime(2026, 11, 18, 9, 0, tzinfo=LONDON)  # a Wednesday
+
+
+@dataclass(frozen=True)
+class ReablementCase:
+    name: str
+    reached: int  # minutes after receipt
+    needed: int  # minutes after receipt that the need was recorded
+    care: int | None  # minutes after receipt that reablement care began
+    # The type 06 row: (status, waiting minutes, met), or None where there is no such clock.
+    csds: tuple[str, str, str] | None
+    source: str = "gp"
+    died: int | None = None  # minutes after receipt that the person died
+
+
+REABLEMENT_CASES = [
+    # Found at the visit (recorded 90 minutes after receipt), care a day after that.
+    ReablementCase("found at the visit, care a day later", 60, 90, 90 + 24 * 60, ("30", "1440", "Y")),
+    # Asked for in the referral (recorded at triage, before the visit): the clock is receipt's.
+    ReablementCase("asked for, care three days after receipt", 30, 10, 3 * 24 * 60, ("30", "4320", "N")),
+    ReablementCase("asked for, care at exactly two days", 20, 5, 2 * 24 * 60, ("30", "2880", "Y")),
+    ReablementCase(
+        "asked for, care two days and a minute later", 20, 5, 2 * 24 * 60 + 1, ("30", "2881", "N")
+    ),
+    ReablementCase("from a hospital ward: no 2-day clock", 45, 50, None, None, source="hospital_discharge"),
+    # Found at the visit 60 minutes in; died two hours after receipt: 60 minutes on the clock.
+    ReablementCase("found at the visit, died before care", 30, 60, None, ("36", "60", ""), died=120),
+    ReablementCase("asked for, still waiting for care", 30, 15, None, ("99", "", "")),
+]
+
+
+def _make_reablement(world, case: ReablementCase, n: int):
+    coordinator, responder = world.users["rah_coordinator"], world.users["rah_responder"]
+    received = REABLEMENT_DAY.astimezone(dt.UTC) + dt.timedelta(minutes=n)
+
+    def at(minutes: int):
+        return time_machine.travel(received + dt.timedelta(minutes=minutes), tick=False)
+
+    with at(0):
+        referral = ReferralFactory(
+            service=world.rah, source=case.source, patient=PatientFactory(practice=world.practice_a)
+        )
+        services.triage_referral(
+            referral=referral, category=TriageCategory.objects.get(code="urgent"), user=coordinator
+        )
+    steps = [(case.reached, "reached"), (case.needed, "needed")]
+    for minutes, step in sorted(steps):
+        with at(minutes):
+            if step == "reached":
+                services.record_arrival(referral=referral, user=responder)
+            elif case.source == "hospital_discharge":
+                with pytest.raises(services.ClockRefused, match="not on the 2-day clock"):
+                    services.record_reablement_need(referral=referral, user=responder)
+            else:
+                services.record_reablement_need(referral=referral, user=responder)
+    with at(max(case.reached, case.needed) + 1):
+        if case.died is None:
+            services.record_outcome(
+                referral=referral,
+                user=coordinator,
+                outcome=Outcome.REMAINED_AT_HOME,
+                planned_end_date=REABLEMENT_DAY.date() + dt.timedelta(weeks=6),
+            )
+    if case.died is not None:
+        with at(case.died):
+            services.record_outcome(referral=referral, user=coordinator, outcome=Outcome.DIED)
+    if case.care is not None:
+        with at(case.care):
+            services.record_reablement_start(referral=referral, user=responder)
+    return referral
+
+
+@pytest.fixture
+def reablement_made(world):
+    return [(case, _make_reablement(world, case, n)) for n, case in enumerate(REABLEMENT_CASES)]
+
+
+def test_the_reablement_clock_rows_say_what_the_definitions_do(world, client_for, reablement_made):
+    rows = _extract(client_for(world.users["service_manager"]), "cyp104", {REABLEMENT_DAY.date()})
+    reablement_rows = {row[REQUEST]: row for row in rows if row[CLOCK_TYPE] == "06"}
+    ucr_rows = {row[REQUEST]: row for row in rows if row[CLOCK_TYPE] == "05"}
+    for case, referral in reablement_made:
+        # Each was reached within two hours: its 2-hour clock is met whatever came after.
+        assert (ucr_rows[referral.reference][STATUS], ucr_rows[referral.reference][MET_YN]) == ("30", "Y")
+        row = reablement_rows.get(referral.reference)
+        if case.csds is None:
+            assert row is None, case.name
+        else:
+            assert (row[STATUS], row[MINUTES], row[MET_YN]) == case.csds, case.name
+            assert row["LATER TIME AGREED WITH PERSON (Y/N)"] == "", case.name
+
+
+def test_the_reablement_clock_starts_when_the_definitions_say(world, client_for, reablement_made):
+    """Asked for: from receipt (09:01 for the second case); found at the visit: from when it
+    was recorded (09:00 + 90 minutes for the first)."""
+    rows = {
+        row[REQUEST]: row
+        for row in _extract(client_for(world.users["service_manager"]), "cyp104", {REABLEMENT_DAY.date()})
+        if row[CLOCK_TYPE] == "06"
+    }
+    found, asked = reablement_made[0][1], reablement_made[1][1]
+    start = ("REFERRAL TO TREATMENT PERIOD START DATE", "REFERRAL TO TREATMENT PERIOD START TIME")
+    end = ("REFERRAL TO TREATMENT PERIOD END DATE", "REFERRAL TO TREATMENT PERIOD END TIME")
+    assert [rows[found.reference][field] for field in (*start, *end)] == [
+        "2026-11-18",
+        "10:30:00",
+        "2026-11-19",
+        "10:30:00",
+    ]
+    assert [rows[asked.reference][field] for field in (*start, *end)] == [
+        "2026-11-18",
+        "09:01:00",
+        "2026-11-21",
+        "09:01:00",
+    ]
+
+
+def test_the_dashboard_counts_the_reablement_clocks(reablement_made):
+    """Six clocks started (the hospital ward's has none); care began for four, two within
+    two days: 50%. One ended when the person died and one still waits, reported apart."""
+    figures = performance.reablement(
+        performance.Period(start=REABLEMENT_DAY.date(), end=REABLEMENT_DAY.date())
+    )
+    assert figures == {"started": 6, "total": 4, "met": 2, "share": 0.5}
+
+
+def test_the_referral_page_shows_the_reablement_clock(world, client_for, reablement_made):
+    case, referral = reablement_made[-1]  # still waiting for care
+    html = client_for(world.users["rah_responder"]).get(referral.get_absolute_url()).content.decode()
+    assert "2-day reablement" in html
+    assert "care due to begin by 20 Nov 2026 09:06" in html
+    assert "Record when reablement care began" in html
+
+
+def test_reablement_recorded_twice_is_refused_and_says_when(world, reablement_made):
+    case, referral = reablement_made[0]
+    with pytest.raises(services.ClockRefused, match="was recorded at 18 Nov 10:30"):
+        services.record_reablement_need(referral=referral, user=world.users["rah_coordinator"])
+    with pytest.raises(services.ClockRefused, match="recorded as beginning at 19 Nov 10:30"):
+        services.record_reablement_start(referral=referral, user=world.users["rah_coordinator"])
+
+
+def test_reablement_care_cannot_begin_before_its_clock_or_without_one(world):
+    coordinator = world.users["rah_coordinator"]
+    with time_machine.travel(REABLEMENT_DAY, tick=False):
+        referral = ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
+        with pytest.raises(services.ClockRefused, match="Record first that the person needs reablement"):
+            services.record_reablement_start(referral=referral, user=coordinator)
+    with time_machine.travel(REABLEMENT_DAY + dt.timedelta(hours=1), tick=False):
+        services.record_arrival(referral=referral, user=coordinator)
+        services.record_reablement_need(referral=referral, user=coordinator)
+        with pytest.raises(services.ClockRefused, match="cannot begin before the 2-day clock started"):
+            services.record_reablement_start(
+                referral=referral, user=coordinator, started_at=REABLEMENT_DAY + dt.timedelta(minutes=30)
+            )
+    episode = Episode.objects.get(referral=referral)
+    assert episode.reablement_care_started_at is None
