@@ -43,6 +43,7 @@ urlpatterns = [
     path("patients/merge/<int:keep_id>/<int:duplicate_id>/", views.merge_patients, name="merge_patients"),
     path("overview/", views.service_overview, name="service_overview"),
     path("performance/", views.performance_dashboard, name="performance"),
+    path("performance/figures/<str:name>/", views.performance_figure, name="performance_figure"),
     path("referrals/export.csv", views.referral_export, name="referral_export"),
     path("referrals/", include("referrals.urls")),
     # A referral's page composes its features (the clock, the caseload entry): the top layer's.

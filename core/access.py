@@ -43,6 +43,11 @@ REGISTERING_ROLES = (Role.REFERRER,)
 FLAGGING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.MDT_COORDINATOR)
 # Emergency access is for clinical staff alone.
 BREAK_GLASS_ROLES = CLINICAL_STAFF
+# The performance dashboard, and who may open the referrals behind its national figures
+# (Recovery at Home's own people; a manager reads figures, not people).
+PERFORMANCE_ROLES = (Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
+CITY_WIDE_PERFORMANCE_ROLES = (Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.RAH_COORDINATOR)
+FIGURE_LIST_ROLES = (Role.RAH_COORDINATOR,)
 
 
 def practices_of(*, user: User) -> list[int]:

@@ -31,6 +31,7 @@ WORKSPACES = [
     Workspace(Role.RAH_COORDINATOR, "Referral inbox", "referrals:inbox"),
     Workspace(Role.RAH_COORDINATOR, "Beds", "recovery_at_home:beds"),
     Workspace(Role.RAH_COORDINATOR, "Leechmere base", "recovery_at_home:home"),
+    Workspace(Role.RAH_COORDINATOR, "Performance", "performance"),
     Workspace(Role.RAH_RESPONDER, "Leechmere base", "recovery_at_home:home"),
     Workspace(Role.CIT_MEMBER, "My team", "teams:home"),
     Workspace(Role.CIT_MEMBER, "Team inbox", "referrals:inbox"),

@@ -14,7 +14,8 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Quer
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from core.models import Neighbourhood, Service
+from core.access import referral_record_scope
+from core.models import Neighbourhood, Service, User
 from core.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home import clock
@@ -136,6 +137,17 @@ def figure_episodes(*, period: Period, name: str) -> QuerySet[Episode]:
     """The episodes a figure counts."""
     figure = FIGURES[name]
     return figure.read_from(period).filter(figure.counts)
+
+
+def figure_list(*, user: User, period: Period, name: str) -> QuerySet[Episode]:
+    """The referrals behind a figure that this user may see (the access rule's), in the
+    order they were received."""
+    return (
+        figure_episodes(period=period, name=name)
+        .filter(referral__in=Referral.objects.filter(referral_record_scope(user=user)))
+        .select_related("referral__patient__practice__neighbourhood", "category")
+        .order_by("referral__received_at", "pk")
+    )
 
 
 def two_hour_standard(period: Period) -> dict:

@@ -16,7 +16,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.access import BREAK_GLASS_ROLES, FLAGGING_ROLES, PATIENT_SEARCH_ROLES, REGISTERING_ROLES
+from core.access import (
+    BREAK_GLASS_ROLES,
+    CITY_WIDE_PERFORMANCE_ROLES,
+    FIGURE_LIST_ROLES,
+    FLAGGING_ROLES,
+    PATIENT_SEARCH_ROLES,
+    PERFORMANCE_ROLES,
+    REGISTERING_ROLES,
+)
 from core.audit import record_event, record_patients_listed
 from core.break_glass import break_glass
 from core.health import redis_status
@@ -299,19 +307,35 @@ def merge_patients(request: HttpRequest, keep_id: int, duplicate_id: int) -> Htt
     )
 
 
-@role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR, Role.CIT_MEMBER)
-def performance_dashboard(request: HttpRequest) -> HttpResponse:
-    """Figures and charts for a period and locality; aggregates only, so no audit of people.
-    A team member sees their own team's locality."""
+def _period_of(request: HttpRequest) -> tuple[PeriodForm, performance.Period]:
+    """The period and locality asked for; a team member's own team's locality."""
     default = PeriodForm.default_period()
     form = PeriodForm(request.GET or None, initial={"start": default.start, "end": default.end})
     period = form.period() if form.is_valid() else default
-    if not request.user.has_role(Role.SERVICE_MANAGER, Role.ADMINISTRATOR):
+    if not request.user.has_role(*CITY_WIDE_PERFORMANCE_ROLES):
         team = request.user.teams.select_related("neighbourhood").first()
         if team is None:
             raise Http404("No team of yours.")
         period = performance.Period(start=period.start, end=period.end, locality=team.neighbourhood)
         form.fields.pop("locality", None)
+    return form, period
+
+
+def _period_query(period: performance.Period) -> str:
+    return urlencode(
+        {
+            "start": period.start,
+            "end": period.end,
+            **({"locality": period.locality.pk} if period.locality else {}),
+        }
+    )
+
+
+@role_required(*PERFORMANCE_ROLES)
+def performance_dashboard(request: HttpRequest) -> HttpResponse:
+    """Figures and charts for a period and locality; aggregates only, so no audit of people.
+    A team member sees their own team's locality."""
+    form, period = _period_of(request)
     return render(
         request,
         "atb/performance.html",
@@ -320,6 +344,44 @@ def performance_dashboard(request: HttpRequest) -> HttpResponse:
             "period": period,
             "figures": performance.dashboard(period),
             "standard": clock.UCR_AMBITION,
+            # The referrals behind each national figure, for those who may see them.
+            "lists_figures": request.user.has_role(*FIGURE_LIST_ROLES),
+            "period_query": _period_query(period),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+FIGURE_PAGE_SIZE = 50
+
+
+@role_required(*FIGURE_LIST_ROLES)
+def performance_figure(request: HttpRequest, name: str) -> HttpResponse:
+    """The referrals behind one of the dashboard's national figures, those the user may see."""
+    figure = performance.FIGURES.get(name)
+    if figure is None:
+        raise Http404("No such figure.")
+    form, period = _period_of(request)
+    listed = performance.figure_list(user=request.user, period=period, name=name)
+    page = Paginator(listed, FIGURE_PAGE_SIZE).get_page(request.GET.get("page", "")[:10])
+    with transaction.atomic():
+        episodes = list(page.object_list)
+        record_patients_listed(
+            request=request,
+            patients=[episode.referral.patient_id for episode in episodes],
+            detail=f"Performance: {figure.label}",
+        )
+    return render(
+        request,
+        "atb/performance_figure.html",
+        {
+            "figure": figure,
+            "name": name,
+            "period": period,
+            "form": form,
+            "page": page,
+            "episodes": episodes,
+            "period_query": _period_query(period),
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )

@@ -87,7 +87,13 @@ MATRIX = {
     "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "patient_update": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "service_overview": (None, {"service_manager": 200, "administrator": 200}, 403),
-    "performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
+    "performance": (
+        None,
+        {"service_manager": 200, "administrator": 200, "cit_member_a": 200, "rah_coordinator": 200},
+        403,
+    ),
+    # The referrals behind a national figure: Recovery at Home's coordinators, not managers.
+    "performance_figure": (lambda world: ["two_hour_met"], {"rah_coordinator": 200}, 403),
     "duplicate_patients": (None, {"administrator": 200}, 404),  # lists people: administrators only
     # Emergency access is for clinical roles; managers and administrators work with aggregates.
     "break_glass": (None, {"service_manager": 403, "administrator": 403}, 200),

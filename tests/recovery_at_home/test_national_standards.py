@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from core.models import Service
+from core.models import AuditAction, AuditEvent, Service
 from portal import performance
 from recovery_at_home import clock, services
 from recovery_at_home.models import Episode, Outcome, TriageCategory
@@ -520,3 +521,92 @@ def test_reablement_care_cannot_begin_before_its_clock_or_without_one(world):
             )
     episode = Episode.objects.get(referral=referral)
     assert episode.reablement_care_started_at is None
+
+
+# --- Each national figure links to the referrals behind it --------------------------------
+
+
+def _listed(client, name: str, day: dt.date, **more) -> tuple[set[str], str]:
+    response = client.get(
+        reverse("performance_figure", args=[name]), {"start": day.isoformat(), "end": day.isoformat(), **more}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    return {reference for reference in REFERENCE.findall(html)}, html
+
+
+REFERENCE = re.compile(r'<a href="/referrals/[^"]+/">([^<]+)</a>')
+
+
+def test_each_figure_lists_the_referrals_it_counts(world, client_for, made):
+    """On the winter Monday, as the coordinator follows the dashboard's links: the 7 that met
+    the 2-hour standard are the 7 cases the table says met it, and so on for each figure."""
+    coordinator = client_for(world.users["rah_coordinator"])
+    day = WINTER.date()
+    winter = [(case, referral) for case, referral in made if case.received == WINTER]
+    expected = {
+        "two_hour_met": {r.reference for c, r in winter if c.two_hour == MET},
+        "two_hour_counted": {r.reference for c, r in winter if c.two_hour in (MET, NOT_MET)},
+        "two_hour_agreed_later": {r.reference for c, r in winter if c.two_hour == AGREED_LATER},
+        "two_hour_ended": {r.reference for c, r in winter if c.two_hour == ENDED},
+        "two_hour_referrals": {r.reference for c, r in winter if c.two_hour is not None},
+        "ucr_referrals": {r.reference for c, r in winter},
+    }
+    assert [len(expected[name]) for name in expected] == [7, 10, 2, 3, 16, 20]
+    dashboard = coordinator.get(reverse("performance"), {"start": day.isoformat(), "end": day.isoformat()})
+    html = dashboard.content.decode()
+    for name, references in expected.items():
+        query = f"start={day.isoformat()}&amp;end={day.isoformat()}"
+        assert f'<a href="{reverse("performance_figure", args=[name])}?{query}">{len(references)}</a>' in html
+        assert _listed(coordinator, name, day)[0] == references, name
+
+
+def test_a_manager_reads_the_figures_without_links_to_people(world, client_for, made):
+    manager = client_for(world.users["service_manager"])
+    day = WINTER.date().isoformat()
+    html = manager.get(reverse("performance"), {"start": day, "end": day}).content.decode()
+    assert '<p class="display-6 mb-0" id="ucr-referrals">20</p>' in html
+    assert reverse("performance_figure", args=["ucr_referrals"]) not in html
+    assert manager.get(reverse("performance_figure", args=["ucr_referrals"])).status_code == 403
+
+
+def test_opening_a_figure_list_is_audited_for_each_person(world, client_for, made):
+    coordinator = world.users["rah_coordinator"]
+    _listed(client_for(coordinator), "two_hour_met", WINTER.date())
+    listed = AuditEvent.objects.filter(
+        user=coordinator, action=AuditAction.LIST, detail__startswith="Performance"
+    )
+    met = {r.patient_id for c, r in made if c.two_hour == MET and c.received == WINTER}
+    assert set(listed.values_list("patient_id", flat=True)) == met
+
+
+def test_a_figure_list_reads_a_constant_number_of_queries(world, client_for, django_assert_max_num_queries):
+    coordinator = client_for(world.users["rah_coordinator"])
+    with time_machine.travel(WINTER, tick=False):
+        for _ in range(3):
+            ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
+    with django_assert_max_num_queries(11):
+        assert len(_listed(coordinator, "ucr_referrals", WINTER.date())[0]) == 3
+    with time_machine.travel(WINTER, tick=False):
+        for _ in range(30):
+            ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
+    with django_assert_max_num_queries(11):
+        assert len(_listed(coordinator, "ucr_referrals", WINTER.date())[0]) == 33
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"start": "2026-11-16\x00", "end": "2026-11-16"}, {"start": "٢٠٢٦-١١-١٦"}, {"page": "x" * 5000}],
+)
+def test_a_figure_list_answers_bad_input_without_an_error(world, client_for, query):
+    response = client_for(world.users["rah_coordinator"]).get(
+        reverse("performance_figure", args=["two_hour_met"]), query
+    )
+    assert response.status_code in (200, 400)
+
+
+def test_an_unknown_figure_is_not_found(world, client_for):
+    response = client_for(world.users["rah_coordinator"]).get(
+        reverse("performance_figure", args=["nhs_numbers"])
+    )
+    assert response.status_code == 404
