@@ -48,7 +48,10 @@ CYP104_COLUMNS = [
 # WAITING TIME MEASUREMENT TYPE (COMMUNITY CARE).
 MEASUREMENT_TYPE = {clock.ClockKind.TWO_HOUR_UCR: "05", clock.ClockKind.TWO_DAY_REABLEMENT: "06"}
 
-# SOURCE OF REFERRAL FOR COMMUNITY: the portal's sources mapped onto the national codes.
+# SOURCE OF REFERRAL FOR COMMUNITY: the portal's sources mapped onto the national code
+# list's families (A primary care, B self or carer, C social care, H hospital, P internal).
+# To check against the CSDS v1.6 Technical Output Specification before a first submission:
+# the README (Exports) says which codes are confirmed and which are this mapping's guess.
 SOURCE_CODES = {
     Source.GP: "A1",  # General Medical Practitioner Practice
     Source.COMMUNITY_NURSING: "A3",  # Other primary health care
@@ -65,7 +68,8 @@ SOURCE_CODES = {
 
 # PRIMARY REASON FOR REFERRAL (COMMUNITY CARE): the nine urgent community response
 # conditions and the Community Integrated Teams' reasons; "other" is its own code (the
-# referrer's words are free text and stay in the portal).
+# referrer's words are free text and stay in the portal). These numbers are the portal's
+# until the national list's are mapped onto them (README, Exports): one table to change.
 REASON_CODES = {
     Reason.FALL: "40",
     Reason.FRAILTY: "41",
@@ -90,7 +94,9 @@ REASON_CODES = {
 # referral is urgent (its clock is hours); a team's referral is routine.
 ROUTINE, URGENT = "1", "2"
 
-# REFERRAL TO TREATMENT PERIOD STATUS (NHS Data Dictionary), for how a clock ended.
+# REFERRAL TO TREATMENT PERIOD STATUS (NHS Data Dictionary's national codes), for how a
+# clock ended: 30 the clock stopped at the first contact or treatment, 34 a decision not to
+# treat, 35 the person declined, 36 the person died first, 99 not yet known.
 PERIOD_STATUS = {
     clock.ClockEnd.CONTACT: "30",  # first face-to-face contact (UCR) or reablement care began
     clock.ClockEnd.NOT_TREATED: "34",  # redirected, declined or admitted elsewhere first
