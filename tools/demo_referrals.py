@@ -160,6 +160,23 @@ def _seed_recovery_at_home(coordinator: User, responder: User) -> None:
         rah.record_outcome(
             referral=catheter.referral, user=coordinator, outcome=Outcome.BED_UNIT, bed_unit=houghton
         )
+    # Reached, found to need reablement at the visit, and at home with short-term care:
+    # its 2-day reablement clock runs (the referral page and the dashboard show it).
+    reablement = (
+        Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+        .exclude(referral__source="hospital_discharge")
+        .order_by("-response_due_at")
+        .first()
+    )
+    if reablement is not None:
+        rah.record_arrival(referral=reablement.referral, user=responder)
+        rah.record_reablement_need(referral=reablement.referral, user=responder)
+        rah.record_outcome(
+            referral=reablement.referral,
+            user=coordinator,
+            outcome=Outcome.REMAINED_AT_HOME,
+            planned_end_date=timezone.localdate() + timedelta(weeks=6),
+        )
     first = (
         Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
         .order_by("response_due_at")
