@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from core.uk_time import uk_day_start
 from portal.exports import csv_stream
 from recovery_at_home import clock
@@ -137,8 +139,10 @@ def referral_rows(*, start: date, end: date) -> Iterator[list[str]]:
             reference,
             day,
             time_of_day,
-            SOURCE_CODES[source],
-            REASON_CODES[reason],
+            # Every choice is mapped (tested); a value stored before a choice was retired
+            # is left empty rather than cutting the streamed file short.
+            SOURCE_CODES.get(source, ""),
+            REASON_CODES.get(reason, ""),
             ROUTINE if episode is None else URGENT,
         ]
 
@@ -162,7 +166,7 @@ CLOCK_FIELDS = (
 )
 
 
-def _two_hour_clock(values: dict) -> clock.Clock:
+def _two_hour_clock(values: dict, *, now: datetime) -> clock.Clock:
     return clock.two_hour_clock(
         received_at=values["referral__received_at"],
         arrived_at=values["arrived_at"],
@@ -173,13 +177,14 @@ def _two_hour_clock(values: dict) -> clock.Clock:
     )
 
 
-def _reablement_clock(values: dict) -> clock.Clock:
+def _reablement_clock(values: dict, *, now: datetime) -> clock.Clock:
     return clock.reablement_clock(
         start=values["reablement_clock_start"],
         care_started_at=values["reablement_care_started_at"],
         status=values["referral__status"],
         status_changed_at=values["referral__status_changed_at"],
         outcome=values["outcome"],
+        now=now,
     )
 
 
@@ -210,9 +215,10 @@ def clock_rows(*, start: date, end: date) -> Iterator[list[str]]:
     reablement = Episode.objects.filter(
         reablement_clock_start__gte=since, reablement_clock_start__lt=until
     ).order_by("reablement_clock_start", "pk")
+    now = timezone.now()  # a clock still waiting two days after its start is not met
     for episodes, read in ((ucr, _two_hour_clock), (reablement, _reablement_clock)):
         for values in episodes.values(*CLOCK_FIELDS).iterator(chunk_size=CHUNK):
-            yield _clock_row(values["referral__reference"], read(values))
+            yield _clock_row(values["referral__reference"], read(values, now=now))
 
 
 def cyp104_lines(*, start: date, end: date) -> Iterator[str]:

@@ -88,7 +88,13 @@ def _reablement_clocks(period: Period) -> QuerySet[Episode]:
 class Figure:
     label: str
     read_from: Callable[[Period], QuerySet[Episode]]
-    counts: Q  # over `read_from`'s episodes; empty: every one
+    # Over `read_from`'s episodes (empty: every one), or made for a moment: a reablement
+    # clock is overdue from two days after its start.
+    counts: Q | Callable[..., Q]
+    shows: str = "contact"  # what its list shows of each: the first contact, or "reablement"
+
+    def counted(self, *, now: datetime) -> Q:
+        return self.counts(now=now) if callable(self.counts) else self.counts
 
 
 # The dashboard's national figures, by name: it counts each, and the list behind a figure
@@ -114,29 +120,57 @@ FIGURES = {
     ),
     "ucr_referrals": Figure("All UCR referrals", _ucr_referrals, NO_FILTER),
     "ucr_contacts": Figure("UCR contacts delivered", _ucr_contacts, NO_FILTER),
-    "reablement_clocks": Figure("2-day reablement clocks started", _reablement_clocks, NO_FILTER),
-    "reablement_care_began": Figure(
-        "Reablement care began, counted in the share", _reablement_clocks, clock.REABLEMENT_CARE_BEGAN
+    "reablement_clocks": Figure(
+        "2-day reablement clocks started", _reablement_clocks, NO_FILTER, shows="reablement"
     ),
-    "reablement_met": Figure("Reablement care began within 2 days", _reablement_clocks, clock.MET_REABLEMENT),
+    "reablement_counted": Figure(
+        "Reablement clocks counted in the share: care began, or two days passed",
+        _reablement_clocks,
+        clock.counts_towards_reablement,
+        shows="reablement",
+    ),
+    "reablement_met": Figure(
+        "Reablement care began within 2 days", _reablement_clocks, clock.MET_REABLEMENT, shows="reablement"
+    ),
+    "reablement_overdue": Figure(
+        "Still waiting for reablement care after 2 days",
+        _reablement_clocks,
+        clock.reablement_overdue,
+        shows="reablement",
+    ),
+    "reablement_waiting": Figure(
+        "Waiting for reablement care, within 2 days",
+        _reablement_clocks,
+        clock.reablement_waiting,
+        shows="reablement",
+    ),
+    "reablement_ended": Figure(
+        "Reablement clocks ended before care (died, declined, admitted or redirected)",
+        _reablement_clocks,
+        clock.REABLEMENT_ENDED_FIRST,
+        shows="reablement",
+    ),
 }
 
 
-def _count(figure: Figure) -> Count:
-    return Count("pk", filter=figure.counts) if figure.counts else Count("pk")
+def _count(figure: Figure, *, now: datetime) -> Count:
+    counted = figure.counted(now=now)
+    return Count("pk", filter=counted) if counted else Count("pk")
 
 
 def _totals(period: Period, names: dict[str, str]) -> dict[str, int]:
     """{key: count} for figures read from the same episodes, in one query."""
     read_from = {FIGURES[name].read_from for name in names.values()}
     assert len(read_from) == 1, "one query counts figures of one base"
-    return read_from.pop()(period).aggregate(**{key: _count(FIGURES[name]) for key, name in names.items()})
+    now = timezone.now()
+    counts = {key: _count(FIGURES[name], now=now) for key, name in names.items()}
+    return read_from.pop()(period).aggregate(**counts)
 
 
 def figure_episodes(*, period: Period, name: str) -> QuerySet[Episode]:
     """The episodes a figure counts."""
     figure = FIGURES[name]
-    return figure.read_from(period).filter(figure.counts)
+    return figure.read_from(period).filter(figure.counted(now=timezone.now()))
 
 
 def figure_list(*, user: User, period: Period, name: str) -> QuerySet[Episode]:
@@ -148,6 +182,27 @@ def figure_list(*, user: User, period: Period, name: str) -> QuerySet[Episode]:
         .select_related("referral__patient__practice__neighbourhood", "category")
         .order_by("referral__received_at", "pk")
     )
+
+
+def with_reablement_clocks(episodes: list[Episode]) -> list[tuple[Episode, clock.Clock | None]]:
+    """Each listed episode with its 2-day clock as the extract reports it (start, care, met)."""
+    now = timezone.now()
+    return [
+        (
+            episode,
+            clock.reablement_clock(
+                start=episode.reablement_clock_start,
+                care_started_at=episode.reablement_care_started_at,
+                status=episode.referral.status,
+                status_changed_at=episode.referral.status_changed_at,
+                outcome=episode.outcome,
+                now=now,
+            )
+            if episode.reablement_clock_start
+            else None,
+        )
+        for episode in episodes
+    ]
 
 
 def two_hour_standard(period: Period) -> dict:
@@ -187,10 +242,19 @@ def two_hour_standard(period: Period) -> dict:
 
 
 def reablement(period: Period) -> dict:
-    """The 2-day reablement clocks that started in the period: those whose care began (the
-    share's count), those within two days, and those ended before care or still waiting."""
+    """The 2-day reablement clocks that started in the period: counted in the share (care
+    began, or still waiting two days after the start), met, and the rest apart: still
+    within the two days, or ended before care."""
     totals = _totals(
-        period, {"started": "reablement_clocks", "total": "reablement_care_began", "met": "reablement_met"}
+        period,
+        {
+            "started": "reablement_clocks",
+            "total": "reablement_counted",
+            "met": "reablement_met",
+            "overdue": "reablement_overdue",
+            "waiting": "reablement_waiting",
+            "ended": "reablement_ended",
+        },
     )
     return {**totals, "share": totals["met"] / totals["total"] if totals["total"] else None}
 

@@ -52,6 +52,7 @@ from recovery_at_home.forms import (
     ArrivalForm,
     DispatchForm,
     OutcomeForm,
+    ReablementNeedForm,
     ReablementStartForm,
     TriageForm,
 )
@@ -362,13 +363,17 @@ def performance_figure(request: HttpRequest, name: str) -> HttpResponse:
     if figure is None:
         raise Http404("No such figure.")
     form, period = _period_of(request)
+    invalid = form.is_bound and not form.is_valid()
     listed = performance.figure_list(user=request.user, period=period, name=name)
-    page = Paginator(listed, FIGURE_PAGE_SIZE).get_page(request.GET.get("page", "")[:10])
+    # A period with errors lists nobody: the errors say what to change.
+    page = Paginator(listed.none() if invalid else listed, FIGURE_PAGE_SIZE).get_page(
+        request.GET.get("page", "")[:10]
+    )
     with transaction.atomic():
-        episodes = list(page.object_list)
+        episodes = performance.with_reablement_clocks(list(page.object_list))
         record_patients_listed(
             request=request,
-            patients=[episode.referral.patient_id for episode in episodes],
+            patients=[episode.referral.patient_id for episode, _ in episodes],
             detail=f"Performance: {figure.label}",
         )
     return render(
@@ -383,7 +388,7 @@ def performance_figure(request: HttpRequest, name: str) -> HttpResponse:
             "episodes": episodes,
             "period_query": _period_query(period),
         },
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        status=400 if invalid else 200,
     )
 
 
@@ -404,6 +409,7 @@ def _clock_forms(user, referral: Referral) -> dict:
         if may_record_outcome(user=user, referral=referral)
         else None,
         "arrival_form": ArrivalForm(auto_id="arrival_%s"),
+        "reablement_need_form": ReablementNeedForm(auto_id="need_%s"),
         "reablement_start_form": ReablementStartForm(auto_id="reablement_%s"),
     }
 

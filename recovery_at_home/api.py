@@ -45,6 +45,8 @@ class QueueEntrySerializer(serializers.ModelSerializer):
             "arrived_at",
             "state",
             "seconds_left",
+            "reablement_clock_start",
+            "reablement_care_started_at",
         ]
 
     def get_patient(self, episode) -> dict:

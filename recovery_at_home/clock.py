@@ -11,11 +11,13 @@ settings it follows are editable by administrators: the due-soon minutes
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from recovery_at_home.models import AlertPolicy, Outcome
 from referrals.models import OPEN_STATUSES, Source, Status
@@ -149,7 +151,7 @@ def ended_referral(status: str) -> bool:
     return status not in OPEN_STATUSES
 
 
-def standards_of(episode) -> dict:
+def standards_of(episode, *, now: datetime | None = None) -> dict:
     """An episode's clocks as the referral page reports them: the local target, the national
     2-hour standard and the 2-day reablement clock, never mixed."""
     referral = episode.referral
@@ -160,6 +162,7 @@ def standards_of(episode) -> dict:
             status=referral.status,
             status_changed_at=referral.status_changed_at,
             outcome=episode.outcome,
+            now=now or timezone.now(),
         )
         if episode.reablement_clock_start
         else None,
@@ -189,11 +192,13 @@ def standards_of(episode) -> dict:
 # Reported through the Community Services Data Set as waiting time measurement type 06:
 # reablement care within two days of referral for those who need it, from any source except
 # a hospital ward or bed (people leaving hospital are counted by discharge, not here). A
-# coordinator or responder records that the person needs reablement. Local choice: when that
-# is recorded before the first face-to-face contact, the referral asked for it and the clock
-# starts at receipt; recorded after the contact, the need was found at the visit and the
-# clock starts when it is recorded. It stops when reablement care begins; met within 48 real
-# hours of the start. The README's Performance section gives the sources.
+# coordinator or responder records that the person needs reablement and where the need
+# came from. Local choice: a referral that asked for reablement starts the clock at receipt;
+# a need found at a visit starts it when it was found (the time they give). It stops when
+# reablement care begins; met within 48 real hours of the start. A clock still running 48
+# hours after its start can no longer be met and counts as not met from then on, so that a
+# clock whose care never began (the urgent episode closed with the person at home) does not
+# drop out of the share. The README's Performance section gives the sources.
 TWO_DAYS = timedelta(days=2)
 NOT_ON_REABLEMENT_CLOCK = {Source.HOSPITAL_DISCHARGE}
 
@@ -203,24 +208,53 @@ def on_reablement_clock(source: str) -> bool:
     return source not in NOT_ON_REABLEMENT_CLOCK
 
 
-def reablement_clock_start(*, received_at: datetime, arrived_at: datetime | None, now: datetime) -> datetime:
-    """When the 2-day clock starts, for a need recorded `now`."""
-    return received_at if arrived_at is None else now
-
-
-# Over Episode: the 2-day clocks, and those met (the same lines as `reablement_clock`).
-# Counted in the share: those whose care began; a clock that ended first is reported apart.
-ON_REABLEMENT_CLOCK = Q(reablement_clock_start__isnull=False)
-REABLEMENT_CARE_BEGAN = ON_REABLEMENT_CLOCK & Q(reablement_care_started_at__isnull=False)
-MET_REABLEMENT = REABLEMENT_CARE_BEGAN & Q(
-    reablement_care_started_at__lte=F("reablement_clock_start") + TWO_DAYS
-)
+def reablement_clock_start(*, received_at: datetime, in_referral: bool, found_at: datetime) -> datetime:
+    """When the 2-day clock starts: at receipt when the referral asked for reablement, else
+    when the need was found."""
+    return received_at if in_referral else found_at
 
 
 def reablement_clock_runs(*, status: str, outcome: str) -> bool:
     """Whether reablement care can still begin: the referral is open, or closed with the
     person at home with short-term care (reablement often begins after the urgent visit)."""
     return status in OPEN_STATUSES or (status == Status.CLOSED and outcome == Outcome.REMAINED_AT_HOME)
+
+
+def may_record_reablement_start(
+    *, status: str, outcome: str, status_changed_at: datetime, started_at: datetime
+) -> bool:
+    """Whether care can be recorded as beginning at `started_at`: while the clock runs, or
+    before the referral ended (care began, then the person died or went to hospital)."""
+    return reablement_clock_runs(status=status, outcome=outcome) or started_at <= status_changed_at
+
+
+# Over Episode: the 2-day clocks (the same lines as `reablement_clock`). Counted in the share:
+# those whose care began, and those still waiting two days after the start.
+ON_REABLEMENT_CLOCK = Q(reablement_clock_start__isnull=False)
+REABLEMENT_CARE_BEGAN = ON_REABLEMENT_CLOCK & Q(reablement_care_started_at__isnull=False)
+MET_REABLEMENT = REABLEMENT_CARE_BEGAN & Q(
+    reablement_care_started_at__lte=F("reablement_clock_start") + TWO_DAYS
+)
+_REABLEMENT_MAY_BEGIN = Q(referral__status__in=OPEN_STATUSES) | Q(
+    referral__status=Status.CLOSED, outcome=Outcome.REMAINED_AT_HOME
+)
+_NO_CARE_YET = ON_REABLEMENT_CLOCK & Q(reablement_care_started_at__isnull=True)
+# Ended with no reablement to come (died, declined, admitted elsewhere, redirected).
+REABLEMENT_ENDED_FIRST = _NO_CARE_YET & ~_REABLEMENT_MAY_BEGIN
+
+
+def reablement_overdue(*, now: datetime) -> Q:
+    """Still waiting for care two days after the start: not met, whatever comes."""
+    return _NO_CARE_YET & _REABLEMENT_MAY_BEGIN & Q(reablement_clock_start__lt=now - TWO_DAYS)
+
+
+def reablement_waiting(*, now: datetime) -> Q:
+    """Waiting for care, within the two days."""
+    return _NO_CARE_YET & _REABLEMENT_MAY_BEGIN & Q(reablement_clock_start__gte=now - TWO_DAYS)
+
+
+def counts_towards_reablement(*, now: datetime) -> Q:
+    return REABLEMENT_CARE_BEGAN | reablement_overdue(now=now)
 
 
 # --- Each clock as a row, as the CSDS extract reports it (table CYP104) ------------------
@@ -262,7 +296,9 @@ def _ended_without_contact(outcome: str) -> ClockEnd:
 
 
 def _minutes(start: datetime, end: datetime) -> int:
-    return int((end - start).total_seconds() // 60)
+    """Whole minutes, rounded up: 120 minutes and 30 seconds is 121, so that the minutes and
+    "met" never disagree (met within 120 minutes exactly when the minutes are 120 or fewer)."""
+    return math.ceil((end - start) / timedelta(minutes=1))
 
 
 def two_hour_clock(
@@ -309,9 +345,11 @@ def reablement_clock(
     status: str,
     status_changed_at: datetime,
     outcome: str,
+    now: datetime,
 ) -> Clock:
     """A 2-day reablement clock (type 06): from its start to the start of reablement care,
-    or to the referral's end when it ended with no reablement to come."""
+    or to the referral's end when it ended with no reablement to come. Still running two
+    days after its start, it is not met."""
     kind = ClockKind.TWO_DAY_REABLEMENT
     if care_started_at is not None:
         minutes = _minutes(start, care_started_at)
@@ -321,4 +359,4 @@ def reablement_clock(
     if not reablement_clock_runs(status=status, outcome=outcome):
         end = max(status_changed_at, start)
         return Clock(kind, start, end, _ended_without_contact(outcome), _minutes(start, end), None)
-    return Clock(kind, start, None, ClockEnd.RUNNING, None, None)
+    return Clock(kind, start, None, ClockEnd.RUNNING, None, False if now > start + TWO_DAYS else None)

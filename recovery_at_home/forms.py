@@ -34,7 +34,15 @@ class ArrivalForm(forms.Form):
 
 
 class ReablementNeedForm(forms.Form):
-    """Nothing to fill in: the 2-day clock's start follows from when it is recorded."""
+    in_referral = forms.BooleanField(
+        required=False, label="The referral asked for reablement (the 2-day clock starts at receipt)"
+    )
+    found_at = EraDateTimeField(
+        required=False,
+        label="Otherwise, found to need it at (leave empty for now)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
 
 class ReablementStartForm(forms.Form):
@@ -43,6 +51,7 @@ class ReablementStartForm(forms.Form):
         label="Reablement care began at (leave empty for now)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
 
 class DispatchForm(forms.Form):

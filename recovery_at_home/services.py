@@ -155,9 +155,35 @@ def record_arrival(
     return episode
 
 
+def _when_recorded(moment: datetime | None, *, late_reason: str, now: datetime, what: str) -> datetime:
+    """A time a responder gives for something that happened: no later than now, and given
+    more than a few minutes after it happened, with the reason (as an arrival is)."""
+    moment = moment or now
+    if moment > now:
+        raise ClockRefused(f"The time {what} cannot be in the future.")
+    if now - moment > LATE_RECORDING and not late_reason.strip():
+        raise ClockRefused(f"Recording when {what} after the event needs a reason.")
+    return moment
+
+
+def _late(late_reason: str) -> str:
+    return f" (recorded later: {late_reason.strip()})" if late_reason.strip() else ""
+
+
 @transaction.atomic
-def record_reablement_need(*, referral: Referral, user: User) -> Episode:
-    """The person needs reablement: start the 2-day clock (`clock.reablement_clock_start`)."""
+def record_reablement_need(
+    *,
+    referral: Referral,
+    user: User,
+    in_referral: bool = False,
+    found_at: datetime | None = None,
+    late_reason: str = "",
+) -> Episode:
+    """The person needs reablement: start the 2-day clock, at receipt when the referral
+    asked for it, else when the need was found (`clock.reablement_clock_start`)."""
+    now = timezone.now()
+    if in_referral and found_at is not None:
+        raise ClockRefused("Either the referral asked for reablement, or give when the need was found.")
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if not clock.on_reablement_clock(episode.referral.source):
         raise ClockRefused(
@@ -169,26 +195,30 @@ def record_reablement_need(*, referral: Referral, user: User) -> Episode:
         )
     if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
         raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+    if not in_referral:
+        found_at = _when_recorded(found_at, late_reason=late_reason, now=now, what="the need was found")
+        if found_at < episode.referral.received_at:
+            raise ClockRefused("The need cannot have been found before the referral was received.")
     episode.reablement_clock_start = clock.reablement_clock_start(
-        received_at=episode.referral.received_at, arrived_at=episode.arrived_at, now=timezone.now()
+        received_at=episode.referral.received_at, in_referral=in_referral, found_at=found_at or now
     )
     episode.save(update_fields=["reablement_clock_start"])
+    came_from = "asked for in the referral" if in_referral else "found" + _late(late_reason)
     ReferralEvent.objects.create(
         referral=referral,
         kind=ReferralEvent.Kind.REABLEMENT_NEEDED,
         user=user,
-        note=f"2-day clock from {_local(episode.reablement_clock_start)}",
+        note=f"Reablement {came_from}: 2-day clock from {_local(episode.reablement_clock_start)}",
     )
     return episode
 
 
 @transaction.atomic
-def record_reablement_start(*, referral: Referral, user: User, started_at: datetime | None = None) -> Episode:
+def record_reablement_start(
+    *, referral: Referral, user: User, started_at: datetime | None = None, late_reason: str = ""
+) -> Episode:
     """Reablement care began: stop the 2-day clock. Only the first recording counts."""
-    now = timezone.now()
-    started_at = started_at or now
-    if started_at > now:
-        raise ClockRefused("The time reablement began cannot be in the future.")
+    started_at = _when_recorded(started_at, late_reason=late_reason, now=timezone.now(), what="care began")
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if episode.reablement_clock_start is None:
         raise ClockRefused("Record first that the person needs reablement.")
@@ -201,7 +231,12 @@ def record_reablement_start(*, referral: Referral, user: User, started_at: datet
             "Reablement cannot begin before the 2-day clock started "
             f"({_local(episode.reablement_clock_start)})."
         )
-    if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
+    if not clock.may_record_reablement_start(
+        status=episode.referral.status,
+        outcome=episode.outcome,
+        status_changed_at=episode.referral.status_changed_at,
+        started_at=started_at,
+    ):
         raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
     episode.reablement_care_started_at = started_at
     episode.save(update_fields=["reablement_care_started_at"])
@@ -209,7 +244,7 @@ def record_reablement_start(*, referral: Referral, user: User, started_at: datet
         referral=referral,
         kind=ReferralEvent.Kind.REABLEMENT_STARTED,
         user=user,
-        note=f"Began {_local(started_at)}",
+        note=f"Began {_local(started_at)}{_late(late_reason)}",
     )
     return episode
 

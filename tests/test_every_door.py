@@ -121,13 +121,15 @@ def test_the_reablement_clock_alike_at_every_door(world, door, kind):
     with time_machine.travel(visit + dt.timedelta(minutes=10), tick=False):
         began = timezone.localtime().replace(second=0, microsecond=0)
         fields = {"started_at": began.strftime("%Y-%m-%dT%H:%M")}
-        post(*_clock(referral.reference, "reablement-started"), fields)
+        started = post(*_clock(referral.reference, "reablement-started"), fields)
         again = post(*_clock(referral.reference, "reablement-needed"), {})
     episode = Episode.objects.get(referral=referral)
-    assert episode.reablement_clock_start is not None
+    assert episode.reablement_clock_start == visit  # found at the visit, recorded there
     assert episode.reablement_care_started_at == began
-    assert again.status_code in (302, 409)
-    assert _updates(referral) == 3
+    assert _updates(referral) == 3  # arrival, need, start: the second need changed nothing
+    if kind == "api":
+        assert dt.datetime.fromisoformat(started.json()["reablement_care_started_at"]) == began
+        assert again.status_code == 409 and "was recorded at" in again.json()["detail"]
 
 
 @pytest.mark.parametrize("kind", DOORS)

@@ -190,3 +190,24 @@ def test_an_impossible_arrival_time_is_refused(world, offset, message):
                 arrived_at=TEN_AM + dt.timedelta(minutes=30) + offset,
                 late_reason="x",
             )
+
+
+@pytest.mark.parametrize(
+    ("after", "minutes", "met"),
+    [
+        (dt.timedelta(minutes=120), 120, True),
+        (dt.timedelta(minutes=120, seconds=30), 121, False),  # not "120, not met"
+        (dt.timedelta(minutes=119, seconds=30), 120, True),
+    ],
+)
+def test_a_clock_row_gives_whole_minutes_that_agree_with_met(after, minutes, met):
+    received = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
+    row = clock.two_hour_clock(
+        received_at=received,
+        arrived_at=received + after,
+        agreed_later=False,
+        status="in_progress",
+        status_changed_at=received,
+        outcome="",
+    )
+    assert (row.minutes, row.met) == (minutes, met)

@@ -24,10 +24,11 @@ import time_machine
 from django.urls import reverse
 
 from core.models import AuditAction, AuditEvent, Service
-from portal import performance
+from portal import csds, performance
 from recovery_at_home import clock, services
 from recovery_at_home.models import Episode, Outcome, TriageCategory
 from referrals import services as referral_services
+from referrals.models import Reason, Source
 from tests.factories import PatientFactory, ReferralFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -359,24 +360,28 @@ def test_the_csds_referral_rows_carry_codes_only(world, client_for, made):
 
 
 # --- The 2-day reablement clock (CSDS type 06) ------------------------------------------
-# Started when the need is recorded: at receipt if recorded before the first face-to-face
-# contact (the referral asked for reablement), else when recorded (found at the visit).
-# Stopped when reablement care begins; met within 48 real hours; none for a referral from a
-# hospital ward or bed. Each case is urgent and reached within two hours, then (except where
-# it died first) closed with the person at home on short-term care, as the service does.
+# Started at receipt when the referral asked for reablement, else when the need was found;
+# stopped when reablement care begins; met within 48 real hours, and not met once 48 hours
+# pass with no care; none for a referral from a hospital ward or bed. The figures are read
+# on AFTER, four days on, when the one still waiting is overdue. Each case is urgent and
+# reached within two hours, then (unless it ended first) closed with the person at home on
+# short-term care, as the service does.
 REABLEMENT_DAY = dt.datetime(2026, 11, 18, 9, 0, tzinfo=LONDON)  # a Wednesday
+AFTER = REABLEMENT_DAY + dt.timedelta(days=4)
 
 
 @dataclass(frozen=True)
 class ReablementCase:
     name: str
     reached: int  # minutes after receipt
-    needed: int  # minutes after receipt that the need was recorded
+    needed: int  # minutes after receipt that the need was recorded (asked for: before reached)
     care: int | None  # minutes after receipt that reablement care began
     # The type 06 row: (status, waiting minutes, met), or None where there is no such clock.
     csds: tuple[str, str, str] | None
     source: str = "gp"
-    died: int | None = None  # minutes after receipt that the person died
+    # How and when (minutes after receipt) it ended before care; else the person stays at
+    # home on short-term care, the clock running until care begins.
+    ended: tuple[str, int] | None = None
 
 
 REABLEMENT_CASES = [
@@ -390,8 +395,21 @@ REABLEMENT_CASES = [
     ),
     ReablementCase("from a hospital ward: no 2-day clock", 45, 50, None, None, source="hospital_discharge"),
     # Found at the visit 60 minutes in; died two hours after receipt: 60 minutes on the clock.
-    ReablementCase("found at the visit, died before care", 30, 60, None, ("36", "60", ""), died=120),
-    ReablementCase("asked for, still waiting for care", 30, 15, None, ("99", "", "")),
+    ReablementCase(
+        "found at the visit, died before care", 30, 60, None, ("36", "60", ""), ended=(Outcome.DIED, 120)
+    ),
+    # Handed to the Community Integrated Team 3 hours in, before any reablement: the clock
+    # ends untreated here (34); the team's referral carries no 2-day clock.
+    ReablementCase(
+        "found at the visit, handed to the team before care",
+        40,
+        50,
+        None,
+        ("34", "130", ""),
+        ended=(Outcome.HANDED_TO_CIT, 180),
+    ),
+    # Nothing ends it; two days on it can no longer be met.
+    ReablementCase("asked for, still waiting for care", 30, 15, None, ("99", "", "N")),
 ]
 
 
@@ -418,18 +436,20 @@ def _make_reablement(world, case: ReablementCase, n: int):
                 with pytest.raises(services.ClockRefused, match="not on the 2-day clock"):
                     services.record_reablement_need(referral=referral, user=responder)
             else:
-                services.record_reablement_need(referral=referral, user=responder)
-    with at(max(case.reached, case.needed) + 1):
-        if case.died is None:
+                asked = case.name.startswith("asked for")
+                services.record_reablement_need(referral=referral, user=responder, in_referral=asked)
+    if case.ended is None:
+        with at(max(case.reached, case.needed) + 1):
             services.record_outcome(
                 referral=referral,
                 user=coordinator,
                 outcome=Outcome.REMAINED_AT_HOME,
                 planned_end_date=REABLEMENT_DAY.date() + dt.timedelta(weeks=6),
             )
-    if case.died is not None:
-        with at(case.died):
-            services.record_outcome(referral=referral, user=coordinator, outcome=Outcome.DIED)
+    else:
+        outcome, minutes = case.ended
+        with at(minutes):
+            services.record_outcome(referral=referral, user=coordinator, outcome=outcome)
     if case.care is not None:
         with at(case.care):
             services.record_reablement_start(referral=referral, user=responder)
@@ -442,7 +462,8 @@ def reablement_made(world):
 
 
 def test_the_reablement_clock_rows_say_what_the_definitions_do(world, client_for, reablement_made):
-    rows = _extract(client_for(world.users["service_manager"]), "cyp104", {REABLEMENT_DAY.date()})
+    with time_machine.travel(AFTER, tick=False):
+        rows = _extract(client_for(world.users["service_manager"]), "cyp104", {REABLEMENT_DAY.date()})
     reablement_rows = {row[REQUEST]: row for row in rows if row[CLOCK_TYPE] == "06"}
     ucr_rows = {row[REQUEST]: row for row in rows if row[CLOCK_TYPE] == "05"}
     for case, referral in reablement_made:
@@ -482,19 +503,47 @@ def test_the_reablement_clock_starts_when_the_definitions_say(world, client_for,
 
 
 def test_the_dashboard_counts_the_reablement_clocks(reablement_made):
-    """Six clocks started (the hospital ward's has none); care began for four, two within
-    two days: 50%. One ended when the person died and one still waits, reported apart."""
-    figures = performance.reablement(
-        performance.Period(start=REABLEMENT_DAY.date(), end=REABLEMENT_DAY.date())
-    )
-    assert figures == {"started": 6, "total": 4, "met": 2, "share": 0.5}
+    """Seven clocks started (the hospital ward's has none). Four days on: care began for
+    four, two within two days, and the one still waiting is past its two days, so five count
+    and two met them: 40%. The two that ended first (died, handed to the team) are apart."""
+    day = performance.Period(start=REABLEMENT_DAY.date(), end=REABLEMENT_DAY.date())
+    with time_machine.travel(AFTER, tick=False):
+        figures = performance.reablement(day)
+    assert figures == {
+        "started": 7,
+        "total": 5,
+        "met": 2,
+        "overdue": 1,
+        "waiting": 0,
+        "ended": 2,
+        "share": 0.4,
+    }
+
+
+def test_within_its_two_days_a_waiting_clock_is_apart_and_not_yet_met(world, client_for, reablement_made):
+    """The next morning the clock still waiting (from 09:07) has a day left: it is not in the
+    share and its row says neither met nor not met."""
+    day = performance.Period(start=REABLEMENT_DAY.date(), end=REABLEMENT_DAY.date())
+    with time_machine.travel(REABLEMENT_DAY + dt.timedelta(days=1), tick=False):
+        figures = performance.reablement(day)
+        rows = _extract(client_for(world.users["service_manager"]), "cyp104", {REABLEMENT_DAY.date()})
+    assert (figures["total"], figures["waiting"], figures["overdue"]) == (4, 1, 0)
+    waiting = reablement_made[-1][1]
+    row = next(row for row in rows if row[REQUEST] == waiting.reference and row[CLOCK_TYPE] == "06")
+    assert (row[STATUS], row[MINUTES], row[MET_YN]) == ("99", "", "")
 
 
 def test_the_referral_page_shows_the_reablement_clock(world, client_for, reablement_made):
     case, referral = reablement_made[-1]  # still waiting for care
-    html = client_for(world.users["rah_responder"]).get(referral.get_absolute_url()).content.decode()
+    responder = client_for(world.users["rah_responder"])
+    # The later visit first: each request moves the session's idle expiry to its own time.
+    with time_machine.travel(AFTER, tick=False):
+        html = responder.get(referral.get_absolute_url()).content.decode()
+    assert "still waiting, more than 2 days: not met (due 20 Nov 2026 09:07)" in html
+    with time_machine.travel(REABLEMENT_DAY + dt.timedelta(days=1), tick=False):
+        html = responder.get(referral.get_absolute_url()).content.decode()
     assert "2-day reablement" in html
-    assert "care due to begin by 20 Nov 2026 09:06" in html
+    assert "care due to begin by 20 Nov 2026 09:07" in html
     assert "Record when reablement care began" in html
 
 
@@ -517,7 +566,10 @@ def test_reablement_care_cannot_begin_before_its_clock_or_without_one(world):
         services.record_reablement_need(referral=referral, user=coordinator)
         with pytest.raises(services.ClockRefused, match="cannot begin before the 2-day clock started"):
             services.record_reablement_start(
-                referral=referral, user=coordinator, started_at=REABLEMENT_DAY + dt.timedelta(minutes=30)
+                referral=referral,
+                user=coordinator,
+                started_at=REABLEMENT_DAY + dt.timedelta(minutes=30),
+                late_reason="Entered back at the base",
             )
     episode = Episode.objects.get(referral=referral)
     assert episode.reablement_care_started_at is None
@@ -596,13 +648,28 @@ def test_a_figure_list_reads_a_constant_number_of_queries(world, client_for, dja
 
 @pytest.mark.parametrize(
     "query",
-    [{"start": "2026-11-16\x00", "end": "2026-11-16"}, {"start": "٢٠٢٦-١١-١٦"}, {"page": "x" * 5000}],
+    [
+        {"start": "2026-11-16\x00", "end": "2026-11-16"},
+        {"start": "٢٠٢٦-١١-١٦", "end": "2026-11-16"},
+        {"start": "2026-11-17", "end": "2026-11-16"},
+    ],
 )
-def test_a_figure_list_answers_bad_input_without_an_error(world, client_for, query):
+def test_a_figure_list_with_a_bad_period_says_so_and_lists_nobody(world, client_for, made, query):
+    coordinator = world.users["rah_coordinator"]
+    response = client_for(coordinator).get(reverse("performance_figure", args=["ucr_referrals"]), query)
+    assert response.status_code == 400
+    if "\x00" not in query["start"]:  # a NUL byte is refused before the page (core.input)
+        assert 'role="alert"' in response.content.decode()
+    assert not REFERENCE.findall(response.content.decode())
+    assert not AuditEvent.objects.filter(user=coordinator, detail__startswith="Performance").exists()
+
+
+def test_a_figure_list_answers_any_page_number(world, client_for, made):
     response = client_for(world.users["rah_coordinator"]).get(
-        reverse("performance_figure", args=["two_hour_met"]), query
+        reverse("performance_figure", args=["two_hour_met"]),
+        {"start": WINTER.date().isoformat(), "end": WINTER.date().isoformat(), "page": "x" * 5000},
     )
-    assert response.status_code in (200, 400)
+    assert response.status_code == 200 and len(REFERENCE.findall(response.content.decode())) == 7
 
 
 def test_an_unknown_figure_is_not_found(world, client_for):
@@ -610,3 +677,95 @@ def test_an_unknown_figure_is_not_found(world, client_for):
         reverse("performance_figure", args=["nhs_numbers"])
     )
     assert response.status_code == 404
+
+
+def test_care_recorded_later_needs_a_reason_and_may_precede_the_end(world, reablement_made):
+    """Care that began before the person died may be recorded afterwards, with a reason;
+    care "after" the death may not."""
+    case, referral = next(made for made in reablement_made if made[0].ended == (Outcome.DIED, 120))
+    received = referral.received_at
+    with time_machine.travel(received + dt.timedelta(hours=5), tick=False):
+        with pytest.raises(services.ClockRefused, match="after the event needs a reason"):
+            services.record_reablement_start(
+                referral=referral,
+                user=world.users["rah_responder"],
+                started_at=received + dt.timedelta(minutes=90),
+            )
+        with pytest.raises(services.ClockRefused, match="The referral is closed"):
+            services.record_reablement_start(
+                referral=referral,
+                user=world.users["rah_responder"],
+                started_at=received + dt.timedelta(minutes=150),
+                late_reason="Paper notes typed up",
+            )
+        services.record_reablement_start(
+            referral=referral,
+            user=world.users["rah_responder"],
+            started_at=received + dt.timedelta(minutes=90),
+            late_reason="Paper notes typed up",
+        )
+    episode = Episode.objects.get(referral=referral)
+    assert episode.reablement_care_started_at == received + dt.timedelta(minutes=90)
+    assert referral.events.filter(note__endswith="(recorded later: Paper notes typed up)").exists()
+
+
+def test_the_need_is_refused_once_the_referral_ended_otherwise(world):
+    coordinator = world.users["rah_coordinator"]
+    with time_machine.travel(REABLEMENT_DAY, tick=False):
+        referral = ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
+        services.record_outcome(referral=referral, user=coordinator, outcome=Outcome.HOSPITAL)
+        with pytest.raises(services.ClockRefused, match="The referral is closed"):
+            services.record_reablement_need(referral=referral, user=coordinator)
+    assert Episode.objects.get(referral=referral).reablement_clock_start is None
+
+
+def test_a_need_is_either_asked_for_or_found(world):
+    coordinator = world.users["rah_coordinator"]
+    with time_machine.travel(REABLEMENT_DAY, tick=False):
+        referral = ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_a))
+        with pytest.raises(services.ClockRefused, match="Either the referral asked for reablement"):
+            services.record_reablement_need(
+                referral=referral, user=coordinator, in_referral=True, found_at=REABLEMENT_DAY
+            )
+        with pytest.raises(services.ClockRefused, match="before the referral was received"):
+            services.record_reablement_need(
+                referral=referral,
+                user=coordinator,
+                found_at=REABLEMENT_DAY - dt.timedelta(minutes=10),
+                late_reason="Said on the phone",
+            )
+        with pytest.raises(services.ClockRefused, match="cannot be in the future"):
+            services.record_reablement_need(
+                referral=referral, user=coordinator, found_at=REABLEMENT_DAY + dt.timedelta(minutes=10)
+            )
+    assert Episode.objects.get(referral=referral).reablement_clock_start is None
+
+
+def test_every_source_and_reason_has_a_csds_code():
+    assert set(csds.SOURCE_CODES) == set(Source.values)
+    assert set(csds.REASON_CODES) == set(Reason.values)
+
+
+def test_each_figure_list_holds_what_its_figure_counts(world, client_for, made, reablement_made):
+    """Every figure's list, on the day it counts, has as many referrals as the figure."""
+    coordinator = client_for(world.users["rah_coordinator"])
+    winter = performance.Period(start=WINTER.date(), end=WINTER.date())
+    day = performance.Period(start=REABLEMENT_DAY.date(), end=REABLEMENT_DAY.date())
+    with time_machine.travel(AFTER, tick=False):
+        counts = {
+            "ucr_contacts": (winter, performance.ucr_activity(winter)["contacts"]),
+            **{
+                f"reablement_{key}": (day, performance.reablement(day)[figure])
+                for key, figure in [
+                    ("clocks", "started"),
+                    ("counted", "total"),
+                    ("met", "met"),
+                    ("overdue", "overdue"),
+                    ("waiting", "waiting"),
+                    ("ended", "ended"),
+                ]
+            },
+        }
+        for name, (period, count) in counts.items():
+            assert len(_listed(coordinator, name, period.start)[0]) == count, name
+    assert [count for _, count in counts.values()] == [15, 7, 5, 2, 1, 0, 2]
