@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "core.audit.AuditContextMiddleware",
     "core.audit.AuditRefusalsMiddleware",
     "core.middleware.SessionRenewalMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "core.middleware.SignInRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.AbsoluteSessionLimitMiddleware",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from core import audit_views, two_factor
+from core import audit_views, sessions, two_factor
 from portal import views
 
 admin.site.site_header = "ATB Portal administration"
@@ -28,6 +28,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/session/stay/", sessions.stay_signed_in, name="stay_signed_in"),
     path("accounts/two-factor/", two_factor.verify, name="two_factor_verify"),
     path("accounts/two-factor/set-up/", two_factor.set_up, name="two_factor_setup"),
     path("healthz", views.healthz, name="healthz"),

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -17,6 +18,31 @@ SECOND_FACTOR_NEEDED = "atb_second_factor_needed"
 
 
 RENEWED_AT = "atb_renewed_at"
+SIGNED_OUT_EVENT = "atb-signed-out"
+
+
+def _from_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def signed_out_for_htmx() -> HttpResponse:
+    """What a page's htmx request (a poll, a partial) gets once nobody is signed in: 401,
+    which htmx does not swap in, so the sign-in page never lands inside the page;
+    static/js/session.js stops the page's polling and says so."""
+    response = HttpResponse("You have been signed out.", status=401, content_type="text/plain")
+    response["HX-Trigger"] = SIGNED_OUT_EVENT
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SignInRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's: every view needs a signed-in person unless marked otherwise; a page sends
+    them to sign in, and a page's htmx request is told it is signed out instead."""
+
+    def handle_no_permission(self, request, view_func):
+        if _from_htmx(request):
+            return signed_out_for_htmx()
+        return super().handle_no_permission(request, view_func)
 
 
 class SessionRenewalMiddleware:
@@ -50,7 +76,7 @@ class AbsoluteSessionLimitMiddleware:
         if signed_in_at is not None and time.time() - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
             logout(request)
             messages.info(request, "Your session has ended after 12 hours. Please sign in again.")
-            return redirect(settings.LOGIN_URL)
+            return signed_out_for_htmx() if _from_htmx(request) else redirect(settings.LOGIN_URL)
         return self.get_response(request)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from core.access import BREAK_GLASS_ROLES, PATIENT_SEARCH_ROLES, RAH_STAFF
@@ -21,6 +22,9 @@ def navigation(request):
         "workspaces": workspaces_for(user),
         "can_find_patients": user.has_role(*PATIENT_SEARCH_ROLES),
         "can_break_glass": user.has_role(*BREAK_GLASS_ROLES),
+        # For static/js/session.js: when an idle session ends, to warn before it does.
+        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_renew_seconds": settings.SESSION_RENEW_SECONDS,
     }
 
 

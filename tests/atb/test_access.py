@@ -76,6 +76,7 @@ MATRIX = {
     "home": (None, {}, 302),
     "login": (None, {}, 302),  # signed in already: sent on to their work
     "logout": (None, {}, 405),  # only POST signs out
+    "stay_signed_in": (None, {}, 405),  # only POST renews
     "password_change": (None, {}, 200),
     "password_change_done": (None, {}, 200),
     "healthz": (None, {}, 200),

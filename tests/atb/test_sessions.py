@@ -72,3 +72,50 @@ def test_the_idle_timeout_is_renewed_at_most_once_a_minute(world, client):
         clock.shift(dt.timedelta(minutes=30, seconds=1))
         response = client.get(home)
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_poll_once_signed_out_is_told_so_not_sent_the_sign_in_page(world, client_for):
+    """The queue's rows, polled after the person signed out in another tab: a 401 the page
+    handles (static/js/session.js), never the sign-in page to swap into the table."""
+    client = client_for(world.users["rah_coordinator"])
+    assert client.get(reverse("recovery_at_home:queue_rows"), **HTMX).status_code == 200
+    client.post(reverse("logout"))
+    poll = client.get(reverse("recovery_at_home:queue_rows"), **HTMX)
+    assert (poll.status_code, poll["HX-Trigger"], poll["Cache-Control"]) == (
+        401,
+        "atb-signed-out",
+        "no-store",
+    )
+    assert b"Sign in" not in poll.content
+    # A page, not a poll, still goes to the sign-in page.
+    page = client.get(reverse("recovery_at_home:queue"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
+
+
+def test_a_poll_after_12_hours_is_told_it_is_signed_out(world, client):
+    with time_machine.travel(SIGNED_IN, tick=False) as clock:
+        client.post(
+            reverse("login"), {"username": "rah_coordinator", "password": "correct-horse-battery-staple"}
+        )
+        clock.shift(dt.timedelta(hours=12, minutes=1))
+        poll = client.get(reverse("recovery_at_home:queue_rows"), **HTMX)
+    assert poll.status_code == 401 and poll["HX-Trigger"] == "atb-signed-out"
+
+
+def test_stay_signed_in_renews_the_idle_timeout(world, client):
+    with time_machine.travel(SIGNED_IN, tick=False) as clock:
+        _sign_in(client)
+        clock.shift(dt.timedelta(minutes=29))
+        assert client.post(reverse("stay_signed_in")).status_code == 204
+        clock.shift(dt.timedelta(minutes=29))  # 58 minutes after the last page
+        assert client.get(reverse("referrals:home")).status_code == 200
+
+
+def test_each_page_tells_its_script_when_an_idle_session_ends(world, client_for):
+    html = client_for(world.users["gp_a"]).get(reverse("referrals:home")).content.decode()
+    assert f'data-session-idle-seconds="{settings.SESSION_COOKIE_AGE}"' in html
+    assert 'id="atb-idle-warning" role="alert" hidden' in html
+    assert 'id="atb-signed-out" role="alert" hidden' in html

@@ -277,3 +277,53 @@ def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
     expect(page.get_by_text(referral.reference).first).to_be_visible()
     assert referral.reason == "fall" and referral.service == world.rah
     assert referral.patient.date_of_birth.isoformat() == "1936-12-12"
+
+
+def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
+    world, person, reference_data, quick_queue
+):
+    """The coordinator signs out in a second tab; the queue's poll (every second here) is
+    told it is signed out: a notice with a way back, no sign-in page inside the table or the
+    navigation bar, and no more polling."""
+    queue = person(world.users["rah_coordinator"])
+    queue.goto("/recovery-at-home/queue/")
+    polls = []
+    queue.on("request", lambda request: polls.append(request.url) if "/queue/rows/" in request.url else None)
+    queue.wait_for_timeout(1500)
+    assert polls, "the queue polls"
+
+    other_tab = queue.context.new_page()
+    other_tab.goto("/referrals/inbox/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    other_tab.wait_for_load_state()
+
+    notice = queue.locator("#atb-signed-out")
+    expect(notice).to_be_visible(timeout=5_000)
+    expect(notice).to_contain_text("You have been signed out")
+    expect(notice.get_by_role("link", name="Sign in again")).to_have_attribute(
+        "href", "/accounts/login/?next=/recovery-at-home/queue/"
+    )
+    expect(queue.locator("#queue-rows")).not_to_contain_text("Sign in")
+    expect(queue.locator("main form input[name=password]")).to_have_count(0)
+    assert_accessible(queue)
+    stopped_at = len(polls)
+    queue.wait_for_timeout(2500)  # two more poll intervals
+    assert len(polls) == stopped_at, "the poll stopped"
+
+
+def test_a_warning_comes_before_the_idle_timeout_and_stay_signed_in_renews(world, person, settings):
+    """With a 20-second idle timeout: the warning at 10 seconds, then 'Stay signed in'."""
+    settings.SESSION_COOKIE_AGE = 20
+    settings.SESSION_RENEW_SECONDS = 0
+    gp = person(world.users["gp_a"])
+    gp.goto("/referrals/")
+    warning = gp.locator("#atb-idle-warning")
+    expect(warning).to_be_hidden()
+    expect(warning).to_be_visible(timeout=15_000)
+    expect(warning).to_contain_text("You will be signed out at")
+    assert_accessible(gp)
+    gp.get_by_role("button", name="Stay signed in").click()
+    expect(warning).to_be_hidden()
+    gp.wait_for_timeout(12_000)  # past the first timeout: renewed, still signed in
+    gp.reload()
+    expect(gp.get_by_role("button", name="Sign out")).to_be_visible()
