@@ -23,9 +23,10 @@ from core import heartbeats
 from core.audit import record_event
 from core.models import AuditAction, OutboundEmail, Role, User
 from core.notifications import portal_link, queue_emails
+from core.uk_time import uk_when
 from recovery_at_home import clock
 from recovery_at_home.models import Alert, AlertPolicy, Episode
-from recovery_at_home.selectors import listed_name, uk_time
+from recovery_at_home.selectors import listed_name
 from referrals.models import ReferralEvent
 
 SWEEP_HEARTBEAT = "alert_sweep"
@@ -217,7 +218,7 @@ class WaitingAlert:
     reference: str
     url: str
     patient_name: str  # "SMITH, Ada"
-    due_time: str  # UK time, "14:05"
+    due_time: str  # UK time, "14:05", with the date when not today
     late: bool
 
 
@@ -247,7 +248,7 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
             reference=alert["reference"],
             url=reverse("referral_detail", args=[alert["reference"]]),
             patient_name=listed_name(family_name=alert["family_name"], given_name=alert["given_name"]),
-            due_time=uk_time(alert["for_due_at"]),
+            due_time=uk_when(alert["for_due_at"]),
             late=alert["late"],
         )
         for alert in newest

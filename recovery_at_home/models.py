@@ -226,6 +226,12 @@ class Dispatch(models.Model):
     def __str__(self) -> str:
         return f"{self.responder} to {self.episode.referral_id} ({self.get_state_display()})"
 
+    @property
+    def state_since(self):
+        """When the visit reached its present state (stood down: when it was sent)."""
+        reached = {self.State.ARRIVED: self.arrived_at, self.State.ON_THE_WAY: self.on_the_way_at}
+        return reached.get(self.state) or self.dispatched_at
+
 
 class BedStay(models.Model):
     """A person in a community bed. Occupancy is the count of stays not yet discharged."""

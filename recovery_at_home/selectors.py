@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from core.input import is_id
 from core.models import Neighbourhood, User
 from core.models.patients import age_today
 from core.models.users import person_name
+from core.uk_time import uk_when
 from recovery_at_home import clock
 from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
 from referrals.models import OPEN_STATUSES, shown_reason
@@ -33,7 +33,7 @@ class QueueRow:
     state: str
     state_label: str
     due_at: datetime  # for the countdown (static/js/queue.js)
-    due_time: str  # UK time, "14:05"
+    due_time: str  # UK time, "14:05", with the date when not today
     agreed_later: bool
     arrived_time: str  # UK time; empty while the clock runs
     time_left: str
@@ -74,9 +74,9 @@ def _queue_row(
         state=state,
         state_label=clock.ClockState(state).label,
         due_at=due_at,
-        due_time=uk_time(due_at),
+        due_time=uk_when(due_at, now=now),
         agreed_later=bool(values["agreed_later_reason"]),
-        arrived_time=uk_time(arrived_at) if arrived_at else "",
+        arrived_time=uk_when(arrived_at, now=now),
         time_left=clock.time_left(due_at, now=now),
         patient_name=listed_name(family_name=values["family_name"], given_name=values["given_name"]),
         age=age_today(values["date_of_birth"]),
@@ -106,11 +106,6 @@ def _visits(episode_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
 
 
 VISIT_STATES = {state: label.lower() for state, label in Dispatch.State.choices}
-
-
-def uk_time(moment: datetime) -> str:
-    """ "14:05", UK time."""
-    return timezone.localtime(moment).strftime("%H:%M")
 
 
 def listed_name(*, family_name: str, given_name: str) -> str:

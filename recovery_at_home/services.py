@@ -38,7 +38,9 @@ class NotYoursToDo(PermissionDenied):
 
 
 def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "j M H:i")
+    """ "1 Dec 2026 07:00": for the timeline's notes and messages, kept and read on later
+    days, so always with the date and year."""
+    return date_format(timezone.localtime(moment), "j M Y H:i")
 
 
 def open_episode(*, referral: Referral) -> Episode:

@@ -96,6 +96,11 @@ class Referrer:
     role: str = ""
     phone: str = ""
 
+    def as_actor(self) -> str:
+        """ "Jane Lowes (daughter)", as the timeline names a caller; either part alone."""
+        name, role = self.name.strip(), self.role.strip()
+        return f"{name} ({role})" if name and role else name or role
+
 
 def referring_practice(*, user: User, candidate: Practice | None) -> Practice | None:
     """The practice a referral is made from: the patient's, if the referrer works there,
@@ -240,7 +245,7 @@ def submit_referral(
         kind=ReferralEvent.Kind.SUBMITTED,
         at=received_at,
         user=referrer.user,
-        actor="" if referrer.user else f"{referrer.name} ({referrer.role})".strip(" ()"),
+        actor="" if referrer.user else referrer.as_actor(),
         note=f"To {referral.team or referral.service}",
     )
     detail = "referral"

@@ -11,7 +11,7 @@ from core.models import Role
 from recovery_at_home import clock, services
 from recovery_at_home.models import Dispatch, TriageCategory
 from referrals.models import ReferralEvent, Status
-from tests.factories import UserFactory
+from tests.factories import ReferralFactory, UserFactory
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -146,3 +146,28 @@ def test_my_visits_runs_a_constant_number_of_queries(world, client_for, django_a
     with django_assert_max_num_queries(10):
         response = client.get(reverse("recovery_at_home:my_visits"))
     assert len(response.context["visits"]) == count
+
+
+def test_the_referral_page_gives_each_visit_the_time_of_its_state(world, client_for, frozen_clock):
+    """Sent at 10:00 and there at 10:40: "(arrived, 10:40)", not the time it was sent; the
+    next day, with the date."""
+    visit = _dispatch(world, world.users["rah_responder"])
+    frozen_clock.shift(dt.timedelta(minutes=40))
+    services.record_responder_arrival(dispatch=visit, user=world.users["rah_responder"])
+    url = world.referral_b.get_absolute_url()
+    assert "(arrived, 10:40)" in client_for(world.users["rah_coordinator"]).get(url).content.decode()
+    frozen_clock.shift(dt.timedelta(days=1))
+    assert "(arrived, 24 Nov 10:40)" in client_for(world.users["rah_coordinator"]).get(url).content.decode()
+
+
+def test_the_queue_gives_a_due_time_not_today_with_its_date(world, client_for):
+    services.agree_later_time(
+        referral=world.referral_b,
+        user=world.users["rah_coordinator"],
+        due_at=NOW + dt.timedelta(days=1, hours=-1),
+        reason="Her son can be there tomorrow morning",
+    )
+    today = ReferralFactory(service=world.rah)  # received now, due within two hours
+    rows = client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:queue")).context["rows"]
+    due = {row.reference: row.due_time for row in rows}
+    assert (due[world.referral_b.reference], due[today.reference]) == ("25 Nov 09:00", "12:00")

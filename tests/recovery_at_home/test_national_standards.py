@@ -549,9 +549,9 @@ def test_the_referral_page_shows_the_reablement_clock(world, client_for, reablem
 
 def test_reablement_recorded_twice_is_refused_and_says_when(world, reablement_made):
     case, referral = reablement_made[0]
-    with pytest.raises(services.ClockRefused, match="was recorded at 18 Nov 10:30"):
+    with pytest.raises(services.ClockRefused, match="was recorded at 18 Nov 2026 10:30"):
         services.record_reablement_need(referral=referral, user=world.users["rah_coordinator"])
-    with pytest.raises(services.ClockRefused, match="recorded as beginning at 19 Nov 10:30"):
+    with pytest.raises(services.ClockRefused, match="recorded as beginning at 19 Nov 2026 10:30"):
         services.record_reablement_start(referral=referral, user=world.users["rah_coordinator"])
 
 

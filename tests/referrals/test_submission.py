@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from core.models import AuditAction, AuditEvent, Patient
+from referrals import services as referral_services
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
 from tests.conftest import PASSWORD
 
@@ -183,6 +184,20 @@ def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
     assert referral.patient.nhs_number is None  # may be added later
     page = client_for(coordinator).get(referral.get_absolute_url()).content.decode()
     assert "Susan Bell" in page and "Daughter" in page
+    # The timeline names the caller whole, brackets and all.
+    assert referral.events.get(kind="submitted").actor == "Susan Bell (Daughter)"
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "actor"),
+    [
+        ("Jane Lowes", "daughter", "Jane Lowes (daughter)"),
+        ("Jane Lowes", "", "Jane Lowes"),
+        ("", "Neighbour", "Neighbour"),
+    ],
+)
+def test_a_caller_is_named_with_their_relationship(name, role, actor):
+    assert referral_services.Referrer(name=name, role=role).as_actor() == actor
 
 
 def test_a_phone_in_needs_the_callers_details(world, client_for):
