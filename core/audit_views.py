@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.audit import record_event
 from core.forms import AuditSearchForm, BreakGlassReportForm
 from core.models import AuditAction, AuditEvent, Patient, Role
+from core.models.audit import EMERGENCY_VIEW
 from core.pages import audited_page
 from core.permissions import people_page_for
 from core.selectors import audit_events, break_glass_accesses
@@ -78,7 +79,7 @@ def break_glass_report(request: HttpRequest) -> HttpResponse:
             patient=OuterRef("patient"),
             at__gte=OuterRef("granted_at"),
             at__lte=Coalesce(OuterRef("ended_at"), OuterRef("expires_at")),
-            detail__startswith="break-glass",
+            detail__startswith=EMERGENCY_VIEW,
         )
         .values("user")
         .annotate(count=Count("pk"))

@@ -3,7 +3,7 @@ UK (GMT or BST), and a time is shown with its date whenever it is not today."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -25,3 +25,13 @@ def uk_when(moment: datetime | None, *, now: datetime | None = None) -> str:
     if local.year == today.year:
         return f"{local.day} {local:%b %H:%M}"
     return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def spoken_duration(length: timedelta) -> str:
+    """ "30 minutes", "1 hour", "1 hour 15 minutes": a length of time as a person says it."""
+    minutes = round(length.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)

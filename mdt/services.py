@@ -330,6 +330,11 @@ def mark_held(*, meeting: Meeting, user: User) -> Meeting:
 
 
 @transaction.atomic
+def sends_minutes_summary(meeting: Meeting) -> bool:
+    """Whether closing the minutes emails the practice a summary: when it has an address."""
+    return bool(meeting.practice.email)
+
+
 def close_minutes(*, meeting: Meeting, user: User) -> Meeting:
     """Lock the record and send the practice a summary (figures and a link only)."""
     now = timezone.now()
@@ -342,7 +347,7 @@ def close_minutes(*, meeting: Meeting, user: User) -> Meeting:
         closed_at=now,
         closed_by=user,
     )
-    if meeting.practice.email:
+    if sends_minutes_summary(meeting):
         discussed = meeting.items.exclude(discussion="").count()
         actions = Action.objects.filter(item__meeting=meeting).count()
         when = date_format(timezone.localtime(meeting.starts_at), "j F Y")

@@ -164,11 +164,13 @@ def print_agenda(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(request, "mdt/print.html", {"meeting": found, "items": items, "attendees": attendees})
 
 
-def _change(request: HttpRequest, meeting: Meeting, perform, done: str, patient: Patient | None = None):
-    """Apply through the service, audit, and go back to the meeting; refusals are explained."""
+def _change(request: HttpRequest, meeting: Meeting, perform, done, patient: Patient | None = None):
+    """Apply through the service, audit, and go back to the meeting; refusals are explained.
+    `done` says what happened, or works it out from what the service returned."""
     try:
         with transaction.atomic():
-            perform()
+            result = perform()
+            done = done(result) if callable(done) else done
             detail = done + (f" (closed minutes: {_amendment(request)})" if meeting.is_closed else "")
             record_event(
                 request=request, action=AuditAction.UPDATE, patient=patient, obj=meeting, detail=detail
@@ -312,10 +314,19 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
     )
 
 
+def _closed(meeting: Meeting) -> str:
+    if services.sends_minutes_summary(meeting):
+        return f"minutes closed and a summary emailed to {meeting.practice.name}"
+    return (
+        f"minutes closed; no summary was sent: {meeting.practice.name} has no email address "
+        "(an administrator can add it)"
+    )
+
+
 STEPS = {
     "publish": (services.publish_agenda, "agenda published and attendees invited"),
     "held": (services.mark_held, "meeting recorded as held"),
-    "close": (services.close_minutes, "minutes closed and the practice sent a summary"),
+    "close": (services.close_minutes, _closed),
 }
 
 

@@ -30,6 +30,7 @@ from core.break_glass import break_glass
 from core.health import redis_status
 from core.heartbeats import heartbeat_age, heartbeat_status
 from core.models import AuditAction, Patient, Role, RoleGrant
+from core.models.audit import EMERGENCY_VIEW
 from core.permissions import people_page_for, role_required
 from core.selectors import (
     get_visible_patient,
@@ -107,7 +108,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         action=AuditAction.VIEW,
         patient=patient,
-        detail=f"break-glass: {grant.reason_text}" if grant else "",
+        detail=f"{EMERGENCY_VIEW}{grant.reason_text}" if grant else "",
     )
     entries = list(caseload_of_patient(patient_id=patient.pk))
     my_teams = set(request.user.teams.values_list("pk", flat=True))

@@ -20,7 +20,7 @@ from recovery_at_home import clock
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
 from referrals import services as referral_services
 from referrals.identity import SentPerson
-from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
+from referrals.models import OPEN_STATUSES, REASONS_BY_SERVICE, Reason, Referral, ReferralEvent, Status
 
 # Until a coordinator triages it, a referral is due within the 2-hour standard.
 PROVISIONAL_CATEGORY = "urgent"
@@ -379,9 +379,20 @@ def discharge_from_bed(*, stay: BedStay, user: User, note: str = "") -> BedStay:
     return stay
 
 
+def handover_reason(referral: Referral) -> tuple[str, str]:
+    """(reason, reason_other) of the team's referral a hand-over makes: the person's own
+    reason when the team responds to it (a fall), else "other", saying where it came from
+    (not "follow-up after hospital discharge": most were never in hospital)."""
+    if referral.reason in REASONS_BY_SERVICE[Service.Code.COMMUNITY_INTEGRATED_TEAMS]:
+        return referral.reason, referral.reason_other
+    words = f"Hand-over from Recovery at Home: {referral.reason_shown}"
+    return Reason.OTHER, words[: Referral._meta.get_field("reason_other").max_length]
+
+
 def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
     """The CIT referral a hand-over creates, routed to the patient's team, linked back."""
     referral = episode.referral
+    reason, reason_other = handover_reason(referral)
     return referral_services.submit_referral(
         person=SentPerson.of_record(referral.patient),
         of_record=referral.patient,
@@ -389,7 +400,8 @@ def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
         team=None,
         referrer=referral_services.Referrer(user=user, name="", role="Recovery at Home", phone=user.phone),
         source="recovery_at_home",
-        reason="discharge_follow_up",
+        reason=reason,
+        reason_other=reason_other,
         clinical_summary=f"Handed over by Recovery at Home ({referral.reference}). {note}".strip(),
         carer_breakdown=referral.carer_breakdown,
         safeguarding_concern=referral.safeguarding_concern,

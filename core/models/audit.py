@@ -27,6 +27,10 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_FAILED = "otp_failed", "Second factor failed"
 
 
+# How a record opened under emergency access is recorded: "break-glass: <the reason>".
+EMERGENCY_VIEW = "break-glass: "
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(
@@ -69,3 +73,8 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.get_action_display()}"
+
+    @property
+    def under_emergency_access(self) -> bool:
+        """Emergency access granted, or a record opened under it (not a report about them)."""
+        return self.action == AuditAction.BREAK_GLASS or self.detail.startswith(EMERGENCY_VIEW)

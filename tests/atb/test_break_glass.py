@@ -187,3 +187,21 @@ def test_the_report_runs_a_constant_number_of_queries(world, client_for, django_
     admin = client_for(world.users["administrator"])
     with django_assert_max_num_queries(12):
         assert admin.get(reverse("break_glass_report")).status_code == 200
+
+
+def test_reading_the_report_is_not_shown_as_emergency_access_in_the_access_log(world, client, client_for):
+    """The report lists the person, so reading it is in their access log: as a list an
+    administrator read, not as an emergency access."""
+    _sign_in(client)
+    _break_glass(client, world.patient_a)
+    client.get(reverse("patient_detail", args=[world.patient_a.pk]))
+    admin = client_for(world.users["administrator"])
+    admin.get(reverse("break_glass_report"))
+    log = admin.get(reverse("patient_access_log", args=[world.patient_a.pk]))
+    html = log.content.decode()
+    assert "Emergency access: Emergency access (break-glass)" in html  # gp_b's grant
+    assert "Emergency access: Viewed" in html  # and the record opened under it
+    assert "Emergency access: Listed" not in html  # the administrator's report is a list
+    assert AuditEvent.objects.filter(
+        user=world.users["administrator"], action=AuditAction.LIST, patient=world.patient_a
+    ).exists()

@@ -8,6 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.uk_time import spoken_duration
+
 # The evening before the clocks go forward (01:00 UTC on 29 March 2026).
 SIGNED_IN = dt.datetime(2026, 3, 28, 20, 0, tzinfo=dt.UTC)
 
@@ -119,3 +121,9 @@ def test_each_page_tells_its_script_when_an_idle_session_ends(world, client_for)
     assert f'data-session-idle-seconds="{settings.SESSION_COOKIE_AGE}"' in html
     assert 'id="atb-idle-warning" role="alert" hidden' in html
     assert 'id="atb-signed-out" role="alert" hidden' in html
+
+
+def test_a_length_of_time_is_said_as_a_person_says_it():
+
+    said = [spoken_duration(dt.timedelta(minutes=m)) for m in (1, 30, 60, 75, 120, 121)]
+    assert said == ["1 minute", "30 minutes", "1 hour", "1 hour 15 minutes", "2 hours", "2 hours 1 minute"]

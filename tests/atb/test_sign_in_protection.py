@@ -19,6 +19,7 @@ def test_five_wrong_passwords_lock_the_account_out_even_with_the_right_one(world
     locked = _sign_in(client, "guess")
     assert locked.status_code == 429
     assert "Signing in is paused" in locked.content.decode()
+    assert "signing in is paused for 30 minutes." in locked.content.decode()  # not "PT30M"
     right = _sign_in(client, PASSWORD)
     assert right.status_code == 429 and "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED, username="gp_a").count() >= 5

@@ -522,3 +522,19 @@ def test_staff_lists_name_each_person_with_their_discipline_and_keep_who_was_cho
     assert refused.status_code == 400
     assert "Select a valid choice" in refused.content.decode()
     assert AgendaItem.objects.get(pk=item.pk).presenter == nurse
+
+
+def test_closing_says_plainly_when_no_summary_could_be_sent(world, client_for, coordinator):
+    world.practice_a.email = ""
+    world.practice_a.save()
+    meeting, _ = meeting_with_agenda(
+        practice=world.practice_a, coordinator=coordinator, patients=[world.patient_a]
+    )
+    client = client_for(coordinator)
+    for step in ("publish", "held"):
+        client.post(reverse("mdt:step", args=[meeting.pk, step]))
+    page = client.post(reverse("mdt:step", args=[meeting.pk, "close"]), follow=True).content.decode()
+    assert f"no summary was sent: {world.practice_a.name} has no email address" in page
+    assert "summary emailed" not in page
+    send_unsent_emails()
+    assert not [m for m in mail.outbox if "MDT minutes closed" in m.subject]

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from core.models import BedUnit, Role
 from recovery_at_home import services
 from recovery_at_home.models import BedStay, Episode, Outcome
-from referrals.models import Referral, ReferralEvent, Status
+from referrals.models import Reason, Referral, ReferralEvent, Status
 from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
 
 
@@ -168,3 +168,27 @@ def test_the_responder_sent_to_the_person_records_the_outcome_and_no_other(world
     response = client.post(url, form, follow=True)
     assert "outcome recorded and closed" in response.content.decode()
     assert Referral.objects.get(pk=world.referral_b.pk).status == Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("reason", "handed_over_as"),
+    [
+        # The team responds to falls: the reason carries over as it was.
+        (Reason.FALL, (Reason.FALL, "", "Fall without serious injury")),
+        # Not a team reason: "other", saying where it came from, never "hospital discharge".
+        (
+            Reason.DELIRIUM,
+            (
+                Reason.OTHER,
+                "Hand-over from Recovery at Home: Confusion or delirium",
+                "Other: Hand-over from Recovery at Home: Confusion or delirium",
+            ),
+        ),
+    ],
+)
+def test_a_hand_over_keeps_the_persons_reason_not_a_hospital_discharge(world, reason, handed_over_as):
+    referral = ReferralFactory(service=world.rah, patient=world.patient_b, reason=reason)
+    handover = _outcome(
+        world, Outcome.HANDED_TO_CIT, referral=referral, note="Stayed at home"
+    ).handover_referral
+    assert (handover.reason, handover.reason_other, handover.reason_shown) == handed_over_as
