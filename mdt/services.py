@@ -329,12 +329,12 @@ def mark_held(*, meeting: Meeting, user: User) -> Meeting:
     )
 
 
-@transaction.atomic
 def sends_minutes_summary(meeting: Meeting) -> bool:
     """Whether closing the minutes emails the practice a summary: when it has an address."""
     return bool(meeting.practice.email)
 
 
+@transaction.atomic
 def close_minutes(*, meeting: Meeting, user: User) -> Meeting:
     """Lock the record and send the practice a summary (figures and a link only)."""
     now = timezone.now()
