@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
+from core import time_bounds
 from core.access import CLINICAL_STAFF
 from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
 from core.models import Patient, Team, User
@@ -140,6 +141,12 @@ class ActionForm(AmendmentMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _staff()
+
+    def clean_due_date(self):
+        day = self.cleaned_data["due_date"]
+        if problem := time_bounds.plan_date_problem(day, today=timezone.localdate(), what="due date"):
+            raise forms.ValidationError(problem)
+        return day
 
     def clean(self):
         cleaned = super().clean()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from core import time_bounds
 from core.models import Patient, Team, User
 from core.notifications import portal_link, queue_email
 from mdt.models import (
@@ -320,6 +321,10 @@ def publish_agenda(*, meeting: Meeting, user: User) -> int:
 
 @transaction.atomic
 def mark_held(*, meeting: Meeting, user: User) -> Meeting:
+    if problem := time_bounds.meeting_started_problem(
+        meeting.starts_at, now=timezone.now(), step="recorded as held"
+    ):
+        raise MeetingRefused(problem)
     return _move(
         _lock(meeting),
         user,
@@ -382,6 +387,8 @@ def add_action(
     _check_editable(_lock(item.meeting), user, amendment_reason)
     if (owner is None) == (owner_team is None):
         raise MeetingRefused("Give the action one owner: a person or a team.")
+    if problem := time_bounds.plan_date_problem(due_date, today=timezone.localdate(), what="due date"):
+        raise MeetingRefused(problem)
     action = Action.objects.create(
         item=item,
         description=description.strip(),

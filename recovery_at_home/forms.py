@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
+from core import time_bounds
 from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect
 from core.models import BedUnit, Role, User
 from recovery_at_home.models import Outcome, TriageCategory
@@ -22,6 +24,12 @@ class AgreedLaterForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     reason = forms.CharField(max_length=300, label="Why (who asked for it)")
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        if problem := time_bounds.agreed_later_problem(due_at, now=timezone.now()):
+            raise forms.ValidationError(problem)
+        return due_at
 
 
 class ArrivalForm(forms.Form):
@@ -76,6 +84,12 @@ class OutcomeForm(forms.Form):
     note = forms.CharField(
         max_length=500, required=False, label="Note (for a hand-over: what the team should know)"
     )
+
+    def clean_planned_end_date(self):
+        day = self.cleaned_data["planned_end_date"]
+        if day and (problem := time_bounds.planned_end_problem(day, today=timezone.localdate())):
+            raise forms.ValidationError(problem)
+        return day
 
 
 class DischargeForm(forms.Form):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import time_bounds
 from core.audit import record_event
 from core.models import AuditAction, BedUnit, Role, Service, User
 from recovery_at_home import clock
@@ -106,8 +107,10 @@ def agree_later_time(*, referral: Referral, user: User, due_at: datetime, reason
     if not reason:
         raise ClockRefused("Say why a later time was agreed.")
     episode = _running_episode(referral)
-    if due_at <= episode.referral.received_at:
-        raise ClockRefused("The agreed time must be after the referral was received.")
+    if problem := time_bounds.agreed_later_problem(
+        due_at, now=timezone.now(), received_at=episode.referral.received_at
+    ):
+        raise ClockRefused(problem)
     episode.response_due_at = due_at
     episode.agreed_later_reason = reason
     episode.save(update_fields=["response_due_at", "agreed_later_reason"])
@@ -317,6 +320,8 @@ def record_responder_arrival(
     if not user.has_role(Role.RAH_RESPONDER) or dispatch.responder_id != user.pk:
         raise NotYoursToDo("Only the dispatched responder records their arrival.")
     arrived_at = arrived_at or timezone.now()
+    if problem := time_bounds.visit_arrival_problem(arrived_at, dispatched_at=dispatch.dispatched_at):
+        raise ClockRefused(problem)
     referral = Referral.objects.get(pk=dispatch.episode.referral_id)
     if Episode.objects.filter(pk=dispatch.episode_id, arrived_at__isnull=True).exists():
         try:
@@ -427,6 +432,10 @@ def record_outcome(
         raise ClockRefused(f"The outcome was already recorded: {episode.get_outcome_display().lower()}.")
     if outcome == Outcome.REMAINED_AT_HOME and planned_end_date is None:
         raise ClockRefused("Give the planned end date of the short-term care.")
+    if outcome == Outcome.REMAINED_AT_HOME and (
+        problem := time_bounds.planned_end_problem(planned_end_date, today=timezone.localdate())
+    ):
+        raise ClockRefused(problem)
     if outcome == Outcome.BED_UNIT and bed_unit is None:
         raise ClockRefused("Choose the bed unit.")
     _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)

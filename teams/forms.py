@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from core import time_bounds
 from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
 from core.models import Discipline, Practice, Team, User
 from teams.models import CarePlanGoal, CaseloadEntry, Contact, DischargeReason
@@ -52,14 +51,22 @@ class ContactForm(forms.Form):
 
     def clean_at(self):
         at = self.cleaned_data["at"]
-        if at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("A contact cannot be in the future.")
+        if problem := time_bounds.contact_time_problem(at, now=timezone.now()):
+            raise forms.ValidationError(problem)
         return at
 
 
 class GoalForm(forms.Form):
     description = forms.CharField(max_length=500, label="Goal")
     target_date = EraDateField(required=False, widget=date_input())
+
+    def clean_target_date(self):
+        day = self.cleaned_data["target_date"]
+        if day and (
+            problem := time_bounds.plan_date_problem(day, today=timezone.localdate(), what="target date")
+        ):
+            raise forms.ValidationError(problem)
+        return day
 
 
 class GoalStatusForm(forms.Form):

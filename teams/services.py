@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import time_bounds
 from core.audit import record_event
 from core.models import AuditAction, Role, Team, User
 from referrals import services as referral_services
@@ -126,8 +127,8 @@ def record_contact(
     """A visit, call or care home visit. The first one that happened starts the work on the
     referral (accepted becomes in progress)."""
     entry = _open_entry_for_update(entry)
-    if at > timezone.now() + timedelta(minutes=5):
-        raise CaseloadRefused("A contact cannot be recorded in the future.")
+    if problem := time_bounds.contact_time_problem(at, now=timezone.now()):
+        raise CaseloadRefused(problem)
     contact = Contact.objects.create(
         entry=entry,
         kind=kind,
@@ -148,6 +149,10 @@ def record_contact(
 
 @transaction.atomic
 def add_goal(*, entry: CaseloadEntry, user: User, description: str, target_date: date | None) -> CarePlanGoal:
+    if target_date and (
+        problem := time_bounds.plan_date_problem(target_date, today=timezone.localdate(), what="target date")
+    ):
+        raise CaseloadRefused(problem)
     entry = _open_entry_for_update(entry)
     goal = CarePlanGoal.objects.create(
         entry=entry, description=description.strip(), target_date=target_date, created_by=user

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -60,7 +63,7 @@ def test_mdt_meeting_agenda_and_actions_apis(world, api):
         item=item,
         user=coordinator,
         description="Review medicines",
-        due_date="2030-01-01",
+        due_date=timezone.localdate() + dt.timedelta(days=30),
         owner=world.users["gp_a"],
     )
     client = api(coordinator)

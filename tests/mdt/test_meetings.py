@@ -280,7 +280,7 @@ def test_the_meeting_record_discussion_and_actions_show_on_the_patient_page(worl
         {
             f"action{item.pk}-description": "Order falls sensor",
             f"action{item.pk}-owner_team": world.team_a.pk,
-            f"action{item.pk}-due_date": "2030-01-10",
+            f"action{item.pk}-due_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
         },
     )
     page = client.get(reverse("patient_detail", args=[world.patient_a.pk])).content.decode()
@@ -296,7 +296,10 @@ def test_an_action_without_one_owner_is_refused_beside_the_field(world, client_f
     )
     page = client_for(coordinator).post(
         reverse("mdt:add_action", args=[meeting.pk, item.pk]),
-        {f"action{item.pk}-description": "Someone should do this", f"action{item.pk}-due_date": "2030-01-10"},
+        {
+            f"action{item.pk}-description": "Someone should do this",
+            f"action{item.pk}-due_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        },
     )
     assert page.status_code == 400
     html = page.content.decode()
@@ -307,8 +310,11 @@ def test_an_action_without_one_owner_is_refused_beside_the_field(world, client_f
 def test_closing_locks_the_minutes_and_sends_the_practice_a_summary(world, client_for, coordinator):
     world.practice_a.email = "practice.a@nhs.net"
     world.practice_a.save()
-    meeting, (item,) = meeting_with_agenda(
-        practice=world.practice_a, coordinator=coordinator, patients=[world.patient_a]
+    meeting, (item,) = meeting_with_agenda(  # under way: held, then closed
+        practice=world.practice_a,
+        coordinator=coordinator,
+        patients=[world.patient_a],
+        starts_at=timezone.now() - dt.timedelta(hours=1),
     )
     client = client_for(coordinator)
     for step in ("publish", "held", "close"):
@@ -528,7 +534,10 @@ def test_closing_says_plainly_when_no_summary_could_be_sent(world, client_for, c
     world.practice_a.email = ""
     world.practice_a.save()
     meeting, _ = meeting_with_agenda(
-        practice=world.practice_a, coordinator=coordinator, patients=[world.patient_a]
+        practice=world.practice_a,
+        coordinator=coordinator,
+        patients=[world.patient_a],
+        starts_at=timezone.now() - dt.timedelta(hours=1),
     )
     client = client_for(coordinator)
     for step in ("publish", "held"):
@@ -538,3 +547,13 @@ def test_closing_says_plainly_when_no_summary_could_be_sent(world, client_for, c
     assert "summary emailed" not in page
     send_unsent_emails()
     assert not [m for m in mail.outbox if "MDT minutes closed" in m.subject]
+
+
+def test_a_meeting_is_held_only_once_it_has_started(world, client_for, coordinator):
+    meeting, _ = meeting_with_agenda(practice=world.practice_a, coordinator=coordinator, patients=[])
+    client = client_for(coordinator)
+    client.post(reverse("mdt:step", args=[meeting.pk, "publish"]))
+    page = client.post(reverse("mdt:step", args=[meeting.pk, "held"]), follow=True).content.decode()
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.PUBLISHED
+    assert "it can be recorded as held once it has started" in page

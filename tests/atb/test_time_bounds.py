@@ -1,0 +1,140 @@
+"""Each time a person gives has bounds that make sense for it (core.time_bounds), with the
+message beside the field on the page, and the same refusal from the service behind the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from mdt.forms import ActionForm
+from recovery_at_home import services
+from recovery_at_home.forms import AgreedLaterForm, OutcomeForm
+from recovery_at_home.models import Episode
+from teams.forms import ContactForm, GoalForm
+
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False) as clock:
+        yield clock
+
+
+@pytest.mark.parametrize(
+    ("form", "fields", "field", "message"),
+    [
+        (
+            AgreedLaterForm,
+            {"due_at": "2099-11-24T10:00", "reason": "Asked"},
+            "due_at",
+            "within the next 7 days",
+        ),
+        (
+            AgreedLaterForm,
+            {"due_at": "2026-12-01T11:00", "reason": "Asked"},
+            "due_at",
+            "within the next 7 days",
+        ),
+        (
+            OutcomeForm,
+            {"outcome": "remained_at_home", "planned_end_date": "2026-11-23"},
+            "planned_end_date",
+            "cannot be in the past",
+        ),
+        (
+            OutcomeForm,
+            {"outcome": "remained_at_home", "planned_end_date": "2027-06-01"},
+            "planned_end_date",
+            "up to 12 weeks",
+        ),
+        (
+            GoalForm,
+            {"description": "Walk to the shop", "target_date": "2026-11-01"},
+            "target_date",
+            "cannot be in the past",
+        ),
+        (
+            GoalForm,
+            {"description": "Walk to the shop", "target_date": "2030-01-01"},
+            "target_date",
+            "within two years",
+        ),
+        (ActionForm, {"description": "Refer", "due_date": "2026-11-20"}, "due_date", "cannot be in the past"),
+    ],
+)
+def test_a_time_out_of_bounds_is_refused_beside_its_field(db, form, fields, field, message):
+    bound = form(data=fields)
+    assert not bound.is_valid()
+    assert message in " ".join(bound.errors[field])
+
+
+@pytest.mark.parametrize("typed", ["1990-06-01T10:00", "2026-11-24T11:00"])
+def test_a_contact_from_1990_or_the_future_is_refused_beside_its_field(world, typed):
+    form = ContactForm(
+        data={
+            "kind": "visit",
+            "staff": world.users["cit_member_a"].pk,
+            "at": typed,
+            "duration_minutes": 30,
+        },
+        team=world.team_a,
+        user=world.users["cit_member_a"],
+    )
+    assert not form.is_valid() and set(form.errors) == {"at"}
+
+
+@pytest.mark.parametrize(
+    ("form", "fields"),
+    [
+        (AgreedLaterForm, {"due_at": "2026-11-30T10:00", "reason": "Asked"}),
+        (OutcomeForm, {"outcome": "remained_at_home", "planned_end_date": "2027-01-05"}),
+        (GoalForm, {"description": "Walk to the shop", "target_date": "2026-11-24"}),
+    ],
+)
+def test_a_time_within_its_bounds_is_taken(db, form, fields):
+    assert form(data=fields).is_valid()
+
+
+def test_the_api_refuses_an_agreed_time_of_2099_naming_the_field(world):
+    api = APIClient()
+    coordinator = world.users["rah_coordinator"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=coordinator)[0].key}")
+    reference = world.referral_b.reference
+    response = api.post(
+        f"/api/rah/referrals/{reference}/agree-later/",
+        {"due_at": "2099-11-24T10:00:00Z", "reason": "Asked"},
+        format="json",
+    )
+    assert response.status_code == 400 and "due_at" in response.json()
+    assert not Episode.objects.get(referral=world.referral_b).agreed_later
+
+
+def test_the_service_refuses_an_agreed_time_of_2099_whatever_the_door(world):
+    with pytest.raises(services.ClockRefused, match="within the next 7 days"):
+        services.agree_later_time(
+            referral=world.referral_b,
+            user=world.users["rah_coordinator"],
+            due_at=NOW.replace(year=2099),
+            reason="Asked",
+        )
+
+
+def test_a_responder_cannot_arrive_before_they_were_sent(world, frozen_clock):
+    visit = services.dispatch_responder(
+        referral=world.referral_b, responder=world.users["rah_responder"], user=world.users["rah_coordinator"]
+    )
+    frozen_clock.shift(dt.timedelta(minutes=30))
+    with pytest.raises(services.ClockRefused, match="before the responder was sent"):
+        services.record_responder_arrival(
+            dispatch=visit,
+            user=world.users["rah_responder"],
+            arrived_at=NOW - dt.timedelta(minutes=10),
+            late_reason="Typed up later",
+        )
+    assert Episode.objects.get(referral=world.referral_b).arrived_at is None
