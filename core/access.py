@@ -37,6 +37,8 @@ CLINICAL_STAFF = (
     Role.MDT_COORDINATOR,
 )
 REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
+# Who takes a referral by phone (from a person, a carer or another professional).
+PHONE_IN_ROLES = (Role.RAH_COORDINATOR,)
 PATIENT_SEARCH_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR)
 REGISTERING_ROLES = (Role.REFERRER,)
 # Who may ask for a person they can see to be discussed at an MDT.

@@ -36,6 +36,7 @@ WORKSPACES = [
     Workspace(Role.CIT_MEMBER, "My team", "teams:home"),
     Workspace(Role.CIT_MEMBER, "Team inbox", "referrals:inbox"),
     Workspace(Role.CIT_MEMBER, "MDT actions", "mdt:my_actions"),
+    Workspace(Role.REFERRER, "MDT actions", "mdt:my_actions"),
 ]
 
 

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.access import RAH_STAFF
+from core.access import PHONE_IN_ROLES, RAH_STAFF
 from core.audit import record_patients_listed
 from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
@@ -96,6 +96,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             **_queue_context(request),
             **selectors.filter_choices(),
             "clock_labels": dict(clock.ClockState.choices),
+            "can_phone_in": request.user.has_role(*PHONE_IN_ROLES),
         },
     )
 

@@ -139,6 +139,11 @@ def referrals_of_patient(*, user: User, patient_id: int, whole_record: bool = Fa
     )
 
 
+def may_open(*, user: User, referral: Referral) -> bool:
+    """Whether the user may open this referral's page (the access rule's scope)."""
+    return referrals_visible_to(user=user).filter(pk=referral.pk).exists()
+
+
 def referral_or_refusal(*, user: User, reference: str) -> Referral:
     """The referral as this user may see it, or a refusal (404, audited)."""
     referral = referral_for(user=user, reference=reference)

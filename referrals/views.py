@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.access import RAH_STAFF, REFERRING_ROLES
+from core.access import PHONE_IN_ROLES, RAH_STAFF, REFERRING_ROLES
 from core.audit import record_patients_listed
 from core.models import Role, Service
 from core.nhs_numbers import normalise_nhs_number
@@ -106,7 +106,11 @@ def _submit(request: HttpRequest, *, phone_in: bool) -> HttpResponse:
         messages.success(
             request, f"Referral {referral.reference} is sent to {referral.team or referral.service}."
         )
-        return redirect(referral)
+        if selectors.may_open(user=request.user, referral=referral):
+            return redirect(referral)
+        # A phone-in for another service (a caller for a team) is that service's to open:
+        # the coordinator goes on to the next call, told where it went.
+        return redirect("referrals:phone_in" if phone_in else "referrals:home")
     return render(
         request,
         "referrals/form.html",
@@ -123,7 +127,7 @@ def create(request: HttpRequest) -> HttpResponse:
     return _submit(request, phone_in=False)
 
 
-@role_required(Role.RAH_COORDINATOR)
+@role_required(*PHONE_IN_ROLES)
 def phone_in(request: HttpRequest) -> HttpResponse:
     return _submit(request, phone_in=True)
 

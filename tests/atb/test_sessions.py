@@ -127,3 +127,8 @@ def test_a_length_of_time_is_said_as_a_person_says_it():
 
     said = [spoken_duration(dt.timedelta(minutes=m)) for m in (1, 30, 60, 75, 120, 121)]
     assert said == ["1 minute", "30 minutes", "1 hour", "1 hour 15 minutes", "2 hours", "2 hours 1 minute"]
+
+
+def test_a_gp_with_mdt_actions_has_the_way_to_them(world, client_for):
+    html = client_for(world.users["gp_a"]).get(reverse("referrals:home")).content.decode()
+    assert f'href="{reverse("mdt:my_actions")}">MDT actions</a>' in html

@@ -557,3 +557,19 @@ def test_a_meeting_is_held_only_once_it_has_started(world, client_for, coordinat
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.PUBLISHED
     assert "it can be recorded as held once it has started" in page
+
+
+def test_closed_minutes_offer_no_moving_or_removing(world, client_for, coordinator):
+    meeting, (item,) = meeting_with_agenda(
+        practice=world.practice_a,
+        coordinator=coordinator,
+        patients=[world.patient_a],
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    client = client_for(coordinator)
+    remove = reverse("mdt:remove_item", args=[meeting.pk, item.pk])
+    assert remove in client.get(meeting.get_absolute_url()).content.decode()
+    for step in ("publish", "held", "close"):
+        client.post(reverse("mdt:step", args=[meeting.pk, step]))
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    assert remove not in page and reverse("mdt:move_item", args=[meeting.pk, item.pk]) not in page

@@ -394,3 +394,12 @@ def test_names_typed_into_the_portal_are_printed_as_text_in_the_queue(world, cli
     assert "<script>alert(1)</script>" not in page and "<b>Bold</b>" not in page
     assert "O&#x27;NEIL &amp; CO, &lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert '&lt;b&gt;Bold&lt;/b&gt; Responder <span class="small text-muted">(dispatched)</span>' in page
+
+
+def test_only_those_who_take_phone_ins_are_offered_the_button(world, client_for):
+    coordinator = client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:queue"))
+    responder = client_for(world.users["rah_responder"]).get(reverse("recovery_at_home:queue"))
+    phone_in = reverse("referrals:phone_in")
+    assert phone_in in coordinator.content.decode()
+    assert phone_in not in responder.content.decode()
+    assert client_for(world.users["rah_responder"]).get(phone_in).status_code == 403  # as it was

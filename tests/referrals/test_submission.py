@@ -278,3 +278,19 @@ def test_the_lookup_never_reveals_a_patient_outside_the_users_relationship(world
 def test_the_nhs_number_field_asks_for_the_live_check(world, client_for):
     page = client_for(world.users["gp_a"]).get(reverse("referrals:create")).content.decode()
     assert f'hx-get="{reverse("referrals:patient_lookup")}"' in page
+
+
+def test_a_phone_in_for_a_team_goes_on_to_the_next_call_saying_where_it_went(world, client_for):
+    """The team's referral is the team's to open (the caller, not the coordinator, referred):
+    no page that answers 404, and the message that it was sent is shown."""
+    form = _phone_in(
+        world, "2026-11-18T14:05", service=world.cit.pk, team=world.team_a.pk, reason=Reason.SOCIAL_ISOLATION
+    )
+    with time_machine.travel(SAVED, tick=False):
+        response = client_for(world.users["rah_coordinator"]).post(
+            reverse("referrals:phone_in"), form, follow=True
+        )
+    referral = Referral.objects.get(patient__family_name="Bell")
+    assert response.redirect_chain == [(reverse("referrals:phone_in"), 302)]
+    assert response.status_code == 200
+    assert f"Referral {referral.reference} is sent to {world.team_a}." in response.content.decode()
