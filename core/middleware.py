@@ -18,7 +18,6 @@ SECOND_FACTOR_NEEDED = "atb_second_factor_needed"
 
 
 RENEWED_AT = "atb_renewed_at"
-SIGNED_OUT_EVENT = "atb-signed-out"
 
 
 def _from_htmx(request) -> bool:
@@ -30,7 +29,6 @@ def signed_out_for_htmx() -> HttpResponse:
     which htmx does not swap in, so the sign-in page never lands inside the page;
     static/js/session.js stops the page's polling and says so."""
     response = HttpResponse("You have been signed out.", status=401, content_type="text/plain")
-    response["HX-Trigger"] = SIGNED_OUT_EVENT
     response["Cache-Control"] = "no-store"
     return response
 

@@ -316,7 +316,7 @@ def attendance(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 def _closed(meeting: Meeting) -> str:
     if services.sends_minutes_summary(meeting):
-        return f"minutes closed and a summary emailed to {meeting.practice.name}"
+        return f"minutes closed; a summary is being emailed to {meeting.practice.name}"
     return (
         f"minutes closed; no summary was sent: {meeting.practice.name} has no email address "
         "(an administrator can add it)"

@@ -148,7 +148,7 @@ def _deliver(batch: list[Alert], *, now: datetime) -> None:
 
 def _emails(alert: Alert, recipients: list[User]) -> list[OutboundEmail]:
     reference = alert.episode.referral.reference
-    due = date_format(timezone.localtime(alert.for_due_at), "H:i")
+    due = date_format(timezone.localtime(alert.for_due_at), "j M Y H:i")  # read later, elsewhere
     what = {
         Alert.Kind.DUE_SOON: f"due at {due}",
         Alert.Kind.BREACHED: f"breached: was due at {due}",

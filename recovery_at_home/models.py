@@ -228,7 +228,10 @@ class Dispatch(models.Model):
 
     @property
     def state_since(self):
-        """When the visit reached its present state (stood down: when it was sent)."""
+        """When the visit reached its present state; None when stood down (that time is not
+        kept, and the time it was sent would read as the time it was stood down)."""
+        if self.state == self.State.STOOD_DOWN:
+            return None
         reached = {self.State.ARRIVED: self.arrived_at, self.State.ON_THE_WAY: self.on_the_way_at}
         return reached.get(self.state) or self.dispatched_at
 

@@ -21,6 +21,7 @@ from core.access import referral_scope
 from core.audit import record_event
 from core.models import AuditAction, Patient, Practice, Role, Service, Team, User
 from core.notifications import portal_link, queue_email
+from core.uk_time import uk_when
 from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
     OPEN_STATUSES,
@@ -337,7 +338,7 @@ def _refusal(referral: Referral, action: str) -> TransitionRefused:
     status = current.get_status_display().lower()
     if current.status == TRANSITIONS[action][1]:
         who = current.status_changed_by or "another user"
-        when = date_format(timezone.localtime(current.status_changed_at), "H:i")
+        when = uk_when(current.status_changed_at)
         return TransitionRefused(f"This referral was already {status} by {who} at {when}.")
     return TransitionRefused(f"A referral that is {status} cannot be {ACTION_DONE[action]}.")
 

@@ -17,7 +17,17 @@
 
   function element(id) { return document.getElementById(id); }
 
-  function endSession() {
+  // Every tab of the portal shares the time of the last request that renewed the session,
+  // so a tab left open while the person works in another is not told it is signed out.
+  var KEY = "atb-session-activity";
+  var from = 0;
+
+  function lastActivity() {
+    try { return Number(window.localStorage.getItem(KEY) || 0); } catch (e) { return 0; }
+  }
+
+  function endSession(certain) {
+    if (!certain && lastActivity() > from) { schedule(lastActivity()); return; } // busy elsewhere
     signedOut = true;
     timers.forEach(clearTimeout);
     element("atb-idle-warning").hidden = true;
@@ -27,6 +37,7 @@
   }
 
   function warn(endsAt) {
+    if (lastActivity() > from) { schedule(lastActivity()); return; }
     var warning = element("atb-idle-warning");
     warning.querySelector("[data-signed-out-at]").textContent = endsAt.toLocaleTimeString("en-GB", {
       hour: "2-digit", minute: "2-digit", timeZone: "Europe/London"
@@ -34,17 +45,28 @@
     warning.hidden = false;
   }
 
-  function restart() {
+  function schedule(since) {
     if (signedOut) { return; }
+    from = since;
     timers.forEach(clearTimeout);
     element("atb-idle-warning").hidden = true;
-    var leftMs = Math.max(idleMs - renewMs, warnMs);
+    var leftMs = Math.max(idleMs - renewMs, warnMs) - (Date.now() - since);
     var endsAt = new Date(Date.now() + leftMs);
     timers = [
-      setTimeout(function () { warn(endsAt); }, leftMs - warnMs),
-      setTimeout(endSession, leftMs)
+      setTimeout(function () { warn(endsAt); }, Math.max(leftMs - warnMs, 0)),
+      setTimeout(function () { endSession(false); }, Math.max(leftMs, 0))
     ];
   }
+
+  function restart() {
+    var now = Date.now();
+    try { window.localStorage.setItem(KEY, String(now)); } catch (e) { /* private mode: this tab alone */ }
+    schedule(now);
+  }
+
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEY && event.newValue) { schedule(Number(event.newValue)); }
+  });
 
   function csrfToken() {
     try { return JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
@@ -54,7 +76,7 @@
     if (signedOut) { event.preventDefault(); } // the poll stops: nothing to ask for
   });
   document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr && event.detail.xhr.status === 401) { endSession(); }
+    if (event.detail.xhr && event.detail.xhr.status === 401) { endSession(true); }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) { restart(); }
@@ -65,7 +87,7 @@
       method: "POST", credentials: "same-origin", redirect: "manual", // signed out: a redirect
       headers: { "X-CSRFToken": csrfToken() }
     }).then(function (response) {
-      if (response.ok) { restart(); } else { endSession(); }
+      if (response.ok) { restart(); } else { endSession(true); }
     }, function () { /* offline: the warning stays, the person may try again */ });
   });
   restart();

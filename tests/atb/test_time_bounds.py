@@ -37,9 +37,9 @@ def frozen_clock():
         ),
         (
             AgreedLaterForm,
-            {"due_at": "2026-12-01T11:00", "reason": "Asked"},
+            {"due_at": "2026-12-02T00:00", "reason": "Asked"},  # the 8th UK day
             "due_at",
-            "within the next 7 days",
+            "by the end of 1 Dec 2026",
         ),
         (
             OutcomeForm,
@@ -138,3 +138,19 @@ def test_a_responder_cannot_arrive_before_they_were_sent(world, frozen_clock):
             late_reason="Typed up later",
         )
     assert Episode.objects.get(referral=world.referral_b).arrived_at is None
+
+
+def test_same_time_next_week_holds_across_the_autumn_clock_change(db, frozen_clock):
+    frozen_clock.move_to(dt.datetime(2026, 10, 20, 10, 0, tzinfo=ZoneInfo("Europe/London")))  # BST
+    next_week = AgreedLaterForm(data={"due_at": "2026-10-27T10:00", "reason": "Asked"})  # GMT then
+    assert next_week.is_valid(), next_week.errors
+
+
+def test_an_arrival_typed_to_the_minute_of_the_dispatch_is_taken(world, frozen_clock):
+    frozen_clock.move_to(NOW + dt.timedelta(seconds=40))  # sent at 10:00:40
+    visit = services.dispatch_responder(
+        referral=world.referral_b, responder=world.users["rah_responder"], user=world.users["rah_coordinator"]
+    )
+    frozen_clock.shift(dt.timedelta(minutes=2))
+    services.record_responder_arrival(dispatch=visit, user=world.users["rah_responder"], arrived_at=NOW)
+    assert Episode.objects.get(referral=world.referral_b).arrived_at == NOW

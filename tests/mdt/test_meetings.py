@@ -544,7 +544,7 @@ def test_closing_says_plainly_when_no_summary_could_be_sent(world, client_for, c
         client.post(reverse("mdt:step", args=[meeting.pk, step]))
     page = client.post(reverse("mdt:step", args=[meeting.pk, "close"]), follow=True).content.decode()
     assert f"no summary was sent: {world.practice_a.name} has no email address" in page
-    assert "summary emailed" not in page
+    assert "being emailed" not in page
     send_unsent_emails()
     assert not [m for m in mail.outbox if "MDT minutes closed" in m.subject]
 

@@ -83,7 +83,7 @@ def test_beat_and_a_worker_raise_the_alert_of_a_referral_that_falls_due(backgrou
         (
             user.email,
             f"Recovery at Home {referral.reference} breached: was due at "
-            f"{timezone.localtime(alert.for_due_at):%H:%M}",
+            f"{timezone.localtime(alert.for_due_at).day} {timezone.localtime(alert.for_due_at):%b %Y %H:%M}",
         )
         for user in coordinators
     }

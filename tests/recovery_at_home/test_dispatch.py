@@ -171,3 +171,9 @@ def test_the_queue_gives_a_due_time_not_today_with_its_date(world, client_for):
     rows = client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:queue")).context["rows"]
     due = {row.reference: row.due_time for row in rows}
     assert (due[world.referral_b.reference], due[today.reference]) == ("25 Nov 09:00", "12:00")
+
+
+def test_a_visit_stood_down_gives_no_time_it_does_not_know(world):
+    visit = Dispatch(state=Dispatch.State.STOOD_DOWN, dispatched_at=NOW)
+    assert visit.state_since is None
+    assert Dispatch(state=Dispatch.State.DISPATCHED, dispatched_at=NOW).state_since == NOW
