@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "core.audit.AuditContextMiddleware",
     "core.audit.AuditRefusalsMiddleware",
     "core.middleware.SessionRenewalMiddleware",
+    "core.middleware.NoStoreWhenSignedInMiddleware",
     "core.middleware.SignInRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

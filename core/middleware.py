@@ -12,6 +12,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 SIGNED_IN_AT = "atb_signed_in_at"
 SECOND_FACTOR_NEEDED = "atb_second_factor_needed"
@@ -60,6 +61,20 @@ class SessionRenewalMiddleware:
             due = now - request.session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS
             if due or request.session.modified:
                 request.session[RENEWED_AT] = now
+        return response
+
+
+class NoStoreWhenSignedInMiddleware:
+    """A signed-in page may show a person: the browser keeps no copy of it (no back-button
+    view after signing out, nothing in a shared computer's cache)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and "Cache-Control" not in response:
+            add_never_cache_headers(response)
         return response
 
 

@@ -151,10 +151,15 @@ class _Echo:
         return value
 
 
+# A byte-order mark first: without it Excel reads UTF-8 as the local code page, and names
+# like "Zoë" or "Ó Briain" come out garbled.
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def csv_stream(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
     """CSV lines, one at a time (the header first), every cell neutralised."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield BYTE_ORDER_MARK + writer.writerow(header)
     for row in rows:
         yield writer.writerow([neutralised(cell) for cell in row])
 

@@ -13,7 +13,8 @@ DEMO_PASSWORD = "Sunderland-demo-2026"
 ORGANISATIONS = [
     ("Sunderland Care and Support", "SCAS"),
     ("Sunderland City Council", "Council"),
-    ("Sunderland CCG", "CCG"),
+    # Integrated care boards replaced clinical commissioning groups in July 2022.
+    ("NHS North East and North Cumbria Integrated Care Board", "ICB"),
     ("Sunderland GP Alliance", "GP Alliance"),
     ("South Tyneside and Sunderland NHS Foundation Trust", "STSFT"),
     ("Cumbria, Northumberland, Tyne and Wear NHS Foundation Trust", "CNTW"),
@@ -122,5 +123,5 @@ DEMO_USERS = [
         [],
     ),
     ("manager", "Gareth", "Hall", Role.SERVICE_MANAGER, "", "SCAS", [], []),
-    ("admin", "Helen", "Irving", Role.ADMINISTRATOR, "", "CCG", [], []),
+    ("admin", "Helen", "Irving", Role.ADMINISTRATOR, "", "ICB", [], []),
 ]

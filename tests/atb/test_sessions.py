@@ -4,6 +4,7 @@ import datetime as dt
 
 import time_machine
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -128,3 +129,9 @@ def test_a_length_of_time_is_said_as_a_person_says_it():
 def test_a_gp_with_mdt_actions_has_the_way_to_them(world, client_for):
     html = client_for(world.users["gp_a"]).get(reverse("referrals:home")).content.decode()
     assert f'href="{reverse("mdt:my_actions")}">MDT actions</a>' in html
+
+
+def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_one(world, client_for):
+    html = client_for(world.users["gp_a"]).get(reverse("referrals:home")).content.decode()
+    assert 'rel="icon"' in html and "img/favicon" in html
+    assert finders.find("img/favicon.svg")

@@ -92,7 +92,7 @@ def test_the_api_queue_follows_the_due_soon_minutes(world, api, due_in_an_hour):
 
 def _export_rows(client, day: dt.date) -> dict[str, dict]:
     response = client.get(reverse("referral_export"), {"received_from": day, "received_to": day})
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return {row["Referral identifier"]: row for row in csv.DictReader(io.StringIO(text))}
 
 

@@ -182,7 +182,7 @@ def test_the_export_says_the_same_of_each(world, client_for, made):
     rows = {}
     for day in sorted({referral.received_at.astimezone(LONDON).date() for _, referral in made}):
         response = manager.get(reverse("referral_export"), {"received_from": day, "received_to": day})
-        text = b"".join(response.streaming_content).decode()
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
         rows |= {row["Referral identifier"]: row for row in csv.DictReader(io.StringIO(text))}
     yes_no = {True: "Y", False: "N", None: ""}
     for case, referral in made:
@@ -274,7 +274,7 @@ def _extract(client, extract: str, days) -> list[dict]:
         )
         assert response.status_code == 200
         assert response["Content-Disposition"].startswith(f'attachment; filename="atb-csds-{extract}-')
-        text = b"".join(response.streaming_content).decode()
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
         rows += list(csv.DictReader(io.StringIO(text)))
     return rows
 

@@ -8,8 +8,10 @@ import io
 import tracemalloc
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditAction, AuditEvent
 from recovery_at_home import services as rah
@@ -24,7 +26,7 @@ SUMMER_MORNING = dt.datetime(2026, 7, 14, 9, 30, tzinfo=LONDON)
 
 
 def _rows(response) -> list[dict]:
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -93,7 +95,7 @@ def test_free_text_and_formulas_never_reach_the_spreadsheet(world, client_for):
     response = client_for(world.users["service_manager"]).get(
         reverse("referral_export"), {"received_from": "2026-07-14", "received_to": "2026-07-14"}
     )
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["Referral identifier"] == declined.reference]
     assert row["Discharge reason (code)"] == "declined"
     assert row["Team"] == "'" + formula_team.name  # shown as text, never evaluated
@@ -127,3 +129,18 @@ def test_a_period_that_ends_before_it_starts_is_refused_beside_the_field(world, 
     assert page.status_code == 400
     html = page.content.decode()
     assert "The end of the period must be on or after its start." in html and 'value="2026-07-14"' in html
+
+
+@pytest.mark.parametrize("extract", ["flat", "cyp101", "cyp104"])
+def test_each_export_opens_in_excel_with_its_accents_intact(world, client_for, extract):
+    """UTF-8 with a byte-order mark, which Excel needs to read it as UTF-8."""
+    day = timezone.localdate().isoformat()
+    response = client_for(world.users["service_manager"]).get(
+        reverse("referral_export"), {"received_from": day, "received_to": day, "extract": extract}
+    )
+    assert b"".join(response.streaming_content).startswith("\ufeff".encode())
+
+
+def test_a_signed_in_page_is_not_kept_by_the_browser(world, client_for):
+    page = client_for(world.users["gp_a"]).get(reverse("patient_detail", args=[world.patient_a.pk]))
+    assert "no-store" in page["Cache-Control"]
