@@ -23,6 +23,11 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def datetime_input() -> forms.DateTimeInput:
+    """A browser date-and-time picker that shows and sends ISO local times (UK time)."""
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
 DISCIPLINES = dict(Discipline.choices)
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from core import time_bounds
 from core.access import CLINICAL_STAFF
-from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input, datetime_input
 from core.models import Patient, Team, User
 from mdt.models import Action, AgendaItem, Attendee, Meeting, MeetingSchedule
 
@@ -33,7 +33,7 @@ class MeetingForm(forms.ModelForm):
     )
     starts_at = EraDateTimeField(
         label="Starts (UK time)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
 
     class Meta:

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from core import time_bounds
-from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect, datetime_input
 from core.models import BedUnit, Role, User
 from recovery_at_home.models import Outcome, TriageCategory
 
@@ -21,7 +21,7 @@ class TriageForm(forms.Form):
 class AgreedLaterForm(forms.Form):
     due_at = EraDateTimeField(
         label="Agreed time",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
     reason = forms.CharField(max_length=300, label="Why (who asked for it)")
 
@@ -36,7 +36,7 @@ class ArrivalForm(forms.Form):
     arrived_at = EraDateTimeField(
         required=False,
         label="Arrived at (leave empty for now)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
     late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
@@ -48,7 +48,7 @@ class ReablementNeedForm(forms.Form):
     found_at = EraDateTimeField(
         required=False,
         label="Otherwise, found to need it at (leave empty for now)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
     late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 
@@ -57,7 +57,7 @@ class ReablementStartForm(forms.Form):
     started_at = EraDateTimeField(
         required=False,
         label="Reablement care began at (leave empty for now)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
     late_reason = forms.CharField(max_length=300, required=False, label="If recorded later, why")
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.fields import NHSNumberFormField
-from core.forms import EraDateField, EraDateTimeField, check_period, date_input
+from core.forms import EraDateField, EraDateTimeField, check_period, date_input, datetime_input
 from core.models import Discipline, Practice, Service, Team, User
 from core.models.patients import validate_not_in_future
 from referrals import services
@@ -103,7 +103,7 @@ class ReferralForm(forms.Form):
             # The clock starts with the call, not when the form is saved after it.
             self.fields["call_started_at"] = EraDateTimeField(
                 label="Call started (UK time)",
-                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                widget=datetime_input(),
                 help_text="The response clock starts here.",
             )
             self.initial.setdefault("call_started_at", timezone.localtime().replace(second=0, microsecond=0))

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import time_bounds
-from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input
+from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, date_input, datetime_input
 from core.models import Discipline, Practice, Team, User
 from teams.models import CarePlanGoal, CaseloadEntry, Contact, DischargeReason
 from teams.services import key_workers_for
@@ -36,7 +36,7 @@ class ContactForm(forms.Form):
     staff = StaffChoiceField(User.objects.none(), label="Who made it")
     at = EraDateTimeField(
         label="When (UK time)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=datetime_input(),
     )
     duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=1, max_value=24 * 60)
     attended = forms.BooleanField(
