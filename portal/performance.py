@@ -187,22 +187,7 @@ def figure_list(*, user: User, period: Period, name: str) -> QuerySet[Episode]:
 def with_reablement_clocks(episodes: list[Episode]) -> list[tuple[Episode, clock.Clock | None]]:
     """Each listed episode with its 2-day clock as the extract reports it (start, care, met)."""
     now = timezone.now()
-    return [
-        (
-            episode,
-            clock.reablement_clock(
-                start=episode.reablement_clock_start,
-                care_started_at=episode.reablement_care_started_at,
-                status=episode.referral.status,
-                status_changed_at=episode.referral.status_changed_at,
-                outcome=episode.outcome,
-                now=now,
-            )
-            if episode.reablement_clock_start
-            else None,
-        )
-        for episode in episodes
-    ]
+    return [(episode, clock.reablement_clock_of(episode, now=now)) for episode in episodes]
 
 
 def two_hour_standard(period: Period) -> dict:

@@ -156,16 +156,7 @@ def standards_of(episode, *, now: datetime | None = None) -> dict:
     2-hour standard and the 2-day reablement clock, never mixed."""
     referral = episode.referral
     return {
-        "reablement": reablement_clock(
-            start=episode.reablement_clock_start,
-            care_started_at=episode.reablement_care_started_at,
-            status=referral.status,
-            status_changed_at=referral.status_changed_at,
-            outcome=episode.outcome,
-            now=now or timezone.now(),
-        )
-        if episode.reablement_clock_start
-        else None,
+        "reablement": reablement_clock_of(episode, now=now or timezone.now()),
         # Whether the need for reablement can be recorded now.
         "reablement_open": episode.reablement_clock_start is None
         and on_reablement_clock(referral.source)
@@ -314,7 +305,14 @@ def two_hour_clock(
     contact, or to the referral's end when it ended first (`two_hour_result`'s lines)."""
     kind = ClockKind.TWO_HOUR_UCR
     if arrived_at is not None:
-        met = None if agreed_later else arrived_at <= received_at + TWO_HOURS
+        result = two_hour_result(
+            in_standard=True,
+            agreed_later=agreed_later,
+            received_at=received_at,
+            arrived_at=arrived_at,
+            ended=False,
+        )
+        met = {TwoHourResult.MET: True, TwoHourResult.NOT_MET: False}.get(result)
         return Clock(
             kind,
             received_at,
@@ -360,3 +358,17 @@ def reablement_clock(
         end = max(status_changed_at, start)
         return Clock(kind, start, end, _ended_without_contact(outcome), _minutes(start, end), None)
     return Clock(kind, start, None, ClockEnd.RUNNING, None, False if now > start + TWO_DAYS else None)
+
+
+def reablement_clock_of(episode, *, now: datetime) -> Clock | None:
+    """An episode's 2-day clock (its referral fetched with it), or None when it has none."""
+    if episode.reablement_clock_start is None:
+        return None
+    return reablement_clock(
+        start=episode.reablement_clock_start,
+        care_started_at=episode.reablement_care_started_at,
+        status=episode.referral.status,
+        status_changed_at=episode.referral.status_changed_at,
+        outcome=episode.outcome,
+        now=now,
+    )
