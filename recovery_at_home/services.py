@@ -38,6 +38,11 @@ class NotYoursToDo(PermissionDenied):
     """The user's role does not include this action on the clock."""
 
 
+def _not_open(referral: Referral) -> ClockRefused:
+    """The refusal of a change to a referral that is no longer open, saying what it is."""
+    return ClockRefused(f"The referral is {referral.get_status_display().lower()}.")
+
+
 def _local(moment: datetime) -> str:
     """ "1 Dec 2026 07:00": for the timeline's notes and messages, kept and read on later
     days, so always with the date and year."""
@@ -62,7 +67,7 @@ def open_episode(*, referral: Referral) -> Episode:
 def _running_episode(referral: Referral) -> Episode:
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if episode.referral.status not in OPEN_STATUSES:
-        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+        raise _not_open(episode.referral)
     if not episode.clock_running:
         raise ClockRefused(f"The clock stopped at {_local(episode.arrived_at)}, when the person was reached.")
     return episode
@@ -149,7 +154,7 @@ def record_arrival(
         if episode.arrived_at is not None:
             who, when = episode.arrival_recorded_by, _local(episode.arrived_at)
             raise ClockRefused(f"Arrival was already recorded by {who} at {when}.")
-        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+        raise _not_open(episode.referral)
     note = f"Arrived {_local(arrived_at)}" + (
         f" (recorded later: {late_reason.strip()})" if late_reason else ""
     )
@@ -199,7 +204,7 @@ def record_reablement_need(
             f"The need for reablement was recorded at {_local(episode.reablement_clock_start)}."
         )
     if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
-        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+        raise _not_open(episode.referral)
     if not in_referral:
         found_at = _when_recorded(found_at, late_reason=late_reason, now=now, what="the need was found")
         if found_at < episode.referral.received_at:
@@ -242,7 +247,7 @@ def record_reablement_start(
         status_changed_at=episode.referral.status_changed_at,
         started_at=started_at,
     ):
-        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+        raise _not_open(episode.referral)
     episode.reablement_care_started_at = started_at
     episode.save(update_fields=["reablement_care_started_at"])
     ReferralEvent.objects.create(
@@ -261,7 +266,7 @@ def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Di
         raise ClockRefused(f"{responder} is not a Recovery at Home responder.")
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if episode.referral.status not in OPEN_STATUSES:
-        raise ClockRefused(f"The referral is {episode.referral.get_status_display().lower()}.")
+        raise _not_open(episode.referral)
     if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
         raise ClockRefused(f"{responder} is already dispatched to this person.")
     now = timezone.now()
