@@ -36,9 +36,12 @@ class BackgroundProcesses:
     """Starts Celery processes in their own process groups, so a test can SIGKILL one
     (with its pool's children) as a machine failure would, and stops the rest at the end."""
 
-    def __init__(self, log_dir: Path, *, redis_url: str | None = None) -> None:
+    def __init__(
+        self, log_dir: Path, *, redis_url: str | None = None, email_url: str = "dummymail://"
+    ) -> None:
         self.log_dir = log_dir
         self.redis_url = redis_url or settings.REDIS_URL
+        self.email_url = email_url
         self.running: dict[str, subprocess.Popen] = {}
 
     def _environment(self) -> dict[str, str]:
@@ -53,7 +56,7 @@ class BackgroundProcesses:
             "BACKGROUND_RECHECK_SECONDS": "1",
             "STATIC_ROOT": str(settings.STATIC_ROOT),  # the suite's own collection
             "SECRET_KEY": settings.SECRET_KEY,
-            "EMAIL_URL": "dummymail://",
+            "EMAIL_URL": self.email_url,
             "CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",
         }

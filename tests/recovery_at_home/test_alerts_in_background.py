@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 
 import pytest
 import time_machine
@@ -18,6 +19,7 @@ from django_celery_beat.models import PeriodicTask
 
 from atb.celery import app
 from core.models import Heartbeat, OutboundEmail, Role
+from core.notifications import queue_email
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.models import Alert, Episode
 from referrals.models import ReferralEvent
@@ -87,6 +89,33 @@ def test_beat_and_a_worker_raise_the_alert_of_a_referral_that_falls_due(backgrou
         )
         for user in coordinators
     }
+
+
+def test_the_worker_logs_the_emails_it_prints_as_information_not_warnings(tmp_path):
+    """`EMAIL_URL=consolemail://` (the demo's and compose's default) prints each email;
+    the worker must log it as what it is, not as a warning an operator would chase."""
+    background = BackgroundProcesses(tmp_path, email_url="consolemail://")
+    try:
+        with transaction.atomic():
+            queue_email(
+                key="log-level-check",
+                to="nurse@example.nhs.uk",
+                subject="Printed by the worker",
+                body="Hello",
+            )
+        background.start_worker("worker")
+        background.wait_for(
+            lambda: OutboundEmail.objects.filter(key="log-level-check", sent_at__isnull=False).exists(),
+            seconds=60,
+            what="the email sent by the worker",
+        )
+    finally:
+        background.stop_all()
+    log = (tmp_path / "worker.log").read_text()
+    # One record per printed email, over several lines: "[time: LEVEL/process] Content-Type…"
+    records = re.split(r"(?m)^(?=\[\d{4}-\d\d-\d\d )", log)
+    (email,) = [record for record in records if "Subject: Printed by the worker" in record]
+    assert re.match(r"\[[^]]*: INFO/", email), email
 
 
 def test_a_worker_killed_mid_sweep_loses_no_alert_and_duplicates_none(background, coordinators):
