@@ -6,7 +6,8 @@ FHIR, exports, print views, calendars) is built from these functions.
 A person's record is seen through a legitimate relationship, never a role alone:
 - referrers and MDT coordinators: patients registered with their practices;
 - CIT members: people referred to their teams (so everyone on their caseloads);
-- Recovery at Home staff: people referred to Recovery at Home.
+- Recovery at Home staff: people referred to Recovery at Home (and so the referrals
+  Recovery at Home handed them on with, to their Community Integrated Team).
 
 A referral is seen whole (with the person's record) through the same relationship. A
 referrer also sees the referrals they and their practice sent, whoever they are about,
@@ -98,7 +99,9 @@ def referral_record_scope(*, user: User) -> Q:
     if teams := teams_of(user=user):
         scope |= Q(team__in=teams)
     if user.has_role(*RAH_STAFF):
-        scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME)
+        # A hand-over is Recovery at Home's own referral of its person to the team: the
+        # staff who handed over follow it (accepted, by whom, with what outcome).
+        scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME) | Q(handed_over_from__isnull=False)
     return scope
 
 

@@ -408,7 +408,11 @@ def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
         of_record=referral.patient,
         service=Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS),
         team=None,
-        referrer=referral_services.Referrer(user=user, name="", role="Recovery at Home", phone=user.phone),
+        # The service refers, not the person who pressed the button: they are not the
+        # team's referrer (nor emailed as one), but the timeline and audit name them.
+        referrer=referral_services.Referrer(
+            name="Recovery at Home", role="hand-over", phone=user.phone, recorded_by=user
+        ),
         source="recovery_at_home",
         reason=reason,
         reason_other=reason_other,

@@ -261,6 +261,7 @@ class ReferralForm(forms.Form):
                 name=self.cleaned_data["caller_name"],
                 role=self.cleaned_data["caller_relationship"],
                 phone=self.cleaned_data["caller_phone"],
+                recorded_by=self.user,
             )
         return services.Referrer(
             user=self.user,

@@ -330,6 +330,14 @@ class ReferralEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def who(self) -> str:
+        """As the timeline names who did it: a caller or a service (`actor`) with the user
+        who recorded it for them, a user, or the portal itself."""
+        if self.actor and self.user_id:
+            return f"{self.actor}, recorded by {self.user}"
+        return str(self.user or self.actor or "the portal")
+
 
 class ReferenceCounter(models.Model):
     """The last reference number allocated in a year; its row lock serialises allocation."""

@@ -89,13 +89,22 @@ def check_receiver(*, referral: Referral, user: User) -> None:
 
 @dataclass(frozen=True)
 class Referrer:
-    """Who referred: a signed-in user, or a caller on the phone."""
+    """Who referred: a signed-in user, or someone named (a caller on the phone, a service
+    handing over) with the signed-in user who recorded it for them (`recorded_by`): the
+    timeline and the audit trail name who did it; only a referring user is told of what
+    happens next."""
 
     user: User | None = None
     practice: Practice | None = None
     name: str = ""
     role: str = ""
     phone: str = ""
+    recorded_by: User | None = None
+
+    @property
+    def acting_user(self) -> User | None:
+        """The signed-in user who sent it: the referrer, or whoever recorded it for them."""
+        return self.user or self.recorded_by
 
     def as_actor(self) -> str:
         """ "Jane Lowes (daughter)", as the timeline names a caller; either part alone."""
@@ -204,7 +213,7 @@ def submit_referral(
         patient.save()
         record_event(
             action=AuditAction.CREATE,
-            user=referrer.user,
+            user=referrer.acting_user,
             patient=patient,
             detail="registered with a referral",
         )
@@ -236,7 +245,7 @@ def submit_referral(
         referrer_phone=referrer.phone,
         received_at=received_at,
         status_changed_at=received_at,
-        status_changed_by=referrer.user,
+        status_changed_by=referrer.acting_user,
         person_as_sent=person.stored(),
         identity_to_confirm=match.identity_to_confirm,
     )
@@ -245,7 +254,7 @@ def submit_referral(
         referral=referral,
         kind=ReferralEvent.Kind.SUBMITTED,
         at=received_at,
-        user=referrer.user,
+        user=referrer.acting_user,
         actor="" if referrer.user else referrer.as_actor(),
         note=f"To {referral.team or referral.service}",
     )
@@ -259,7 +268,9 @@ def submit_referral(
             note=f"Identity to confirm: the {differences} sent differ from the record of that NHS number.",
         )
         detail = f"referral matched by NHS number; identity to confirm ({differences} differ)"
-    record_event(action=AuditAction.CREATE, user=referrer.user, patient=patient, obj=referral, detail=detail)
+    record_event(
+        action=AuditAction.CREATE, user=referrer.acting_user, patient=patient, obj=referral, detail=detail
+    )
     return referral
 
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from core.models import BedUnit, Role
+from core.models import AuditAction, AuditEvent, BedUnit, OutboundEmail, Role
 from recovery_at_home import services
 from recovery_at_home.models import BedStay, Episode, Outcome
+from referrals import services as referral_services
 from referrals.models import Reason, Referral, ReferralEvent, Status
 from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
 
@@ -193,3 +194,42 @@ def test_a_hand_over_keeps_the_persons_reason_not_a_hospital_discharge(world, re
         world, Outcome.HANDED_TO_CIT, referral=referral, note="Stayed at home"
     ).handover_referral
     assert (handover.reason, handover.reason_other, handover.reason_shown) == handed_over_as
+
+
+@pytest.mark.parametrize("username", ["gp_b", "rah_coordinator", "rah_responder"])
+def test_the_hand_over_link_opens_for_everyone_who_sees_the_recovery_at_home_referral(
+    world, client_for, username
+):
+    """The GP who referred, the coordinator and the responder follow the person to the
+    team: the link on the referral they can see opens the team's referral."""
+    handover = _outcome(world, Outcome.HANDED_TO_CIT, note="Wound care").handover_referral
+    client = client_for(world.users[username])
+    page = client.get(world.referral_b.get_absolute_url()).content.decode()
+    assert handover.get_absolute_url() in page
+
+    response = client.get(handover.get_absolute_url())
+
+    assert response.status_code == 200
+    assert f"To <strong>{world.team_b}</strong>" in response.content.decode()
+
+
+def test_a_hand_over_is_referred_by_recovery_at_home_and_recorded_by_who_handed_over(world):
+    """The responder is not the team's referrer: they are not emailed as one, and the
+    timeline and the audit trail say who handed over."""
+    responder = world.users["rah_responder"]
+    handover = services.record_outcome(
+        referral=world.referral_b, user=responder, outcome=Outcome.HANDED_TO_CIT, note="Wound care"
+    ).handover_referral
+
+    assert handover.referred_by is None
+    assert (handover.referrer_name, handover.referrer_role) == ("Recovery at Home", "hand-over")
+    submitted = handover.events.get(kind=ReferralEvent.Kind.SUBMITTED)
+    assert submitted.user == responder
+    created = AuditEvent.objects.get(action=AuditAction.CREATE, object_id=str(handover.pk), detail="referral")
+    assert created.user == responder
+
+    team_member = UserFactory(roles=[Role.CIT_MEMBER], teams=[world.team_b], email="cit@example.nhs.uk")
+    responder.email = "responder@example.nhs.uk"
+    responder.save()
+    referral_services.accept_referral(referral=handover, user=team_member)
+    assert not OutboundEmail.objects.filter(to=responder.email).exists()

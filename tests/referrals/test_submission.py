@@ -184,8 +184,16 @@ def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
     assert referral.patient.nhs_number is None  # may be added later
     page = client_for(coordinator).get(referral.get_absolute_url()).content.decode()
     assert "Susan Bell" in page and "Daughter" in page
-    # The timeline names the caller whole, brackets and all.
-    assert referral.events.get(kind="submitted").actor == "Susan Bell (Daughter)"
+    # The timeline names the caller whole, brackets and all, and who took the call.
+    submitted = referral.events.get(kind="submitted")
+    assert (submitted.actor, submitted.user) == ("Susan Bell (Daughter)", coordinator)
+    assert f"Susan Bell (Daughter), recorded by {coordinator}" in page
+    # The audit trail says who typed in the new record and its referral.
+    created = AuditEvent.objects.filter(action=AuditAction.CREATE, patient=referral.patient)
+    assert [(event.detail, event.user) for event in created.order_by("pk")] == [
+        ("registered with a referral", coordinator),
+        ("referral", coordinator),
+    ]
 
 
 @pytest.mark.parametrize(
