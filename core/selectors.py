@@ -46,7 +46,9 @@ def search_patients(*, user: User, query: str) -> QuerySet[Patient]:
     digits = nhs_number_prefix(query)
     if digits:
         return patients.filter(nhs_number__startswith=digits)
-    for word in query.split():
+    # "SMITH, Marc" is how the portal writes a name (and NHS systems with it): a comma
+    # separates words as a space does.
+    for word in query.replace(",", " ").split():
         patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
     return patients
 

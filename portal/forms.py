@@ -9,6 +9,7 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
+from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField
 from core.forms import EraDateField, check_period
 from core.models import BreakGlassReason, Neighbourhood, Patient
@@ -30,13 +31,19 @@ class PatientForm(forms.ModelForm):
             "address",
             "postcode",
             "phone",
+            "gender",
             "lives_alone",
             "care_home",
             "carer_name",
             "carer_relationship",
             "carer_phone",
             "carers_centre_offered",
+            "next_of_kin_name",
+            "next_of_kin_relationship",
+            "next_of_kin_phone",
             "communication_needs",
+            "interpreter_needed",
+            "preferred_language",
             "key_safety_information",
         ]
         field_classes = {"date_of_birth": EraDateField}
@@ -73,7 +80,11 @@ class PatientForm(forms.ModelForm):
                     Div("postcode", css_class="col-md-4"),
                     css_class="row",
                 ),
-                "phone",
+                Div(
+                    Div("phone", css_class="col-md-6"),
+                    Div("gender", css_class="col-md-6"),
+                    css_class="row",
+                ),
                 "lives_alone",
                 "care_home",
             ),
@@ -87,12 +98,36 @@ class PatientForm(forms.ModelForm):
                 ),
                 "carers_centre_offered",
             ),
-            Fieldset("For visiting staff", "communication_needs", "key_safety_information"),
+            Fieldset(
+                "Next of kin",
+                Div(
+                    Div("next_of_kin_name", css_class="col-md-5"),
+                    Div("next_of_kin_relationship", css_class="col-md-3"),
+                    Div("next_of_kin_phone", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            Fieldset(
+                "For visiting staff",
+                "communication_needs",
+                Div(
+                    Div("interpreter_needed", css_class="col-md-4 pt-md-4"),
+                    Div("preferred_language", css_class="col-md-8"),
+                    css_class="row",
+                ),
+                "key_safety_information",
+            ),
             Submit("save", "Save patient"),
         )
 
-    def clean_postcode(self):
-        return self.cleaned_data["postcode"].strip().upper()
+    def clean(self):
+        cleaned = super().clean()
+        if problem := interpreter_problem(
+            interpreter_needed=cleaned.get("interpreter_needed", False),
+            preferred_language=cleaned.get("preferred_language", ""),
+        ):
+            self.add_error("preferred_language", problem)
+        return cleaned
 
 
 class PeriodForm(forms.Form):

@@ -30,7 +30,13 @@ DEMOGRAPHICS = (
     "carer_name",
     "carer_relationship",
     "carer_phone",
+    "gender",
+    "next_of_kin_name",
+    "next_of_kin_relationship",
+    "next_of_kin_phone",
     "communication_needs",
+    "interpreter_needed",
+    "preferred_language",
     "key_safety_information",
 )
 

@@ -17,9 +17,9 @@ from core.audit import record_event, record_patients_listed
 from core.models import AuditAction, Service, Team, User
 from core.validators import validate_in_era
 from referrals import selectors, services
-from referrals.identity import SentPerson
+from referrals.identity import CARE_DETAILS, SentPerson
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
-from referrals.serializers import PatientSerializer, SentPersonSerializer
+from referrals.serializers import PatientSerializer, PhoneField, SentPersonSerializer
 
 
 class ReferralEventSerializer(serializers.ModelSerializer):
@@ -55,6 +55,7 @@ class PersonShownField(serializers.Field):
             "postcode": sent.postcode,
             "phone": sent.phone,
             "lives_alone": sent.lives_alone,
+            **{name: getattr(sent, name) for name in CARE_DETAILS},
         }
 
 
@@ -137,7 +138,7 @@ class ReferralCreateSerializer(serializers.Serializer):
         help_text="For a system sending on behalf of a person.",
     )
     referrer_role = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    referrer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    referrer_phone = PhoneField(max_length=30, required=False, allow_blank=True)
     confirm_duplicate = serializers.BooleanField(
         default=False, help_text="Send even though the person has an open referral to this service."
     )

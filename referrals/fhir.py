@@ -18,7 +18,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from core.models import Patient, Practice, Service, User
+from core.models import Patient, Practice, Service, StatedGender, User
 from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import REASONS_BY_SERVICE, InboundMessage, Reason, Referral, Source, Status
@@ -41,6 +41,15 @@ STATUS = {
 PRIORITY = {"crisis": "stat", "urgent": "urgent", "same_day": "asap"}
 
 
+# PERSON STATED GENDER CODE -> FHIR administrative gender (UK Core's mapping).
+FHIR_GENDER = {
+    StatedGender.MALE: "male",
+    StatedGender.FEMALE: "female",
+    StatedGender.INDETERMINATE: "other",
+    StatedGender.NOT_KNOWN: "unknown",
+}
+
+
 def _instant(moment) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -53,6 +62,7 @@ def patient_resource(patient: Patient) -> dict:
         "identifier": [{"system": NHS_NUMBER, "value": patient.nhs_number}] if patient.nhs_number else None,
         "name": [{"use": "official", "family": patient.family_name, "given": [patient.given_name]}],
         "birthDate": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
+        "gender": FHIR_GENDER.get(patient.gender),
         "telecom": [{"system": "phone", "value": patient.phone}] if patient.phone else None,
         "address": (
             [{"line": [patient.address] if patient.address else None, "postalCode": patient.postcode or None}]
@@ -242,6 +252,7 @@ def _person_from(fhir_patient) -> SentPerson:
             "address": ", ".join(address.line or []) if address else "",
             "postcode": (address.postalCode or "") if address else "",
             "phone": phone or "",
+            "gender": {fhir: code for code, fhir in FHIR_GENDER.items()}.get(fhir_patient.gender, ""),
         }
     )
     if not incoming.is_valid():

@@ -6,12 +6,13 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from core.fields import NHSNumberFormField
+from core.contact_details import interpreter_problem
+from core.fields import NHSNumberFormField, UKPhoneFormField, UKPostcodeFormField
 from core.forms import EraDateField, EraDateTimeField, check_period, date_input, datetime_input
-from core.models import Discipline, Practice, Service, Team, User
+from core.models import Discipline, Practice, Service, StatedGender, Team, User
 from core.models.patients import validate_not_in_future
 from referrals import services
-from referrals.identity import SentPerson
+from referrals.identity import CARE_DETAILS, SentPerson
 from referrals.models import REASONS_BY_SERVICE, Source, Status
 
 
@@ -40,10 +41,28 @@ class ReferralForm(forms.Form):
     practice = forms.ModelChoiceField(
         Practice.objects.select_related("neighbourhood"), label="Registered GP practice"
     )
+    gender = forms.ChoiceField(
+        choices=[("", "Not asked"), *StatedGender.choices],
+        required=False,
+        help_text="As the person states it.",
+    )
     address = forms.CharField(max_length=300, required=False)
-    postcode = forms.CharField(max_length=10, required=False)
-    phone = forms.CharField(label="Patient's phone", max_length=30, required=False)
+    postcode = UKPostcodeFormField(required=False)
+    phone = UKPhoneFormField(label="Patient's phone", required=False)
     lives_alone = forms.BooleanField(required=False)
+    communication_needs = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text="Hearing, sight, speech, memory, how best to explain.",
+    )
+    interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
+    preferred_language = forms.CharField(
+        max_length=100, required=False, help_text="e.g. Polish, Bengali, British Sign Language."
+    )
+    next_of_kin_name = forms.CharField(label="Next of kin's name", max_length=200, required=False)
+    next_of_kin_relationship = forms.CharField(label="Relationship", max_length=100, required=False)
+    next_of_kin_phone = UKPhoneFormField(label="Next of kin's phone", required=False)
 
     # The referral.
     service = forms.ModelChoiceField(
@@ -79,7 +98,7 @@ class ReferralForm(forms.Form):
     consent_to_share = forms.BooleanField(
         label="They agree to information being shared between ATB partners", required=False
     )
-    referrer_phone = forms.CharField(label="Your contact number", max_length=30)
+    referrer_phone = UKPhoneFormField(label="Your contact number")
     confirm_duplicate = forms.BooleanField(
         label="Refer anyway: this is a new concern", required=False, widget=forms.HiddenInput
     )
@@ -99,7 +118,7 @@ class ReferralForm(forms.Form):
                 max_length=100,
                 help_text="e.g. the person themself, daughter, neighbour, district nurse",
             )
-            self.fields["caller_phone"] = forms.CharField(label="Caller's number", max_length=30)
+            self.fields["caller_phone"] = UKPhoneFormField(label="Caller's number")
             # The clock starts with the call, not when the form is saved after it.
             self.fields["call_started_at"] = EraDateTimeField(
                 label="Call started (UK time)",
@@ -170,8 +189,21 @@ class ReferralForm(forms.Form):
                     css_class="row",
                 ),
                 Div(
-                    Div("phone", css_class="col-md-6"),
-                    Div("lives_alone", css_class="col-md-6 pt-md-4"),
+                    Div("phone", css_class="col-md-4"),
+                    Div("gender", css_class="col-md-4"),
+                    Div("lives_alone", css_class="col-md-4 pt-md-4"),
+                    css_class="row",
+                ),
+                "communication_needs",
+                Div(
+                    Div("interpreter_needed", css_class="col-md-4 pt-md-4"),
+                    Div("preferred_language", css_class="col-md-8"),
+                    css_class="row",
+                ),
+                Div(
+                    Div("next_of_kin_name", css_class="col-md-4"),
+                    Div("next_of_kin_relationship", css_class="col-md-4"),
+                    Div("next_of_kin_phone", css_class="col-md-4"),
                     css_class="row",
                 ),
             ),
@@ -219,6 +251,11 @@ class ReferralForm(forms.Form):
             )
             for field, problem in problems.items():
                 self.add_error(field, problem)
+        if problem := interpreter_problem(
+            interpreter_needed=cleaned.get("interpreter_needed", False),
+            preferred_language=cleaned.get("preferred_language", ""),
+        ):
+            self.add_error("preferred_language", problem)
         if cleaned.get("call_started_at") and (
             problem := services.call_start_problem(started_at=cleaned["call_started_at"], now=timezone.now())
         ):
@@ -235,6 +272,7 @@ class ReferralForm(forms.Form):
             postcode=cleaned.get("postcode", ""),
             phone=cleaned.get("phone", ""),
             lives_alone=cleaned.get("lives_alone", False),
+            **{name: cleaned[name] for name in CARE_DETAILS},
         )
         if (
             service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS

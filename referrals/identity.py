@@ -17,12 +17,25 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from core.models import Patient, Practice
+from core.models import Patient, Practice, StatedGender
 from core.nhs_numbers import format_nhs_number
 
 
 def _same_name(typed: str, stored: str) -> bool:
     return " ".join(typed.split()).casefold() == " ".join(stored.split()).casefold()
+
+
+# What those caring for the person need to know, sent with a referral and kept on a new
+# record: the same names on Patient, SentPerson and every door's fields.
+CARE_DETAILS = (
+    "gender",
+    "communication_needs",
+    "interpreter_needed",
+    "preferred_language",
+    "next_of_kin_name",
+    "next_of_kin_relationship",
+    "next_of_kin_phone",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,13 @@ class SentPerson:
     postcode: str = ""
     phone: str = ""
     lives_alone: bool = False
+    gender: str = ""
+    communication_needs: str = ""
+    interpreter_needed: bool = False
+    preferred_language: str = ""
+    next_of_kin_name: str = ""
+    next_of_kin_relationship: str = ""
+    next_of_kin_phone: str = ""
 
     pk = None  # never a record's: templates link to a record only when it is seen
 
@@ -89,6 +109,7 @@ class SentPerson:
             postcode=stored.get("postcode", ""),
             phone=stored.get("phone", ""),
             lives_alone=stored.get("lives_alone", False),
+            **{name: stored.get(name, cls.__dataclass_fields__[name].default) for name in CARE_DETAILS},
         )
 
     @classmethod
@@ -104,6 +125,7 @@ class SentPerson:
             postcode=patient.postcode,
             phone=patient.phone,
             lives_alone=patient.lives_alone,
+            **{name: getattr(patient, name) for name in CARE_DETAILS},
         )
 
     def new_record(self, *, with_nhs_number: bool = True) -> Patient:
@@ -118,7 +140,12 @@ class SentPerson:
             postcode=self.postcode,
             phone=self.phone,
             lives_alone=self.lives_alone,
+            **{name: getattr(self, name) for name in CARE_DETAILS},
         )
+
+    @property
+    def gender_display(self) -> str:
+        return StatedGender(self.gender).label if self.gender in StatedGender.values else ""
 
     def disagrees_with(self, patient: Patient) -> list[str]:
         """What was sent that the record says otherwise (for the receiving service)."""

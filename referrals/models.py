@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.fields import UKPhoneField
 from core.models import Patient, Practice, Service, Team
 from referrals.identity import SentPerson
 
@@ -142,7 +143,7 @@ class Referral(models.Model):
     referrer_role = models.CharField(
         max_length=100, blank=True, help_text="Job, or relationship to the person."
     )
-    referrer_phone = models.CharField(max_length=30, blank=True)
+    referrer_phone = UKPhoneField(max_length=30, blank=True)
 
     received_at = models.DateTimeField(default=timezone.now, help_text="The clock starts here.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)

@@ -3,28 +3,54 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from core.fields import NHSNumberFormField
+from core.contact_details import interpreter_problem
+from core.fields import NHSNumberFormField, UKPhoneFormField, UKPostcodeFormField
 from core.models import Patient, Practice
 from core.models.patients import validate_not_in_future
 from core.validators import validate_in_era
-from referrals.identity import SentPerson
+from referrals.identity import CARE_DETAILS, SentPerson
 
 
-class NHSNumberField(serializers.CharField):
-    """Accepts spaces and dashes; answers with the same messages as the pages."""
+class CleanedLikeTheForm(serializers.CharField):
+    """Checks and cleans a value with the pages' own form field, so the API answers with
+    the same messages and keeps the value in the same form."""
+
+    form_field = forms.CharField
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            return NHSNumberFormField(required=False).clean(value) or None
-        except Exception as invalid:  # Django's ValidationError, turned into DRF's
-            raise serializers.ValidationError(getattr(invalid, "messages", [str(invalid)])) from None
+            return self.form_field(required=False).clean(value)
+        except DjangoValidationError as invalid:
+            raise serializers.ValidationError(invalid.messages) from None
+
+
+class NHSNumberField(CleanedLikeTheForm):
+    """Accepts spaces and dashes; empty means not known."""
+
+    form_field = NHSNumberFormField
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data) or None
+
+
+class PostcodeField(CleanedLikeTheForm):
+    form_field = UKPostcodeFormField
+
+
+class PhoneField(CleanedLikeTheForm):
+    form_field = UKPhoneFormField
 
 
 class PatientSerializer(serializers.ModelSerializer):
     nhs_number = NHSNumberField(required=False, allow_blank=True, allow_null=True, max_length=20)
+    postcode = PostcodeField(required=False, allow_blank=True, max_length=10)
+    phone = PhoneField(required=False, allow_blank=True, max_length=30)
+    next_of_kin_phone = PhoneField(required=False, allow_blank=True, max_length=30)
     date_of_birth = serializers.DateField(
         required=False, allow_null=True, validators=[validate_in_era, validate_not_in_future]
     )
@@ -49,9 +75,18 @@ class PatientSerializer(serializers.ModelSerializer):
             "postcode",
             "phone",
             "lives_alone",
+            *CARE_DETAILS,
         ]
         read_only_fields = ["id"]
         extra_kwargs = {"nhs_number": {"validators": []}}
+
+    def validate(self, attrs):
+        if problem := interpreter_problem(
+            interpreter_needed=attrs.get("interpreter_needed", False),
+            preferred_language=attrs.get("preferred_language", ""),
+        ):
+            raise serializers.ValidationError({"preferred_language": [problem]})
+        return attrs
 
 
 class SentPersonSerializer(PatientSerializer):

@@ -71,7 +71,9 @@ def seed_demo_referrals() -> int:
     refer(east[0], cit, Reason.FRAILTY_REVIEW, 2)
     refer(east[1], rah, Reason.FALL, 1)
     refer(north[0], rah, Reason.DELIRIUM, 0.5, user=gp_b)
-    refer(east[2], rah, Reason.CARER_BREAKDOWN, 0.2, name="Susan Bell", role="Daughter", phone="07700 900123")
+    refer(
+        east[2], rah, Reason.CARER_BREAKDOWN, 0.2, name="Susan Bell", role="Daughter", phone="0191 498 0123"
+    )
     _seed_caseload(
         member,
         accepted=refer(east[3], cit, Reason.WOUND_CARE, 30),

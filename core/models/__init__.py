@@ -10,7 +10,7 @@ from core.models.organisations import (
     Service,
     Team,
 )
-from core.models.patients import Patient
+from core.models.patients import Patient, StatedGender
 from core.models.users import Discipline, Role, RoleGrant, User
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "Service",
+    "StatedGender",
     "Team",
     "User",
 ]

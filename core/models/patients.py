@@ -11,7 +11,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
-from core.fields import NHSNumberField
+from core.fields import NHSNumberField, UKPhoneField, UKPostcodeField
 from core.models.organisations import Practice
 from core.nhs_numbers import format_nhs_number
 from core.validators import ERA, validate_in_era
@@ -20,6 +20,16 @@ from core.validators import ERA, validate_in_era
 def validate_not_in_future(value: date) -> None:
     if value > timezone.localdate():
         raise ValidationError("The date of birth cannot be in the future.", code="future_date")
+
+
+class StatedGender(models.TextChoices):
+    """PERSON STATED GENDER CODE (NHS Data Dictionary), as the Community Services Data Set
+    carries it."""
+
+    MALE = "1", "Male"
+    FEMALE = "2", "Female"
+    INDETERMINATE = "9", "Indeterminate (unable to be classified as either male or female)"
+    NOT_KNOWN = "X", "Not known"
 
 
 class Patient(models.Model):
@@ -40,9 +50,16 @@ class Patient(models.Model):
     date_of_birth = models.DateField(
         null=True, blank=True, validators=[validate_in_era, validate_not_in_future]
     )
+    gender = models.CharField(
+        "gender",
+        max_length=1,
+        choices=StatedGender.choices,
+        blank=True,
+        help_text="As the person states it.",
+    )
     address = models.CharField(max_length=300, blank=True)
-    postcode = models.CharField(max_length=10, blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    postcode = UKPostcodeField(max_length=10, blank=True)
+    phone = UKPhoneField(max_length=30, blank=True)
     practice = models.ForeignKey(
         Practice,
         on_delete=models.PROTECT,
@@ -57,9 +74,18 @@ class Patient(models.Model):
     )
     carer_name = models.CharField("main carer's name", max_length=200, blank=True)
     carer_relationship = models.CharField("carer's relationship", max_length=100, blank=True)
-    carer_phone = models.CharField("carer's phone", max_length=30, blank=True)
+    carer_phone = UKPhoneField("carer's phone", max_length=30, blank=True)
     carers_centre_offered = models.BooleanField("Carers Centre referral offered", default=False)
-    communication_needs = models.TextField(blank=True, max_length=2000)
+    next_of_kin_name = models.CharField("next of kin's name", max_length=200, blank=True)
+    next_of_kin_relationship = models.CharField("next of kin's relationship", max_length=100, blank=True)
+    next_of_kin_phone = UKPhoneField("next of kin's phone", max_length=30, blank=True)
+    communication_needs = models.TextField(
+        blank=True, max_length=2000, help_text="Hearing, sight, speech, memory, how best to explain."
+    )
+    interpreter_needed = models.BooleanField(default=False)
+    preferred_language = models.CharField(
+        max_length=100, blank=True, help_text="e.g. Polish, Bengali, British Sign Language."
+    )
     key_safety_information = models.TextField(
         blank=True,
         max_length=2000,

@@ -161,7 +161,7 @@ def _phone_in(world, call_started_at: str, **overrides):
         "reason": Reason.FALL,
         "caller_name": "Susan Bell",
         "caller_relationship": "Daughter",
-        "caller_phone": "07700 900123",
+        "caller_phone": "0191 498 0123",
         "call_started_at": call_started_at,
     }
     return _referral_form(world, **{**call, **overrides})
@@ -178,7 +178,7 @@ def test_a_coordinator_takes_a_phone_call_from_a_daughter(world, client_for):
     assert (referral.referrer_name, referral.referrer_role, referral.referrer_phone) == (
         "Susan Bell",
         "Daughter",
-        "07700 900123",
+        "0191 498 0123",
     )
     assert referral.referred_by is None and referral.source == Source.FAMILY_CARER
     assert referral.patient.nhs_number is None  # may be added later
