@@ -40,7 +40,8 @@ CLINICAL_STAFF = (
 REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
 # Who takes a referral by phone (from a person, a carer or another professional).
 PHONE_IN_ROLES = (Role.RAH_COORDINATOR,)
-PATIENT_SEARCH_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR)
+# Recovery at Home searches too: a carer ringing back gives a name, a number or a reference.
+PATIENT_SEARCH_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.MDT_COORDINATOR, *RAH_STAFF)
 REGISTERING_ROLES = (Role.REFERRER,)
 # Who may ask for a person they can see to be discussed at an MDT.
 FLAGGING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.MDT_COORDINATOR)

@@ -61,3 +61,11 @@ def interpreter_problem(*, interpreter_needed: bool, preferred_language: str) ->
     if interpreter_needed and not preferred_language.strip():
         return "Say which language the interpreter is for."
     return None
+
+
+def phone_or_none(value: str) -> str | None:
+    """The number as `uk_phone` keeps it, or None when it is not a phone number (a search)."""
+    try:
+        return uk_phone(value)
+    except ValidationError:
+        return None

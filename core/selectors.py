@@ -19,7 +19,6 @@ from core.models import (
     Role,
     User,
 )
-from core.nhs_numbers import nhs_number_prefix
 from core.uk_time import uk_day_start
 
 
@@ -35,22 +34,6 @@ def practices_served_by(*, user: User) -> QuerySet[Practice]:
 
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(patient_scope(user=user)).select_related("practice__neighbourhood")
-
-
-def search_patients(*, user: User, query: str) -> QuerySet[Patient]:
-    """Visible patients matching an NHS number (any spacing) or part of a name."""
-    patients = patients_visible_to(user=user)
-    query = query.strip()
-    if not query:
-        return patients
-    digits = nhs_number_prefix(query)
-    if digits:
-        return patients.filter(nhs_number__startswith=digits)
-    # "SMITH, Marc" is how the portal writes a name (and NHS systems with it): a comma
-    # separates words as a space does.
-    for word in query.replace(",", " ").split():
-        patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
-    return patients
 
 
 def neighbourhood_overview() -> QuerySet[Neighbourhood]:

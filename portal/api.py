@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 from core.access import PATIENT_SEARCH_ROLES
 from core.api_lists import audited_page
 from core.models import Role
-from core.selectors import search_patients
 from portal import performance
 from portal.forms import PeriodForm
+from portal.search import search_patients
 from referrals.serializers import PatientSerializer
 
 

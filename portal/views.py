@@ -37,7 +37,6 @@ from core.selectors import (
     neighbourhood_overview,
     patients_visible_to,
     practices_served_by,
-    search_patients,
 )
 from mdt.forms import FlagForm
 from mdt.selectors import discussions_of
@@ -46,6 +45,7 @@ from portal import csds, exports, merging, performance
 from portal.forms import BreakGlassForm, PatientForm, PeriodForm
 from portal.merging import duplicate_candidates
 from portal.navigation import workspaces_for
+from portal.search import search_patients
 from recovery_at_home import clock
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.forms import (

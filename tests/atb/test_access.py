@@ -83,7 +83,18 @@ MATRIX = {
     # Anyone may add an authenticator app; the code page sends on whoever needs none now.
     "two_factor_setup": (None, {}, 200),
     "two_factor_verify": (None, {}, 302),
-    "patient_list": (None, {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 403),
+    "patient_list": (
+        None,
+        {
+            "gp_a": 200,
+            "gp_b": 200,
+            "cit_member_a": 200,
+            "mdt_coordinator_a": 200,
+            "rah_coordinator": 200,
+            "rah_responder": 200,
+        },
+        403,
+    ),
     "patient_create": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "patient_detail": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "patient_update": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
@@ -195,7 +206,14 @@ MATRIX = {
     "api:performance": (None, {"service_manager": 200, "administrator": 200, "cit_member_a": 200}, 403),
     "api:patient-list": (
         None,
-        {"gp_a": 200, "gp_b": 200, "cit_member_a": 200, "mdt_coordinator_a": 200},
+        {
+            "gp_a": 200,
+            "gp_b": 200,
+            "cit_member_a": 200,
+            "mdt_coordinator_a": 200,
+            "rah_coordinator": 200,
+            "rah_responder": 200,
+        },
         403,
     ),
     "api:mdt-meetings": (None, MDT_A, 404),
