@@ -55,6 +55,8 @@ class Patient(models.Model):
         max_length=1,
         choices=StatedGender.choices,
         blank=True,
+        default="",
+        db_default="",
         help_text="As the person states it.",
     )
     address = models.CharField(max_length=300, blank=True)
@@ -76,15 +78,27 @@ class Patient(models.Model):
     carer_relationship = models.CharField("carer's relationship", max_length=100, blank=True)
     carer_phone = UKPhoneField("carer's phone", max_length=30, blank=True)
     carers_centre_offered = models.BooleanField("Carers Centre referral offered", default=False)
-    next_of_kin_name = models.CharField("next of kin's name", max_length=200, blank=True)
-    next_of_kin_relationship = models.CharField("next of kin's relationship", max_length=100, blank=True)
-    next_of_kin_phone = UKPhoneField("next of kin's phone", max_length=30, blank=True)
+    # Database defaults as well: bulk loads (scale data, imports) that name only the
+    # older columns still make whole rows.
+    next_of_kin_name = models.CharField(
+        "next of kin's name", max_length=200, blank=True, default="", db_default=""
+    )
+    next_of_kin_relationship = models.CharField(
+        "next of kin's relationship", max_length=100, blank=True, default="", db_default=""
+    )
+    next_of_kin_phone = UKPhoneField(
+        "next of kin's phone", max_length=30, blank=True, default="", db_default=""
+    )
     communication_needs = models.TextField(
         blank=True, max_length=2000, help_text="Hearing, sight, speech, memory, how best to explain."
     )
-    interpreter_needed = models.BooleanField(default=False)
+    interpreter_needed = models.BooleanField(default=False, db_default=False)
     preferred_language = models.CharField(
-        max_length=100, blank=True, help_text="e.g. Polish, Bengali, British Sign Language."
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="e.g. Polish, Bengali, British Sign Language.",
     )
     key_safety_information = models.TextField(
         blank=True,
