@@ -43,6 +43,18 @@ class Period:
     def days(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
+    def weeks(self) -> list[date]:
+        """The Mondays of every week the period touches, its first to its last: a chart by
+        week starts where the period starts, not at its first busy week."""
+        first = self.start - timedelta(days=self.start.weekday())
+        return [first + timedelta(weeks=n) for n in range((self.end - first).days // 7 + 1)]
+
+    def week_label(self, monday: date) -> str:
+        """ "w/c 1 Jun", the one way every chart and table names a week (with the year
+        when the period crosses one)."""
+        year = f" {monday.year}" if self.start.year != self.end.year else ""
+        return f"w/c {monday.day} {monday:%b}{year}"
+
 
 def _referrals(period: Period) -> QuerySet[Referral]:
     referrals = Referral.objects.filter(received_at__gte=period.since, received_at__lt=period.until)
@@ -211,17 +223,19 @@ def two_hour_standard(period: Period) -> dict:
         .annotate(total=Count("pk"), met=Count("pk", filter=clock.MET_TWO_HOUR_STANDARD))
         .order_by("week")
     )
+    by_week = {row["week"].date(): row for row in weekly}
     return {
         **totals,
         "share": totals["met"] / totals["total"] if totals["total"] else None,
         "weeks": [
             {
-                "week": row["week"].date(),
-                "total": row["total"],
-                "met": row["met"],
-                "share": row["met"] / row["total"],
+                "week": monday,
+                "label": period.week_label(monday),
+                "total": (total := by_week.get(monday, {}).get("total", 0)),
+                "met": (met := by_week.get(monday, {}).get("met", 0)),
+                "share": met / total if total else None,
             }
-            for row in weekly
+            for monday in period.weeks()
         ],
     }
 
@@ -338,11 +352,14 @@ def referrals_by(period: Period) -> dict[str, list[dict]]:
         .annotate(count=Count("pk"))
         .order_by("week")
     )
+    by_week = {row["week"].date(): row["count"] for row in weekly}
     return {
         "source": _counted(referrals, "source", dict(Source.choices)),
         "reason": _counted(referrals, "reason", dict(Reason.choices)),
         "locality": _counted(referrals, "patient__practice__neighbourhood__name", {}),
-        "week": [{"label": row["week"].date().strftime("%d %b"), "count": row["count"]} for row in weekly],
+        "week": [
+            {"label": period.week_label(monday), "count": by_week.get(monday, 0)} for monday in period.weeks()
+        ],
     }
 
 

@@ -7,17 +7,39 @@
   const figures = JSON.parse(source.textContent);
   const blue = "#005eb8", grey = "#768692", red = "#da291c";
 
+  // A long label ("Palliative or end of life crisis") on lines of about 22 characters, so a
+  // horizontal chart's axis does not clip it.
+  function wrapped(label) {
+    const lines = [];
+    String(label).split(" ").forEach(function (word) {
+      const last = lines.length - 1;
+      if (last >= 0 && (lines[last] + " " + word).length <= 22) { lines[last] += " " + word; }
+      else { lines.push(word); }
+    });
+    return lines.length > 1 ? lines : lines[0] || "";
+  }
+
   function bars(id, rows, options) {
     const canvas = document.getElementById(id);
     if (!canvas) { return; }
+    const horizontal = options && options.horizontal;
+    if (horizontal) {
+      // Room for every row and its wrapped label: the chart grows with its rows.
+      const box = document.createElement("div");
+      box.className = "atb-chart-rows";
+      box.style.setProperty("--atb-chart-rows", String(Math.max(rows.length, 3)));
+      canvas.before(box);
+      box.appendChild(canvas);
+    }
     new Chart(canvas, {
       type: (options && options.type) || "bar",
       data: {
-        labels: rows.map(function (row) { return row.label; }),
-        datasets: [{ label: (options && options.label) || "Referrals", data: rows.map(function (row) { return row.count; }), backgroundColor: blue }]
+        labels: rows.map(function (row) { return horizontal ? wrapped(row.label) : row.label; }),
+        datasets: [{ label: (options && options.label) || "Referrals", data: rows.map(function (row) { return row.count; }), backgroundColor: blue, borderColor: blue }]
       },
       options: {
-        indexAxis: (options && options.horizontal) ? "y" : "x",
+        maintainAspectRatio: !horizontal,
+        indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { display: false } },
         scales: (options && options.horizontal)
           ? { x: { beginAtZero: true, ticks: { precision: 0 } } }
@@ -32,13 +54,16 @@
   if (twoHour) {
     new Chart(twoHour, {
       data: {
-        labels: weeks.map(function (w) { return w.week; }),
+        labels: weeks.map(function (w) { return w.label; }),
         datasets: [
-          { type: "bar", label: "In time (%)", data: weeks.map(function (w) { return Math.round(w.share * 100); }), backgroundColor: blue },
-          { type: "line", label: "National standard (70%)", data: weeks.map(function () { return 70; }), borderColor: red, pointRadius: 0 }
+          // A week with no 2-hour response has no bar (not a bar at 0%).
+          { type: "bar", label: "In time (%)", data: weeks.map(function (w) { return w.share === null ? null : Math.round(w.share * 100); }), backgroundColor: blue, order: 2 },
+          // The standard across every week, drawn over the bars; a period of one week
+          // still shows it, as a short dash.
+          { type: "line", label: "National standard (70%)", data: weeks.map(function () { return 70; }), borderColor: red, backgroundColor: red, borderWidth: 2, pointStyle: "line", pointRadius: weeks.length === 1 ? 24 : 0, order: 1 }
         ]
       },
-      options: { scales: { y: { min: 0, max: 100 } }, animation: false }
+      options: { scales: { y: { min: 0, max: 100, ticks: { callback: function (value) { return value + "%"; } } } }, plugins: { legend: { labels: { usePointStyle: true } } }, animation: false }
     });
   }
   bars("chart-waits", figures.response_times.map(function (r) { return { label: r.band, count: r.count }; }), { label: "People" });

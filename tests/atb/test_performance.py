@@ -54,7 +54,9 @@ def test_seven_of_ten_two_hour_responses_in_time_is_70_percent(world, ten_two_ho
     period = performance.Period(start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 7))
     figures = performance.two_hour_standard(period)
     assert (figures["met"], figures["total"], figures["share"]) == (7, 10, 0.7)
-    assert figures["weeks"] == [{"week": dt.date(2026, 6, 1), "total": 10, "met": 7, "share": 0.7}]
+    assert figures["weeks"] == [
+        {"week": dt.date(2026, 6, 1), "label": "w/c 1 Jun", "total": 10, "met": 7, "share": 0.7}
+    ]
     bands = {row["band"]: row["count"] for row in performance.response_times(period)}
     assert bands["90–120 min"] == 7 and bands["120–180 min"] == 5  # the crisis and agreed-later ones too
     by_source = performance.referrals_by(period)["source"]
@@ -112,3 +114,23 @@ def test_the_figures_api_matches_the_page(world, client_for, ten_two_hour_referr
         "/api/performance/", {"start": "9999-12-30", "end": "9999-12-31"}
     )
     assert far.status_code == 400 and "Check the year" in far.json()["end"][0]
+
+
+def test_charts_by_week_cover_the_whole_period_named_one_way(world, ten_two_hour_referrals):
+    """Referrals on Monday 1 June only, in a period from 18 May to 14 June: both weekly
+    charts start at the period's first week, show the quiet weeks, and name each week
+    alike ("w/c 18 May"), with the year only when the period crosses one."""
+    period = performance.Period(start=dt.date(2026, 5, 20), end=dt.date(2026, 6, 14))
+
+    two_hour = performance.two_hour_standard(period)["weeks"]
+    referrals = performance.referrals_by(period)["week"]
+
+    labels = ["w/c 18 May", "w/c 25 May", "w/c 1 Jun", "w/c 8 Jun"]
+    assert [week["label"] for week in two_hour] == [week["label"] for week in referrals] == labels
+    assert [week["count"] for week in referrals] == [0, 0, 12, 0]
+    assert [week["share"] for week in two_hour] == [None, None, 0.7, None]  # no bar, not 0%
+    across_new_year = performance.Period(start=dt.date(2026, 12, 28), end=dt.date(2027, 1, 10))
+    assert [across_new_year.week_label(monday) for monday in across_new_year.weeks()] == [
+        "w/c 28 Dec 2026",
+        "w/c 4 Jan 2027",
+    ]

@@ -234,6 +234,23 @@ def test_a_service_manager_sees_the_two_hour_figure_change(world, person, refere
     manager.reload()
     expect(share).to_have_text("50%")
     expect(manager.get_by_text("1 of 2")).to_be_visible()
+    # The 70% line is drawn across every week the chart names, and a horizontal chart is
+    # as tall as its rows, so no label is clipped.
+    drawn = manager.evaluate(
+        """() => {
+          const chart = Chart.getChart("chart-two-hour");
+          const line = chart.data.datasets.find((set) => set.type === "line");
+          const reasons = Chart.getChart("chart-reason");
+          return {
+            weeks: chart.data.labels.length,
+            line: line.data.filter((value) => value === 70).length,
+            lineVisible: line.pointRadius > 0 || chart.data.labels.length > 1,
+            perRow: reasons.height / Math.max(reasons.data.labels.length, 3),
+          };
+        }"""
+    )
+    assert drawn["weeks"] >= 1 and drawn["line"] == drawn["weeks"] and drawn["lineVisible"]
+    assert drawn["perRow"] >= 30, drawn
     assert_accessible(manager)
     screenshot(manager, "dashboard")
 
