@@ -1,7 +1,9 @@
-"""Alerts raised by the real background processes: `celery beat` sends the minute's sweep
-through Redis and a `celery worker` runs it. Nothing here calls the sweep itself.
+"""Alerts raised by the real background processes: `celery beat` sends the sweep through
+Redis and a `celery worker` runs it. Nothing here calls the sweep itself.
 
-Each test takes about a minute: the sweep's schedule is the real one (every minute).
+The schedule is the migration's own row, run every 6 seconds instead of every minute: the
+same beat, broker and worker, without a minute's wait in each test (that the migration
+schedules it every minute is `test_alerts.py`'s to check).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time_machine
 from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from atb.celery import app
 from core.models import Heartbeat, OutboundEmail, Role
@@ -31,12 +33,15 @@ from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFacto
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SWEEP_TASK = "recovery_at_home.tasks.sweep_alerts"
+SWEEP_SECONDS = 6
 
 
 @pytest.fixture
 def background(tmp_path):
     sweep_schedule = importlib.import_module("recovery_at_home.migrations.0004_alert_sweep_schedule")
     sweep_schedule.create_schedule(django_apps, None)  # as the migration made it
+    every_few_seconds, _ = IntervalSchedule.objects.get_or_create(every=SWEEP_SECONDS, period="seconds")
+    PeriodicTask.objects.filter(task=SWEEP_TASK).update(interval=every_few_seconds)
     processes = BackgroundProcesses(tmp_path)
     yield processes
     processes.stop_all()
@@ -52,8 +57,10 @@ def coordinators():
 
 
 def _beat_last_swept_a_minute_ago():
-    """As if beat had been running: its next sweep is due now, and then every minute."""
-    PeriodicTask.objects.filter(task=SWEEP_TASK).update(last_run_at=timezone.now() - dt.timedelta(minutes=1))
+    """As if beat had been running: its next sweep is due now, and then every few seconds."""
+    PeriodicTask.objects.filter(task=SWEEP_TASK).update(
+        last_run_at=timezone.now() - dt.timedelta(seconds=SWEEP_SECONDS)
+    )
 
 
 def _swept_since(moment):
@@ -78,7 +85,7 @@ def test_beat_and_a_worker_raise_the_alert_of_a_referral_that_falls_due(backgrou
 
     (alert,) = Alert.objects.all()
     assert (alert.episode.referral_id, alert.kind, alert.late) == (referral.pk, Alert.Kind.BREACHED, False)
-    assert waited > 20  # raised by the next minute's sweep, not by the one already seen
+    assert waited > SWEEP_SECONDS / 3  # raised by the next sweep, not by the one already seen
     assert ReferralEvent.objects.filter(referral=referral, kind=ReferralEvent.Kind.ALERT).count() == 1
     subjects = set(OutboundEmail.objects.values_list("to", "subject"))
     assert subjects == {
@@ -146,7 +153,7 @@ def test_a_worker_killed_mid_sweep_loses_no_alert_and_duplicates_none(background
     background.wait_for(
         lambda: not Alert.objects.filter(notified_at__isnull=True).exists(),
         seconds=120,
-        what="the next minute's sweep to deliver every alert",
+        what="the next sweep to deliver every alert",
     )
 
     alerts = Alert.objects.all()
