@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
@@ -26,6 +30,71 @@ def date_input() -> forms.DateInput:
 def datetime_input() -> forms.DateTimeInput:
     """A browser date-and-time picker that shows and sends ISO local times (UK time)."""
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class MemorableDateWidget(forms.MultiWidget):
+    """Day, month and year as three numeric boxes (the NHS design system's date input)."""
+
+    template_name = "atb/widgets/memorable_date.html"
+    PARTS = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+
+    def __init__(self, attrs=None):
+        widgets = {
+            part: forms.TextInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "maxlength": size,
+                    "class": f"form-control atb-date-{part}",
+                    "autocomplete": "off",
+                }
+            )
+            for part, _, size in self.PARTS
+        }
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, date):
+            return [str(value.day), str(value.month), str(value.year)]
+        return [None, None, None]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for subwidget, (part, label, _) in zip(context["widget"]["subwidgets"], self.PARTS, strict=True):
+            subwidget["part"], subwidget["part_label"] = part, label
+            # Bootstrap's invalid style belongs on each box, as the field's class says.
+            if "is-invalid" in (context["widget"]["attrs"].get("class") or ""):
+                subwidget["attrs"]["class"] += " is-invalid"
+        return context
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_  # the day's box (MultiWidget numbers its boxes)
+
+
+class MemorableDateField(forms.Field):
+    """A date a person knows (a date of birth), typed as day, month and year. Its messages
+    are the NHS design system's: what is missing, or that it is not a real date."""
+
+    widget = MemorableDateWidget
+    default_validators = [validate_in_era]
+
+    def to_python(self, value):
+        day, month, year = (str(part or "").strip() for part in (value or [None, None, None]))
+        if not (day or month or year):
+            return None
+        label = (self.label or "The date").capitalize()
+        missing = [name for name, typed in (("day", day), ("month", month), ("year", year)) if not typed]
+        if missing:
+            raise ValidationError(f"{label} must include a {' and a '.join(missing)}.", code="incomplete")
+        if not all(re.fullmatch(r"[0-9]+", part) for part in (day, month, year)):
+            raise ValidationError(f"{label} must be a real date, in numbers.", code="invalid")
+        if len(year) != 4:
+            raise ValidationError("The year must have 4 numbers, like 1942.", code="invalid")
+        if len(day) > 2 or len(month) > 2:
+            raise ValidationError(f"{label} must be a real date.", code="invalid")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(f"{label} must be a real date.", code="invalid") from None
 
 
 DISCIPLINES = dict(Discipline.choices)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField
-from core.forms import EraDateField, check_period
+from core.forms import EraDateField, MemorableDateField, check_period
 from core.models import BreakGlassReason, Neighbourhood, Patient
 from portal.performance import Period
 
@@ -46,9 +46,13 @@ class PatientForm(forms.ModelForm):
             "preferred_language",
             "key_safety_information",
         ]
-        field_classes = {"date_of_birth": EraDateField}
+        field_classes = {"date_of_birth": MemorableDateField}
+        error_messages = {
+            "given_name": {"required": "Enter the person's first name."},
+            "family_name": {"required": "Enter the person's last name."},
+            "practice": {"required": "Choose the person's GP practice."},
+        }
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "communication_needs": forms.Textarea(attrs={"rows": 2}),
             "key_safety_information": forms.Textarea(attrs={"rows": 2}),
         }

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField, UKPhoneFormField, UKPostcodeFormField
-from core.forms import EraDateField, EraDateTimeField, check_period, date_input, datetime_input
+from core.forms import (
+    EraDateField,
+    EraDateTimeField,
+    MemorableDateField,
+    check_period,
+    date_input,
+    datetime_input,
+)
 from core.models import Discipline, Practice, Service, StatedGender, Team, User
 from core.models.patients import validate_not_in_future
 from referrals import services
@@ -32,14 +39,22 @@ class ReferralForm(forms.Form):
 
     # The person.
     nhs_number = NHSNumberFormField(label="NHS number", required=False)
-    given_name = forms.CharField(label="First name", max_length=100)
-    family_name = forms.CharField(label="Last name", max_length=100)
-    date_of_birth = EraDateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    given_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Enter the person's first name."}
+    )
+    family_name = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Enter the person's last name."}
+    )
+    date_of_birth = MemorableDateField(
+        label="Date of birth",
+        help_text="For example, 15 3 1942.",
         validators=[validate_not_in_future],
+        error_messages={"required": "Enter the person's date of birth."},
     )
     practice = forms.ModelChoiceField(
-        Practice.objects.select_related("neighbourhood"), label="Registered GP practice"
+        Practice.objects.select_related("neighbourhood"),
+        label="Registered GP practice",
+        error_messages={"required": "Choose the person's GP practice."},
     )
     gender = forms.ChoiceField(
         choices=[("", "Not asked"), *StatedGender.choices],
@@ -66,16 +81,24 @@ class ReferralForm(forms.Form):
 
     # The referral.
     service = forms.ModelChoiceField(
-        Service.objects.all(), widget=forms.RadioSelect, empty_label=None, label="Refer to"
+        Service.objects.all(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        label="Refer to",
+        error_messages={"required": "Choose the service to refer to."},
     )
     team = forms.ModelChoiceField(
         Team.objects.all(),
         required=False,
         label="Community Integrated Team",
-        help_text="Leave empty to send it to the team of the patient's practice.",
+        help_text="Leave empty to send it to the team of the patient's practice. Only for the teams.",
     )
-    source = forms.ChoiceField(choices=Source.choices)
-    reason = forms.ChoiceField(choices=_reason_choices)
+    source = forms.ChoiceField(
+        choices=Source.choices, error_messages={"required": "Choose who the referral comes from."}
+    )
+    reason = forms.ChoiceField(
+        choices=_reason_choices, error_messages={"required": "Choose the reason for the referral."}
+    )
     reason_other = forms.CharField(
         label="If other, say what",
         max_length=200,
@@ -98,7 +121,10 @@ class ReferralForm(forms.Form):
     consent_to_share = forms.BooleanField(
         label="They agree to information being shared between ATB partners", required=False
     )
-    referrer_phone = UKPhoneFormField(label="Your contact number")
+    referrer_phone = UKPhoneFormField(
+        label="Your contact number",
+        error_messages={"required": "Enter a number the team can call you back on."},
+    )
     confirm_duplicate = forms.BooleanField(
         label="Refer anyway: this is a new concern", required=False, widget=forms.HiddenInput
     )
@@ -112,18 +138,25 @@ class ReferralForm(forms.Form):
         self.person: SentPerson | None = None
         self.duplicates = []
         if phone_in:
-            self.fields["caller_name"] = forms.CharField(label="Caller's name", max_length=200)
+            self.fields["caller_name"] = forms.CharField(
+                label="Caller's name", max_length=200, error_messages={"required": "Enter the caller's name."}
+            )
             self.fields["caller_relationship"] = forms.CharField(
                 label="Caller's relationship or role",
                 max_length=100,
                 help_text="e.g. the person themself, daughter, neighbour, district nurse",
+                error_messages={"required": "Say who the caller is to the person."},
             )
-            self.fields["caller_phone"] = UKPhoneFormField(label="Caller's number")
+            self.fields["caller_phone"] = UKPhoneFormField(
+                label="Caller's number",
+                error_messages={"required": "Enter the number to call the caller back on."},
+            )
             # The clock starts with the call, not when the form is saved after it.
             self.fields["call_started_at"] = EraDateTimeField(
                 label="Call started (UK time)",
                 widget=datetime_input(),
                 help_text="The response clock starts here.",
+                error_messages={"required": "Enter when the call started."},
             )
             self.initial.setdefault("call_started_at", timezone.localtime().replace(second=0, microsecond=0))
             self.fields["date_of_birth"].required = False
@@ -146,6 +179,13 @@ class ReferralForm(forms.Form):
             )
         if self.data.get("confirm_duplicate") or self.data.get("duplicates_shown"):
             self.fields["confirm_duplicate"].widget = forms.CheckboxInput()
+        # The team list is for a referral to the teams alone (referral_form.js disables it
+        # for any other service, and clean() ignores it).
+        self.fields["team"].widget.attrs["data-teams-service"] = (
+            Service.objects.filter(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
+            .values_list("pk", flat=True)
+            .first()
+        )
         self.helper = self._layout()
 
     def _layout(self) -> FormHelper:
@@ -167,14 +207,18 @@ class ReferralForm(forms.Form):
             Fieldset(
                 "The person",
                 Div(
-                    Div(Field("nhs_number", **self._lookup_attrs()), css_class="col-md-4"),
-                    Div("date_of_birth", css_class="col-md-4"),
                     Div(
-                        css_id="patient-lookup",
-                        css_class="col-md-4 pt-md-4",
-                        role="status",
-                        **{"aria-live": "polite"},
+                        Field("nhs_number", **self._lookup_attrs()),
+                        # The live check's answer, under the number it is about.
+                        Div(
+                            css_id="patient-lookup",
+                            css_class="mb-3",
+                            role="status",
+                            **{"aria-live": "polite"},
+                        ),
+                        css_class="col-md-6",
                     ),
+                    Div("date_of_birth", css_class="col-md-6"),
                     css_class="row",
                 ),
                 Div(
@@ -245,6 +289,8 @@ class ReferralForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         service, reason = cleaned.get("service"), cleaned.get("reason")
+        if service and service.code != Service.Code.COMMUNITY_INTEGRATED_TEAMS:
+            cleaned["team"] = None
         if service and reason and "reason_other" in cleaned:
             problems = services.reason_problems(
                 reason=reason, reason_other=cleaned["reason_other"], service=service

@@ -234,3 +234,10 @@ def meeting_with_agenda(*, practice: Practice, coordinator: User, patients=(), s
         for patient in patients
     ]
     return meeting, items
+
+
+def typed_date(name: str, iso: str) -> dict[str, str]:
+    """A date as a person types it into the day/month/year boxes (`MemorableDateField`):
+    "1938-02-11" is 11, 2 and 1938; "" leaves all three empty."""
+    year, month, day = iso.split("-") if iso else ("", "", "")
+    return {f"{name}_day": day.lstrip("0"), f"{name}_month": month.lstrip("0"), f"{name}_year": year}

@@ -29,7 +29,7 @@ from referrals.models import Reason, Referral, Source
 from referrals.signals import referral_received
 from tests.background import BackgroundProcesses, url_of_the_test_database
 from tests.conftest import PASSWORD
-from tests.factories import PracticeFactory, RecoveryAtHomeFactory, UserFactory
+from tests.factories import PracticeFactory, RecoveryAtHomeFactory, UserFactory, typed_date
 from tools.processes import free_port, port_answers, wait_for_port
 
 BANNER = "Background services are unavailable."
@@ -163,7 +163,7 @@ def _referral_form(practice, rah) -> dict:
     return {
         "given_name": "Doris",
         "family_name": "Bell-Hardy",
-        "date_of_birth": "1938-02-11",
+        **typed_date("date_of_birth", "1938-02-11"),
         "practice": practice.pk,
         "service": rah.pk,
         "source": Source.GP,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.validators import validate_in_era
+from tests.factories import typed_date
 
 APPS = ["core", "referrals", "teams", "recovery_at_home", "mdt", "portal"]
 
@@ -131,7 +132,7 @@ def test_html_typed_into_notes_is_shown_as_text(world, client_for):
 def test_a_year_out_of_era_is_explained_beside_the_field(world, client_for):
     client = client_for(world.users["gp_a"])
     response = client.post(
-        reverse("referrals:create"), {"given_name": "Doris", "date_of_birth": "0202-02-11"}
+        reverse("referrals:create"), {"given_name": "Doris", **typed_date("date_of_birth", "0202-02-11")}
     )
     assert "Check the year" in " ".join(response.context["form"].errors["date_of_birth"])
     assert 'value="Doris"' in response.content.decode()

@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from core.audit import record_event
 from core.models import AuditAction, AuditEvent
+from tests.factories import typed_date
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_changing_a_patient_records_what_changed(world, client_for):
             "nhs_number": patient.nhs_number,
             "given_name": patient.given_name,
             "family_name": patient.family_name,
-            "date_of_birth": "1940-05-17",
+            **typed_date("date_of_birth", "1940-05-17"),
             "practice": world.practice_a.pk,
             "phone": "0191 555 0199",
             "lives_alone": "on",

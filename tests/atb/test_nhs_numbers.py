@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from core.models import AuditAction, AuditEvent, Patient
 from core.nhs_numbers import format_nhs_number, normalise_nhs_number
+from tests.factories import typed_date
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def _patient_form(**overrides):
         "nhs_number": "943 476 5919",
         "given_name": "Doris",
         "family_name": "Bell",
-        "date_of_birth": "1938-02-11",
+        **typed_date("date_of_birth", "1938-02-11"),
         "address": "12 Tunstall Road, Sunderland",
         "postcode": "sr2 7hn",
         "phone": "0191 555 0100",
@@ -76,7 +77,7 @@ def test_a_gp_registers_a_patient_with_a_spaced_nhs_number(world, client_for):
         ("nhs_number", "943 476 591", "this has 9"),
         ("nhs_number", "943 476 59AB", "only digits"),
         ("date_of_birth", "2099-01-01", "cannot be in the future"),
-        ("given_name", "", "This field is required"),
+        ("given_name", "", "Enter the person's first name."),
     ],
 )
 def test_bad_input_is_refused_beside_the_field_and_the_typed_data_stays(
@@ -85,7 +86,11 @@ def test_bad_input_is_refused_beside_the_field_and_the_typed_data_stays(
     client = client_for(world.users["gp_a"])
     before = Patient.objects.count()
     response = client.post(
-        reverse("patient_create"), _patient_form(practice=world.practice_a.pk, **{field: typed})
+        reverse("patient_create"),
+        _patient_form(
+            practice=world.practice_a.pk,
+            **(typed_date(field, typed) if field == "date_of_birth" else {field: typed}),
+        ),
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -93,7 +98,9 @@ def test_bad_input_is_refused_beside_the_field_and_the_typed_data_stays(
     page = response.content.decode()
     assert 'value="Bell"' in page  # what was typed is still there
     assert "12 Tunstall Road, Sunderland" in page
-    if typed:
+    if field == "date_of_birth":
+        assert form[field].value() == ["1", "1", "2099"]  # the three boxes as typed
+    elif typed:
         assert f'value="{typed}"' in page
     assert Patient.objects.count() == before
 

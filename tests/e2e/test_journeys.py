@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -27,7 +28,9 @@ def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, perso
     page.get_by_label("NHS number").fill(mistyped)
     page.get_by_label("First name").fill("Edith")
     page.get_by_label("Last name").fill("Armstrong")
-    page.get_by_label("Date of birth").fill("1936-04-12")
+    page.get_by_label("Day").fill("12")
+    page.get_by_label("Month").fill("4")
+    page.get_by_label("Year").fill("1936")
     page.get_by_label("Recovery at Home").check()
     page.get_by_label("Reason").select_option(label="Fall without serious injury")
     page.get_by_label("Clinical summary").fill("Two falls this week, managing at home with help.")
@@ -37,6 +40,11 @@ def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, perso
 
     nhs_number = page.get_by_label("NHS number")
     expect(nhs_number).to_have_value(mistyped)  # what was typed stays
+    # The error summary has the focus; its link takes it to the field.
+    summary = page.locator(".atb-error-summary")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link").first.click()
+    expect(nhs_number).to_be_focused()
     expect(page.locator("#error_1_id_nhs_number, .invalid-feedback").first).to_be_visible()
     expect(page.get_by_label("Last name")).to_have_value("Armstrong")
     assert not Referral.objects.filter(patient__family_name="Armstrong").exists()
@@ -272,8 +280,12 @@ def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
     page.keyboard.press("Tab")  # from the top of the page
     _tab_to(page, "nhs_number")
     page.keyboard.type(valid_nhs_number(4343))
-    _tab_to(page, "date_of_birth")
-    page.keyboard.type("12121936")  # the same whichever order the browser's date field takes
+    _tab_to(page, "date_of_birth_day")
+    page.keyboard.type("12")
+    _tab_to(page, "date_of_birth_month")
+    page.keyboard.type("12")
+    _tab_to(page, "date_of_birth_year")
+    page.keyboard.type("1936")
     _tab_to(page, "given_name")
     page.keyboard.type("Edith")
     _tab_to(page, "family_name")
@@ -346,3 +358,32 @@ def test_a_warning_comes_before_the_idle_timeout_and_stay_signed_in_renews(world
     gp.wait_for_timeout(12_000)  # past the first timeout: renewed, still signed in
     gp.reload()
     expect(gp.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_a_gp_refers_their_own_known_patient_without_retyping_them(world, person, width):
+    """The number of one of the GP's own patients fills the empty name and date of birth
+    from the record, the check answering under the number; Recovery at Home greys out the
+    team list; on a phone nothing runs off the side."""
+    patient = world.patient_a  # registered at gp_a's practice
+    page = person(world.users["gp_a"], width=width)
+    page.goto("/referrals/new/")
+
+    page.get_by_label("NHS number").fill(patient.nhs_number_display)
+    lookup = page.locator("#patient-lookup")
+    expect(lookup).to_contain_text("Known patient")
+    expect(page.get_by_label("First name")).to_have_value(patient.given_name)
+    expect(page.get_by_label("Last name")).to_have_value(patient.family_name)
+    expect(page.get_by_label("Year")).to_have_value(str(patient.date_of_birth.year))
+    expect(lookup).to_contain_text("filled in from it")
+    number_box = page.get_by_label("NHS number").bounding_box()
+    assert lookup.bounding_box()["y"] > number_box["y"]  # under the number, not beside the date
+
+    team = page.get_by_label("Community Integrated Team", exact=True)
+    page.get_by_label("Recovery at Home").check()
+    expect(team).to_be_disabled()
+    page.get_by_label("Community Integrated Teams", exact=True).check()
+    expect(team).to_be_enabled()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert_accessible(page)
+    screenshot(page, f"referral-form-known-patient-{width}")

@@ -16,7 +16,7 @@ from core.models import AuditAction, AuditEvent, Patient, Role
 from recovery_at_home import services as rah
 from referrals import services
 from referrals.models import Reason, Referral, ReferralEvent, Source
-from tests.factories import UserFactory
+from tests.factories import UserFactory, typed_date
 from tests.referrals.test_fhir import _message
 
 MADE_UP = {"given_name": "Anne", "family_name": "Nobody"}
@@ -115,7 +115,7 @@ def _form(world, patient, **overrides):
         "nhs_number": patient.nhs_number_display,
         "given_name": patient.given_name,
         "family_name": patient.family_name,
-        "date_of_birth": patient.date_of_birth.isoformat(),
+        **typed_date("date_of_birth", patient.date_of_birth.isoformat()),
         "practice": world.practice_b.pk,
         "service": world.rah.pk,
         "team": "",
@@ -133,7 +133,9 @@ def test_the_form_is_no_oracle_for_a_date_of_birth(world, client_for):
     patient = world.patient_a
     client = client_for(world.users["gp_b"])
     response = client.post(
-        reverse("referrals:create"), _form(world, patient, **MADE_UP, date_of_birth="1950-01-01"), follow=True
+        reverse("referrals:create"),
+        _form(world, patient, **MADE_UP, **typed_date("date_of_birth", "1950-01-01")),
+        follow=True,
     )
     page = response.content.decode()
     assert response.redirect_chain and "date of birth recorded" not in page

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from core.models import Patient, StatedGender
 from referrals.models import Reason, Referral, Source
+from tests.factories import typed_date
 
 PHONE_MESSAGE = "Enter a phone number, like 0191 498 0123"
 POSTCODE_MESSAGE = "Enter a UK postcode, like SR1 3AB."
@@ -20,7 +21,7 @@ def _form(world, **overrides):
         "nhs_number": "943 476 5919",
         "given_name": "Doris",
         "family_name": "Bell",
-        "date_of_birth": "1938-02-11",
+        **typed_date("date_of_birth", "1938-02-11"),
         "practice": world.practice_a.pk,
         "address": "12 Tunstall Road, Sunderland",
         "postcode": "sr2 7hn",
@@ -151,7 +152,10 @@ def test_the_record_form_checks_the_same_details(world, client_for):
     form = client.get(reverse("patient_update", args=[patient.pk])).context["form"]
     data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
     data.update(
-        practice=world.practice_a.pk, postcode="!!!", carer_phone="call daughter", date_of_birth="1940-01-01"
+        practice=world.practice_a.pk,
+        postcode="!!!",
+        carer_phone="call daughter",
+        **typed_date("date_of_birth", "1940-01-01"),
     )
 
     response = client.post(reverse("patient_update", args=[patient.pk]), data)

@@ -13,6 +13,7 @@ from core.models import AuditAction, AuditEvent, Patient
 from referrals import services as referral_services
 from referrals.models import Reason, Referral, ReferralEvent, Source, Status
 from tests.conftest import PASSWORD
+from tests.factories import typed_date
 
 
 def _referral_form(world, **overrides):
@@ -20,7 +21,7 @@ def _referral_form(world, **overrides):
         "nhs_number": "943 476 5919",
         "given_name": "Doris",
         "family_name": "Bell",
-        "date_of_birth": "1938-02-11",
+        **typed_date("date_of_birth", "1938-02-11"),
         "practice": world.practice_a.pk,
         "address": "12 Tunstall Road, Sunderland",
         "postcode": "SR2 7HN",
@@ -79,7 +80,7 @@ def test_the_form_starts_with_the_gps_own_practice_phone_and_source(world, clien
     ("field", "typed", "message"),
     [
         ("nhs_number", "943 476 5918", "check digit does not match"),
-        ("reason", "", "This field is required"),
+        ("reason", "", "Choose the reason for the referral"),
         ("date_of_birth", "2099-01-01", "cannot be in the future"),
         ("clinical_summary", "x" * 20_000, "at most 4000 characters"),
         ("consent_to_referral", "", "needs the person's consent"),
@@ -90,7 +91,8 @@ def test_bad_input_gets_a_message_by_the_field_keeps_what_was_typed_and_saves_no
     world, client_for, field, typed, message
 ):
     counts = (Referral.objects.count(), Patient.objects.count(), ReferralEvent.objects.count())
-    form = {**_referral_form(world, service=world.rah.pk, reason=Reason.FALL), field: typed}
+    as_typed = typed_date(field, typed) if field == "date_of_birth" else {field: typed}
+    form = {**_referral_form(world, service=world.rah.pk, reason=Reason.FALL), **as_typed}
     response = client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
 
     assert response.status_code == 200
@@ -115,7 +117,7 @@ def test_an_open_referral_to_the_same_service_is_shown_before_a_second_is_made(w
         nhs_number=world.patient_a.nhs_number,
         given_name=world.patient_a.given_name,
         family_name=world.patient_a.family_name,
-        date_of_birth=world.patient_a.date_of_birth.isoformat(),
+        **typed_date("date_of_birth", world.patient_a.date_of_birth.isoformat()),
     )
     warned = client.post(reverse("referrals:create"), form)
     assert warned.status_code == 200
@@ -136,7 +138,7 @@ def test_a_known_patient_is_referred_again_not_registered_twice(world, client_fo
         given_name=patient.given_name,
         family_name=patient.family_name,
         service=world.cit.pk,
-        date_of_birth=patient.date_of_birth.isoformat(),
+        **typed_date("date_of_birth", patient.date_of_birth.isoformat()),
         practice=world.practice_b.pk,
     )
     client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
@@ -155,7 +157,7 @@ def _phone_in(world, call_started_at: str, **overrides):
     call = {
         "nhs_number": "",
         "practice": "",
-        "date_of_birth": "",
+        **typed_date("date_of_birth", ""),
         "service": world.rah.pk,
         "source": Source.FAMILY_CARER,
         "reason": Reason.FALL,
