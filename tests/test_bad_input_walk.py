@@ -131,7 +131,12 @@ def admin_paths(world):
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
+# Every role but gp_b: the same role as gp_a at the other practice, with the same pages
+# over mirrored records, it reaches no code gp_a does not.
+WALK_ROLES = [role for role in ROLES if role != "gp_b"]
+
+
+@pytest.mark.parametrize("role", WALK_ROLES)
 def test_every_page_and_form_answers_bad_input_without_a_server_error(
     world, client_for, role, paths, admin_paths, record_walk
 ):
@@ -292,7 +297,7 @@ def _fhir_messages() -> list[tuple[str, object]]:
     return messages
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", WALK_ROLES)
 def test_every_api_and_fhir_operation_answers_bad_json_without_a_server_error(world, role, record_walk):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.users[role]).key}")
