@@ -387,3 +387,27 @@ def test_a_gp_refers_their_own_known_patient_without_retyping_them(world, person
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert_accessible(page)
     screenshot(page, f"referral-form-known-patient-{width}")
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_the_queue_fits_a_desk_a_tablet_and_a_phone(world, person, reference_data, width):
+    """The coordinator's queue at each width: nothing runs off the side (it was 941 px wide
+    on a 390 px phone), and on a tablet or phone each referral reads as labelled lines."""
+    referral = ReferralFactory(
+        service=world.rah, patient=PatientFactory(family_name="Armstrong", practice=world.practice_a)
+    )
+    page = person(world.users["rah_coordinator"], width=width)
+    page.goto("/recovery-at-home/queue/")
+    row = page.locator(f'tr[data-reference="{referral.reference}"]')
+    expect(row).to_contain_text("Not triaged")
+
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert row.bounding_box()["width"] <= width
+    if width < 992:
+        label = page.evaluate(
+            "(row) => getComputedStyle(row.querySelector('td:nth-child(3)'), '::before').content",
+            row.element_handle(),
+        )
+        assert label == '"Patient"'
+    assert_accessible(page)
+    screenshot(page, f"queue-{width}")
