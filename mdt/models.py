@@ -112,6 +112,11 @@ class Meeting(models.Model):
         return reverse("mdt:meeting", args=[self.pk])
 
     @property
+    def has_minutes(self) -> bool:
+        """Held (minutes being written) or closed: the printout is the minutes, not the agenda."""
+        return self.status in (self.Status.HELD, self.Status.CLOSED)
+
+    @property
     def ends_at(self):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 

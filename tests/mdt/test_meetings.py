@@ -573,3 +573,37 @@ def test_closed_minutes_offer_no_moving_or_removing(world, client_for, coordinat
         client.post(reverse("mdt:step", args=[meeting.pk, step]))
     page = client.get(meeting.get_absolute_url()).content.decode()
     assert remove not in page and reverse("mdt:move_item", args=[meeting.pk, item.pk]) not in page
+
+
+def test_the_printout_is_the_agenda_before_the_meeting_and_the_minutes_after(world, client_for, coordinator):
+    """On screen the printout has a way back and a Print button (hidden on paper); once the
+    meeting is held it prints the minutes: each person's discussion, outcome and actions."""
+    meeting, (item,) = meeting_with_agenda(
+        practice=world.practice_a, coordinator=coordinator, patients=[world.patient_a]
+    )
+    client = client_for(coordinator)
+    agenda = client.get(reverse("mdt:print", args=[meeting.pk])).content.decode()
+    assert "<h1>MDT agenda:" in agenda and "Discussion:" not in agenda
+    assert f'<a href="{meeting.get_absolute_url()}">Back to the meeting</a>' in agenda
+    assert '<button type="button" data-print>Print</button>' in agenda and "js/print" in agenda
+
+    prefix = f"item{item.pk}"
+    client.post(
+        reverse("mdt:update_item", args=[meeting.pk, item.pk]),
+        {f"{prefix}-discussion": "Agreed to trial a falls sensor", f"{prefix}-outcome": "continue"},
+    )
+    client.post(
+        reverse("mdt:add_action", args=[meeting.pk, item.pk]),
+        {
+            f"action{item.pk}-description": "Order falls sensor",
+            f"action{item.pk}-owner_team": world.team_a.pk,
+            f"action{item.pk}-due_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+        },
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
+
+    minutes = client.get(reverse("mdt:print", args=[meeting.pk])).content.decode()
+    assert "<h1>MDT minutes:" in minutes
+    assert "Agreed to trial a falls sensor" in minutes and "Continue on the caseload" in minutes
+    assert "Order falls sensor" in minutes
+    assert "Print minutes" in client.get(meeting.get_absolute_url()).content.decode()
