@@ -191,6 +191,11 @@ def on_the_way(request: HttpRequest, pk: int) -> HttpResponse:
         services.record_on_the_way(dispatch=visit, user=request.user)
     except services.ClockRefused as refused:
         messages.error(request, str(refused))
+    else:
+        patient = visit.episode.referral.patient
+        messages.success(
+            request, f"On your way to {patient.full_name}: the coordinators see it on the queue."
+        )
     return redirect("recovery_at_home:my_visits")
 
 

@@ -78,11 +78,19 @@ def test_a_responder_goes_on_the_way_arrives_and_the_clock_stops(world, client_f
     page = client.get(reverse("recovery_at_home:my_visits")).content.decode()
     assert "On my way" in page
 
-    client.post(reverse("recovery_at_home:on_the_way", args=[visit.pk]))
+    on_the_way = client.post(reverse("recovery_at_home:on_the_way", args=[visit.pk]), follow=True)
+    patient = world.referral_b.patient
+    assert f"On your way to {patient.full_name}" in on_the_way.content.decode()  # told it was recorded
     frozen_clock.shift(dt.timedelta(minutes=25))  # within the 30-minute idle limit
-    client.post(
-        reverse("recovery_at_home:visit_arrival", args=[visit.pk]), {"arrived_at": "", "late_reason": ""}
-    )
+    arrived = client.post(
+        reverse("recovery_at_home:visit_arrival", args=[visit.pk]),
+        {"arrived_at": "", "late_reason": ""},
+        follow=True,
+    ).content.decode()
+    # The visit card goes on to the outcome, on the referral page's outcome form.
+    assert f'href="{world.referral_b.get_absolute_url()}#outcome">Record the outcome</a>' in arrived
+    outcome_page = client.get(world.referral_b.get_absolute_url()).content.decode()
+    assert 'id="outcome"' in outcome_page
 
     visit.refresh_from_db()
     episode = visit.episode
