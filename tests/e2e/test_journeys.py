@@ -411,3 +411,36 @@ def test_the_queue_fits_a_desk_a_tablet_and_a_phone(world, person, reference_dat
         assert label == '"Patient"'
     assert_accessible(page)
     screenshot(page, f"queue-{width}")
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_a_coordinator_finds_the_person_a_carer_rings_back_about(world, person, reference_data, width):
+    """A daughter rings back from the number she gave: the coordinator searches it, opens
+    the person, and the banner gives who they are, how to reach them and what visiting
+    staff must know, at a desk, on a tablet and on a phone."""
+    from core.models import Patient
+
+    Patient.objects.filter(pk=world.patient_b.pk).update(
+        family_name="Bell", address="12 Tunstall Road", postcode="SR2 7HN", phone="0191 498 0123",
+        key_safety_information="Large dog: ring first.",
+    )  # fmt: skip
+    world.referral_b.referrer_phone = "0191 498 0789"
+    world.referral_b.save()
+    page = person(world.users["rah_coordinator"], width=width)
+    page.goto("/")
+    menu = page.get_by_role("button", name="Show navigation")
+    if menu.is_visible():  # the navbar folds away on a tablet and a phone
+        menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Find a patient").click()
+    page.get_by_role("searchbox").fill("01914980789")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=re.compile("BELL")).click()
+
+    banner = page.get_by_role("region", name="Patient")
+    expect(banner).to_contain_text("12 Tunstall Road, SR2 7HN")
+    expect(banner).to_contain_text(world.patient_b.nhs_number_display)
+    expect(banner).to_contain_text("Large dog: ring first.")
+    expect(banner.get_by_role("link", name="0191 498 0123")).to_have_attribute("href", "tel:+441914980123")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert_accessible(page)
+    screenshot(page, f"patient-banner-{width}")
