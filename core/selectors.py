@@ -32,6 +32,15 @@ def practices_served_by(*, user: User) -> QuerySet[Practice]:
     return Practice.objects.filter(scope).select_related("neighbourhood")
 
 
+def practices_for_record(*, user: User, patient: Patient) -> QuerySet[Practice]:
+    """The practices a record's form offers: those the user serves, and the person's own
+    (so staff without a practice, Recovery at Home's, can correct a phone number or the
+    safety information and save, keeping the practice as it is)."""
+    own = Q(pk=patient.practice_id) if patient.practice_id else NO_ONE
+    served = practices_served_by(user=user).values("pk")
+    return Practice.objects.filter(Q(pk__in=served) | own).select_related("neighbourhood")
+
+
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:
     return Patient.objects.filter(patient_scope(user=user)).select_related("practice__neighbourhood")
 

@@ -36,6 +36,7 @@ from core.selectors import (
     get_visible_patient,
     neighbourhood_overview,
     patients_visible_to,
+    practices_for_record,
     practices_served_by,
 )
 from mdt.forms import FlagForm
@@ -183,7 +184,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_update(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_visible_patient(request, pk)
     form = PatientForm(
-        request.POST or None, instance=patient, practices=practices_served_by(user=request.user)
+        request.POST or None,
+        instance=patient,
+        practices=practices_for_record(user=request.user, patient=patient),
     )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -14,7 +14,7 @@ from recovery_at_home import services as rah_services
 from recovery_at_home.models import Outcome
 from referrals.models import Referral
 from teams import services as team_services
-from tests.factories import ReferralFactory, UserFactory
+from tests.factories import ReferralFactory, UserFactory, typed_date
 
 
 @pytest.fixture
@@ -106,3 +106,20 @@ def test_a_sender_without_a_relationship_sees_only_what_they_sent_in_the_banner(
 
     assert "BELL, Doris" in banner and "(as sent)" in banner and "Sent address" in banner
     assert "Tunstall Road" not in banner and "0191 498 0123" not in banner and "Large dog" not in banner
+
+
+def test_recovery_at_home_corrects_a_persons_phone_keeping_their_practice(world, client_for, doris):
+    """A coordinator has no practice of their own: the record's form offers the person's
+    own, so the correction saves and the practice stays as it was."""
+    client = client_for(world.users["rah_coordinator"])
+    form = client.get(reverse("patient_update", args=[doris.pk])).context["form"]
+    assert list(form.fields["practice"].queryset) == [doris.practice]
+    data = {name: value for name, value in form.initial.items() if value is not None and name in form.fields}
+    data.update(phone="0191 498 0999", **typed_date("date_of_birth", doris.date_of_birth.isoformat()))
+    data = {name: value for name, value in data.items() if value is not False}
+
+    response = client.post(reverse("patient_update", args=[doris.pk]), data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    doris.refresh_from_db()
+    assert (doris.phone, doris.practice) == ("0191 498 0999", world.practice_b)
