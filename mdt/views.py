@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -44,7 +45,7 @@ def _home_page(request: HttpRequest, status: int = 200, **bound) -> HttpResponse
         starts_at__gte=timezone.now() - timedelta(weeks=8)
     )
     context = {
-        "meetings": meetings.order_by("starts_at"),
+        "meetings": meetings.annotate(people=Count("items")).order_by("starts_at"),
         "meeting_form": MeetingForm(user=request.user),
         "schedule_form": ScheduleForm(user=request.user),
         "today": today,

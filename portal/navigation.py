@@ -21,8 +21,9 @@ WORKSPACES = [
     Workspace(Role.CIT_MEMBER, "My caseload", "teams:my_caseload"),
     Workspace(Role.MDT_COORDINATOR, "MDT meetings", "mdt:home"),
     Workspace(Role.REFERRER, "Referrals", "referrals:home"),
-    Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
+    # A manager's work is the figures; the overview is who and where.
     Workspace(Role.SERVICE_MANAGER, "Performance", "performance"),
+    Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.SERVICE_MANAGER, "Export referrals", "referral_export"),
     Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
     Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),

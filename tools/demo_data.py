@@ -125,3 +125,37 @@ DEMO_USERS = [
     ("manager", "Gareth", "Hall", Role.SERVICE_MANAGER, "", "SCAS", [], []),
     ("admin", "Helen", "Irving", Role.ADMINISTRATOR, "", "ICB", [], []),
 ]
+
+# Colleagues, so teams have several members and work has someone to go to: a GP at each
+# other practice, more Recovery at Home staff, and two more members in every CIT. They
+# sign in as first.last with the same password. (first, last, role, discipline,
+# organisation, practice ODS codes, team neighbourhood codes)
+DEMO_COLLEAGUES = [
+    ("Rachel", "Oduya", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89901"], []),
+    ("Martin", "Pearce", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89902"], []),
+    ("Joanne", "Carr", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89903"], []),
+    ("Imran", "Siddiqui", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89904"], []),
+    ("Laura", "Bainbridge", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89906"], []),
+    ("Peter", "Lowther", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89908"], []),
+    ("Nadia", "Hussain", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89909"], []),
+    ("Simon", "Charlton", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89910"], []),
+    ("Kate", "Moffat", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89911"], []),
+    ("Andrew", "Tait", Role.REFERRER, Discipline.GP, "GP Alliance", ["A89912"], []),
+    ("Joanne", "Reed", Role.RAH_COORDINATOR, Discipline.NURSE, "SCAS", [], []),
+    ("Priya", "Nair", Role.RAH_RESPONDER, Discipline.NURSE, "SCAS", [], []),
+    ("Tom", "Hutchinson", Role.RAH_RESPONDER, Discipline.PHYSIOTHERAPIST, "SCAS", [], []),
+    ("Lisa", "Wardle", Role.RAH_RESPONDER, Discipline.HEALTHCARE_ASSISTANT, "SCAS", [], []),
+    ("Kevin", "Armstrong", Role.RAH_RESPONDER, Discipline.PARAMEDIC, "SCAS", [], []),
+    ("Sarah", "Milburn", Role.CIT_MEMBER, Discipline.COMMUNITY_MATRON, "STSFT", [], ["east"]),
+    ("Yusuf", "Rahman", Role.CIT_MEMBER, Discipline.PHYSIOTHERAPIST, "STSFT", [], ["east"]),
+    ("Gillian", "Todd", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["coalfields"]),
+    ("Mark", "Rutherford", Role.CIT_MEMBER, Discipline.OCCUPATIONAL_THERAPIST, "STSFT", [], ["coalfields"]),
+    ("Helen", "Scott", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["washington"]),
+    ("Chris", "Bell", Role.CIT_MEMBER, Discipline.SOCIAL_WORKER, "Council", [], ["washington"]),
+    ("Anne", "Gibson", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["north"]),
+    ("Paul", "Dixon", Role.CIT_MEMBER, Discipline.COMMUNITY_MATRON, "STSFT", [], ["north"]),
+    ("Claire", "Watson", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["west-one"]),
+    ("Jamal", "Osei", Role.CIT_MEMBER, Discipline.PHYSIOTHERAPIST, "STSFT", [], ["west-one"]),
+    ("Louise", "Hogg", Role.CIT_MEMBER, Discipline.DISTRICT_NURSE, "STSFT", [], ["west-two"]),
+    ("David", "Kerr", Role.CIT_MEMBER, Discipline.SOCIAL_WORKER, "Council", [], ["west-two"]),
+]

@@ -1,9 +1,10 @@
-"""Demo referrals in every state, made through the referral services so each has a
-true timeline. Created once: skipped when referrals already exist."""
+"""Demo referrals: months of past work (`tools.demo_history`), then today's cases in every
+state, made through the referral services so each has a true timeline. Created once:
+skipped when referrals already exist."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from core.models import BedUnit, Patient, Service, User
 from mdt import selectors as mdt_selectors
 from mdt import services as mdt_services
-from mdt.models import MeetingSchedule
+from mdt.models import Meeting, MeetingSchedule
 from mdt.services import flag_for_mdt
 from recovery_at_home import services as rah
 from recovery_at_home.models import Episode, Outcome, TriageCategory
@@ -19,6 +20,7 @@ from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Reason, Referral, Source
 from teams import services as teams
+from tools.demo_history import make_history, mdt_schedules
 
 
 def _patients_of(neighbourhood: str) -> list[Patient]:
@@ -28,7 +30,7 @@ def _patients_of(neighbourhood: str) -> list[Patient]:
 
 
 @transaction.atomic
-def seed_demo_referrals() -> int:
+def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     if Referral.objects.exists():
         return 0
     users = {
@@ -43,6 +45,7 @@ def seed_demo_referrals() -> int:
     east, north = _patients_of("east"), _patients_of("north")
     if not east or not north:
         return 0
+    make_history(days=history_days, reserved={patient.pk for patient in east + north}, seed=seed)
     now = timezone.now()
 
     def refer(patient, service, reason, hours_ago, user=gp_a, **caller):
@@ -120,29 +123,31 @@ def _seed_caseload(member: User, *, accepted: Referral, in_progress: Referral, c
 
 
 def _seed_mdt(gp: User, member: User) -> None:
-    """gp.a's practice meets every four weeks on Tuesday at 13:00; the next meeting has
-    two people on its agenda and its attendees invited."""
+    """gp.a's practice meets every four weeks on Tuesday at 13:00 (since the history began,
+    or from next Tuesday); the next meeting has people on its agenda and its attendees
+    invited."""
 
     coordinator = User.objects.filter(username="mdt.coordinator").first()
     practice = gp.practices.first()
     if coordinator is None or practice is None:
         return
     today = timezone.localdate()
-    schedule = MeetingSchedule.objects.create(
-        practice=practice,
-        coordinator=coordinator,
-        first_date=today + timedelta(days=(1 - today.weekday()) % 7 or 7),  # next Tuesday
-        start_time=time(13, 0),
-        place=f"{practice.name}, meeting room",
+    if not MeetingSchedule.objects.filter(practice=practice).exists():
+        next_tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+        for schedule in mdt_schedules(coordinator=coordinator, first_date=next_tuesday):
+            mdt_services.generate_meetings(schedule=schedule, until=today + timedelta(weeks=12))
+    meeting = (
+        Meeting.objects.filter(practice=practice, starts_at__gt=timezone.now(), status=Meeting.Status.PLANNED)
+        .order_by("starts_at")
+        .first()
     )
-    mdt_services.generate_meetings(schedule=schedule, until=today + timedelta(weeks=12))
-    meeting = schedule.meetings.order_by("starts_at").first()
-    for candidate in mdt_selectors.agenda_candidates(meeting=meeting)[:2]:
+    for candidate in mdt_selectors.agenda_candidates(meeting=meeting, limit=4):
         mdt_services.add_to_agenda(
             meeting=meeting, patient=candidate.patient, user=coordinator, reason=candidate.reason_summary
         )
-    mdt_services.invite(meeting=meeting, user=coordinator, staff=gp, organisation="practice")
-    mdt_services.invite(meeting=meeting, user=coordinator, staff=member, organisation="cit")
+    for staff, organisation in ((gp, "practice"), (member, "cit")):
+        if not meeting.attendees.filter(user=staff).exists():
+            mdt_services.invite(meeting=meeting, user=coordinator, staff=staff, organisation=organisation)
     mdt_services.invite(meeting=meeting, user=coordinator, name="Age UK link worker", organisation="age_uk")
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import BedUnit, Neighbourhood, Patient, Practice, Role, Service, Team, User
 from core.nhs_numbers import normalise_nhs_number
@@ -18,17 +22,34 @@ LANDING = {
     "rah.responder": ("recovery_at_home:my_visits", "My visits"),
     "cit.member": ("teams:my_caseload", "My caseload"),
     "mdt.coordinator": ("mdt:home", "MDT meetings"),
-    "manager": ("service_overview", "Service overview"),
+    "manager": ("performance", "Performance"),
     # Administrators set up two-factor sign-in first (the demo itself turns it off).
     "admin": ("two_factor_setup", "Set up two-factor sign-in"),
 }
 
 
+def next_wednesday_morning() -> datetime:
+    """A working day's mid-morning, when the demo's services are busy (relative to today)."""
+    today = timezone.localdate()
+    wednesday = today + timedelta(days=(2 - today.weekday()) % 7 or 7)
+    return datetime.combine(wednesday, time(10, 30), tzinfo=ZoneInfo("Europe/London"))
+
+
 @pytest.fixture
 def seeded(db):
-    out = StringIO()
-    call_command("seed_demo", patients=40, stdout=out)
-    return out.getvalue()
+    """The demo's reference data, users and today's cases, without its history."""
+    with time_machine.travel(next_wednesday_morning(), tick=True):
+        out = StringIO()
+        call_command("seed_demo", patients=80, days=0, stdout=out)
+        yield out.getvalue()
+
+
+@pytest.fixture
+def seeded_history(db):
+    """The demo with four weeks of history (the command's default is six months)."""
+    with time_machine.travel(next_wednesday_morning(), tick=True):
+        call_command("seed_demo", patients=150, days=28, stdout=StringIO())
+        yield
 
 
 def test_seed_demo_creates_the_sunderland_reference_data(seeded):
@@ -53,7 +74,7 @@ def test_seed_demo_creates_the_sunderland_reference_data(seeded):
 
 def test_seed_demo_patients_have_valid_test_range_nhs_numbers(seeded):
     numbers = list(Patient.objects.values_list("nhs_number", flat=True))
-    assert len(numbers) == 40
+    assert len(numbers) == 80
     assert all(normalise_nhs_number(number) == number and number.startswith("999") for number in numbers)
 
 
@@ -65,7 +86,7 @@ def test_seed_demo_makes_referrals_in_every_state_with_their_timelines(seeded):
 
     assert Episode.objects.filter(category__isnull=False).exists()
     assert Dispatch.objects.exists() and BedStay.objects.filter(discharged_at__isnull=True).exists()
-    closed = Referral.objects.filter(status=Status.CLOSED, service__code="cit").get()
+    closed = Referral.objects.get(status=Status.CLOSED, clinical_summary="Demo referral: medication support.")
     assert list(closed.events.values_list("kind", flat=True)) == ["submitted", "accepted", "closed"]
 
 
@@ -78,7 +99,7 @@ def test_seed_demo_is_idempotent(seeded):
         Practice.objects.count(),
         Referral.objects.count(),
     )
-    call_command("seed_demo", patients=40, stdout=StringIO())
+    call_command("seed_demo", patients=80, stdout=StringIO())
     assert (
         Patient.objects.count(),
         User.objects.count(),
@@ -88,10 +109,99 @@ def test_seed_demo_is_idempotent(seeded):
 
 
 def test_seed_demo_adds_only_the_extra_patients_when_asked_for_more(seeded):
-    first_forty = set(Patient.objects.values_list("nhs_number", flat=True))
+    first_eighty = set(Patient.objects.values_list("nhs_number", flat=True))
     call_command("seed_demo", patients=100, stdout=StringIO())
     assert Patient.objects.count() == 100
-    assert first_forty < set(Patient.objects.values_list("nhs_number", flat=True))
+    assert first_eighty < set(Patient.objects.values_list("nhs_number", flat=True))
+
+
+def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_history):
+    from mdt.models import Action, Meeting
+    from recovery_at_home.models import Episode
+    from referrals.models import Referral, ReferralEvent
+    from teams.models import CarePlanReview, Contact
+
+    today = timezone.localdate()
+    received_days = {timezone.localdate(at) for at in Referral.objects.values_list("received_at", flat=True)}
+    weekdays = [today - timedelta(days=n) for n in range(1, 29) if (today - timedelta(days=n)).weekday() < 5]
+    assert set(weekdays) <= received_days, "referrals on every working day of the history"
+
+    reached = Episode.objects.filter(
+        arrived_at__isnull=False, referral__received_at__lt=timezone.now() - timedelta(days=1)
+    )
+    assert reached.count() >= 20
+    within_two_hours = sum(e.arrived_at - e.referral.received_at <= timedelta(hours=2) for e in reached)
+    assert 0.5 < within_two_hours / reached.count() < 0.97, "most reached in time, not all"
+    assert {kind for kind in ReferralEvent.objects.values_list("kind", flat=True)} >= {
+        "submitted",
+        "triaged",
+        "dispatched",
+        "arrived",
+        "closed",
+    }
+    assert Meeting.objects.filter(status=Meeting.Status.CLOSED, starts_at__lt=timezone.now()).exists()
+    assert Action.objects.exists() and Contact.objects.count() >= 10
+    assert CarePlanReview.objects.exists() or not Contact.objects.filter(
+        at__lt=timezone.now() - timedelta(weeks=6)
+    )
+    # Past emails were delivered then: only today's wait for the worker.
+    from core.models import OutboundEmail
+
+    waiting = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING)
+    assert not waiting.filter(created_at__lt=timezone.now() - timedelta(hours=1)).exists()
+
+
+def test_every_team_has_several_members_and_recovery_at_home_several_responders(seeded):
+    assert all(team.members.count() >= 2 for team in Team.objects.all())
+    assert User.objects.filter(role_grants__role=Role.RAH_RESPONDER).count() >= 4
+    assert User.objects.filter(role_grants__role=Role.RAH_COORDINATOR).count() >= 2
+    practices_with_a_gp = Practice.objects.filter(staff__role_grants__role=Role.REFERRER).distinct()
+    assert practices_with_a_gp.count() == Practice.objects.count()
+
+
+def _the_work_of(username: str) -> list[str]:
+    """What each demo user's first screen must show: their own work, as the page names it."""
+    from mdt.models import Meeting
+    from referrals.models import OPEN_STATUSES, Referral
+    from teams.models import CaseloadEntry
+
+    user = User.objects.get(username=username)
+    if username.startswith("gp."):
+        return [r.reference for r in Referral.objects.filter(referred_by=user).order_by("-received_at")[:5]]
+    if username == "rah.coordinator":
+        open_rah = Referral.objects.filter(service__code="rah", status__in=OPEN_STATUSES)
+        return [r.patient.family_name.upper() for r in open_rah.select_related("patient")]
+    if username == "rah.responder":
+        return [
+            d.episode.referral.patient.family_name.upper() for d in user.dispatches.filter(state="dispatched")
+        ]
+    if username == "cit.member":
+        entries = CaseloadEntry.objects.filter(key_worker=user, closed_at__isnull=True).select_related(
+            "patient"
+        )
+        return [entry.patient.family_name.upper() for entry in entries]
+    if username == "mdt.coordinator":
+        recent = Meeting.objects.filter(
+            starts_at__gt=timezone.now() - timedelta(weeks=8), items__isnull=False
+        )
+        return [f"{timezone.localtime(m.starts_at):%a %-d %b %Y %H:%M}" for m in recent.distinct()]
+    if username == "manager":  # the weeks the 2-hour figure counts someone in
+        from portal.forms import PeriodForm
+        from portal.performance import two_hour_standard
+
+        weeks = two_hour_standard(PeriodForm.default_period())["weeks"]
+        return [week["label"] for week in weeks if week["total"]]
+    return []
+
+
+def test_every_roles_first_screen_shows_real_work(seeded_history, client):
+    for username in sorted(set(LANDING) - {"admin"}):
+        client.force_login(User.objects.get(username=username))
+        page = client.get(reverse("home"), follow=True).content.decode()
+        work = _the_work_of(username)
+        assert len(work) >= (1 if username.startswith("rah.") else 2), f"{username} has work to show"
+        missing = [item for item in work if item not in page]
+        assert not missing, f"{username}'s first screen does not show {missing}"
 
 
 @pytest.mark.parametrize("username", sorted(LANDING))

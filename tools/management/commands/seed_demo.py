@@ -52,15 +52,18 @@ class Command(BaseCommand):
     help = "Load demo data: reference data, one user per role, fake patients."
 
     def add_arguments(self, parser):
-        parser.add_argument("--patients", type=int, default=120, help="How many fake patients.")
+        parser.add_argument("--patients", type=int, default=600, help="How many fake patients.")
+        parser.add_argument(
+            "--days", type=int, default=182, help="Days of past activity before today's (on a first run)."
+        )
         parser.add_argument("--seed", type=int, default=2026)
 
-    def handle(self, *args, patients: int, seed: int, **options):
+    def handle(self, *args, patients: int, days: int, seed: int, **options):
         with transaction.atomic():
             practices = self.seed_reference_data()
             users = self.seed_users()
         created = self.seed_patients(patients, practices, seed)
-        referrals = seed_demo_referrals()
+        referrals = seed_demo_referrals(history_days=days, seed=seed)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(practices)} practices, {len(users)} users, "
@@ -71,9 +74,15 @@ class Command(BaseCommand):
             "\nSign in at http://127.0.0.1:8000/ with any of these "
             f"(password for all: {demo_data.DEMO_PASSWORD}):"
         )
-        for user in users:
+        for user in users[: len(demo_data.DEMO_USERS)]:
             roles = ", ".join(sorted(grant.get_role_display() for grant in user.role_grants.all()))
             self.stdout.write(f"  {user.username:<18} {roles}")
+        colleagues = users[len(demo_data.DEMO_USERS) :]
+        if colleagues:
+            self.stdout.write(
+                f"and {len(colleagues)} colleagues in the same teams and practices, signed in as "
+                f"first.last (e.g. {colleagues[0].username}) with the same password."
+            )
 
     def seed_reference_data(self) -> list[Practice]:
         for name, short_name in demo_data.ORGANISATIONS:
@@ -106,9 +115,14 @@ class Command(BaseCommand):
         return practices
 
     def seed_users(self) -> list[User]:
+        """The user per role the demo signs in as, then their colleagues (first.last)."""
         organisations = {org.short_name: org for org in Organisation.objects.all()}
+        rows = list(demo_data.DEMO_USERS) + [
+            (f"{first}.{last}".lower(), first, last, *rest)
+            for first, last, *rest in demo_data.DEMO_COLLEAGUES
+        ]
         users = []
-        for position, row in enumerate(demo_data.DEMO_USERS, start=1):
+        for position, row in enumerate(rows, start=1):
             username, first, last, role, discipline, org, ods_codes, team_codes = row
             is_admin = role == "administrator"
             user, created = User.objects.update_or_create(
