@@ -106,7 +106,7 @@ screenshots: export SECURE_COOKIES ?= false
 screenshots: install browser
 	$(BIN)/pytest tests/e2e
 	mkdir -p docs/screenshots
-	cp var/screenshots/*.png docs/screenshots/
+	cp var/screenshots/demo-*.png var/screenshots/referral-form-error.png docs/screenshots/
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -23,18 +23,22 @@
     const canvas = document.getElementById(id);
     if (!canvas) { return; }
     const horizontal = options && options.horizontal;
+    const labels = rows.map(function (row) { return horizontal ? wrapped(row.label) : row.label; });
     if (horizontal) {
-      // Room for every row and its wrapped label: the chart grows with its rows.
+      // Room for every row and its wrapped label: the chart grows with its rows, and with
+      // its longest label's lines ("Sunderland West One Community Integrated Team": three).
+      const lines = Math.max.apply(null, labels.map(function (l) { return Array.isArray(l) ? l.length : 1; }).concat([1]));
       const box = document.createElement("div");
       box.className = "atb-chart-rows";
       box.style.setProperty("--atb-chart-rows", String(Math.max(rows.length, 3)));
+      box.style.setProperty("--atb-chart-lines", String(Math.max(lines, 2)));
       canvas.before(box);
       box.appendChild(canvas);
     }
     new Chart(canvas, {
       type: (options && options.type) || "bar",
       data: {
-        labels: rows.map(function (row) { return horizontal ? wrapped(row.label) : row.label; }),
+        labels: labels,
         datasets: [{ label: (options && options.label) || "Referrals", data: rows.map(function (row) { return row.count; }), backgroundColor: blue, borderColor: blue }]
       },
       options: {
@@ -42,7 +46,8 @@
         indexAxis: horizontal ? "y" : "x",
         plugins: { legend: { display: false } },
         scales: (options && options.horizontal)
-          ? { x: { beginAtZero: true, ticks: { precision: 0 } } }
+          // Every row keeps its label: Chart.js would otherwise skip every other one.
+          ? { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } }
           : { y: { beginAtZero: true, ticks: { precision: 0 } } },
         animation: false
       }
