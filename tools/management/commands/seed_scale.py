@@ -33,7 +33,8 @@ class Command(BaseCommand):
             raise CommandError("Scale data is for PostgreSQL: set DATABASE_URL=postgres://...")
         if Referral.objects.filter(clinical_summary__startswith="Scale data:").exists():
             raise CommandError("This database already holds scale data; use a fresh one.")
-        call_command("seed_demo", patients=40, stdout=StringIO())
+        # The reference data and users, without the demo's months of history.
+        call_command("seed_demo", patients=40, days=0, stdout=StringIO())
         sizes = scale.Scale(
             patients=patients, referrals=referrals, open_rah=open_rah, open_caseload=open_caseload
         )
