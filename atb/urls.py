@@ -49,6 +49,12 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     # A referral's page composes its features (the clock, the caseload entry): the top layer's.
     path("referrals/<str:reference>/", views.referral_detail, name="referral_detail"),
+    # Its clock's actions (triage, dispatch, arrival, ...): a refusal re-renders the page.
+    path(
+        "recovery-at-home/referrals/<str:reference>/<slug:action>/",
+        views.referral_clock_action,
+        name="referral_clock_action",
+    ),
     path("recovery-at-home/", include("recovery_at_home.urls")),
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.access import (
     BREAK_GLASS_ROLES,
@@ -49,16 +49,8 @@ from portal.navigation import workspaces_for
 from portal.search import search_patients
 from recovery_at_home import clock
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
-from recovery_at_home.forms import (
-    AgreedLaterForm,
-    ArrivalForm,
-    DispatchForm,
-    OutcomeForm,
-    ReablementNeedForm,
-    ReablementStartForm,
-    TriageForm,
-)
-from recovery_at_home.services import may_record_outcome
+from recovery_at_home.forms import CLOCK_FORMS
+from recovery_at_home.services import CLOCK_ACTIONS, ClockRefused, act_on_clock, may_record_outcome
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.forms import CloseForm, DeclineForm, ExportForm, NoteForm, RedirectForm
@@ -396,26 +388,42 @@ def performance_figure(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-def _clock_forms(user, referral: Referral) -> dict:
-    """The Recovery at Home clock's forms, for those who may use them."""
+# The clock's forms on the referral page: the name each is shown under, and its ids (the
+# page holds several forms with a "note" or a "reason").
+CLOCK_PAGE_FORMS = {
+    "triage": ("triage_form", "triage_%s"),
+    "agree-later": ("agreed_later_form", "later_%s"),
+    "dispatch": ("dispatch_form", "dispatch_%s"),
+    "outcome": ("outcome_form", "outcome_%s"),
+    "arrival": ("arrival_form", "arrival_%s"),
+    "reablement-needed": ("reablement_need_form", "need_%s"),
+    "reablement-started": ("reablement_start_form", "reablement_%s"),
+}
+
+
+def _clock_forms(user, referral: Referral, bound: dict | None = None) -> dict:
+    """The Recovery at Home clock's forms, for those who may use them; `bound` holds one
+    that came back refused, with what was typed and why."""
     episode = getattr(referral, "episode", None)
     if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         return {}
     coordinator = user.has_role(Role.RAH_COORDINATOR)
-    # Each form's ids are its own: the page holds several forms with a "note" or "reason".
-    return {
-        "triage_form": TriageForm(initial={"category": episode.category}, auto_id="triage_%s")
-        if coordinator
-        else None,
-        "agreed_later_form": AgreedLaterForm(auto_id="later_%s") if coordinator else None,
-        "dispatch_form": DispatchForm(auto_id="dispatch_%s") if coordinator else None,
-        "outcome_form": OutcomeForm(auto_id="outcome_%s")
-        if may_record_outcome(user=user, referral=referral)
-        else None,
-        "arrival_form": ArrivalForm(auto_id="arrival_%s"),
-        "reablement_need_form": ReablementNeedForm(auto_id="need_%s"),
-        "reablement_start_form": ReablementStartForm(auto_id="reablement_%s"),
+    offered = {
+        "triage": coordinator,
+        "agree-later": coordinator,
+        "dispatch": coordinator,
+        "outcome": may_record_outcome(user=user, referral=referral),
     }
+    initial = {"triage": {"category": episode.category}}
+    forms = {}
+    for action, (name, auto_id) in CLOCK_PAGE_FORMS.items():
+        if not offered.get(action, True):
+            forms[name] = None
+        elif bound and action in bound:
+            forms[name] = bound[action]
+        else:
+            forms[name] = CLOCK_FORMS[action](initial=initial.get(action), auto_id=auto_id)
+    return forms
 
 
 def _caseload_entry(referral: Referral):
@@ -438,7 +446,41 @@ def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
     with transaction.atomic():
         if acting and referral_services.record_viewed_by_receiver(referral=referral, user=request.user):
             referral = referral_selectors.referral_for(user=request.user, reference=reference)
-        record_event(request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral)
+        return _referral_page(request, referral, acting=acting)
+
+
+@require_POST
+def referral_clock_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """One of the Recovery at Home clock's actions from the referral page
+    (`act_on_clock`, as the API's). A refusal of what was typed comes back on the page,
+    beside the field it is about and with what was typed; a refusal of the act itself
+    (someone else acted first) returns to the page as it now is, saying why."""
+    if action not in CLOCK_PAGE_FORMS:
+        raise Http404("No such action on the clock.")
+    referral = referral_selectors.referral_or_refusal(user=request.user, reference=reference)
+    form = CLOCK_FORMS[action](request.POST, auto_id=CLOCK_PAGE_FORMS[action][1])
+    if form.is_valid():
+        try:
+            act_on_clock(referral=referral, user=request.user, action=action, **form.cleaned_data)
+        except ClockRefused as refused:
+            if refused.field not in form.fields:  # not a typing mistake: someone acted first
+                messages.error(request, str(refused))
+                return redirect(referral)
+            form.add_error(refused.field, str(refused))
+        else:
+            messages.success(request, f"Referral {referral.reference}: {CLOCK_ACTIONS[action][2]}.")
+            return redirect(referral)
+    with transaction.atomic():
+        referral = referral_selectors.referral_for(user=request.user, reference=reference)
+        acting = referral_services.may_act_on(user=request.user, referral=referral)
+        return _referral_page(request, referral, acting=acting, bound={action: form}, status=400)
+
+
+def _referral_page(
+    request: HttpRequest, referral: Referral, *, acting: bool, bound: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The referral's page, its view audited (call inside the transaction that records it)."""
+    record_event(request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral)
     return render(
         request,
         "referrals/detail.html",
@@ -452,8 +494,9 @@ def referral_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
             "sent_person": SentPerson.from_stored(referral.person_as_sent),
             "clock_standards": _clock_standards(referral) if referral.shows_record else {},
-            **(_clock_forms(request.user, referral) if referral.shows_record else {}),
+            **(_clock_forms(request.user, referral, bound) if referral.shows_record else {}),
         },
+        status=status,
     )
 
 

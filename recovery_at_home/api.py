@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -195,6 +195,8 @@ class ClockActionView(APIView):
         try:
             services.act_on_clock(referral=referral, user=request.user, action=action, **data)
         except services.ClockRefused as refused:
+            if refused.field:  # what was sent is wrong: named, as a form's errors are
+                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         episode = selectors.episode_of(referral=referral)
         context = {"now": timezone.now(), "due_soon": clock.due_soon_window()}
@@ -207,7 +209,13 @@ def _clock_action(action: str) -> type[ClockActionView]:
 
     @extend_schema(
         request=form_schema(f"{name}Request", form),
-        responses={200: QueueEntrySerializer, 409: REFUSED},
+        responses={
+            200: QueueEntrySerializer,
+            400: OpenApiResponse(
+                description="What was sent is refused, field by field: {field: [messages]}."
+            ),
+            409: REFUSED,
+        },
         summary=f"{services.CLOCK_ACTIONS[action][2].capitalize()} (as the referral page does)",
     )
     def post(self, request: Request, reference: str) -> Response:
@@ -244,6 +252,8 @@ class OnTheWayView(APIView):
         try:
             services.record_on_the_way(dispatch=visit, user=request.user)
         except services.ClockRefused as refused:
+            if refused.field:  # what was sent is wrong: named, as a form's errors are
+                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return _done("On the way.")
 
@@ -260,6 +270,8 @@ class VisitArrivalView(APIView):
         try:
             services.record_responder_arrival(dispatch=visit, user=request.user, **data)
         except services.ClockRefused as refused:
+            if refused.field:  # what was sent is wrong: named, as a form's errors are
+                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return _done("Arrival recorded.")
 
@@ -284,6 +296,8 @@ class BedDischargeView(APIView):
         try:
             services.discharge_from_bed(stay=stay, user=request.user, note=data["note"])
         except services.ClockRefused as refused:
+            if refused.field:  # what was sent is wrong: named, as a form's errors are
+                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return _done(f"Discharged from {stay.bed_unit}.")
 

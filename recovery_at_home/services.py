@@ -31,7 +31,12 @@ LATE_RECORDING = timedelta(minutes=15)
 
 
 class ClockRefused(Exception):
-    """The change cannot be made; the message says why."""
+    """The change cannot be made; the message says why, and `field` names the form field
+    it is about (the page shows it beside that field), if one."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotYoursToDo(PermissionDenied):
@@ -110,12 +115,12 @@ def agree_later_time(*, referral: Referral, user: User, due_at: datetime, reason
     response is reported apart from the 2-hour standard."""
     reason = reason.strip()
     if not reason:
-        raise ClockRefused("Say why a later time was agreed.")
+        raise ClockRefused("Say why a later time was agreed.", field="reason")
     episode = _running_episode(referral)
     if problem := time_bounds.agreed_later_problem(
         due_at, now=timezone.now(), received_at=episode.referral.received_at
     ):
-        raise ClockRefused(problem)
+        raise ClockRefused(problem, field="due_at")
     episode.response_due_at = due_at
     episode.agreed_later_reason = reason
     episode.save(update_fields=["response_due_at", "agreed_later_reason"])
@@ -136,11 +141,11 @@ def record_arrival(
     now = timezone.now()
     arrived_at = arrived_at or now
     if arrived_at > now:
-        raise ClockRefused("The arrival time cannot be in the future.")
+        raise ClockRefused("The arrival time cannot be in the future.", field="arrived_at")
     if arrived_at < referral.received_at:
-        raise ClockRefused("The arrival time cannot be before the referral was received.")
+        raise ClockRefused("The arrival time cannot be before the referral was received.", field="arrived_at")
     if now - arrived_at > LATE_RECORDING and not late_reason.strip():
-        raise ClockRefused("Recording an arrival after the event needs a reason.")
+        raise ClockRefused("Recording an arrival after the event needs a reason.", field="late_reason")
     stopped = Episode.objects.filter(
         referral=referral, arrived_at__isnull=True, referral__status__in=OPEN_STATUSES
     ).update(
@@ -165,14 +170,17 @@ def record_arrival(
     return episode
 
 
-def _when_recorded(moment: datetime | None, *, late_reason: str, now: datetime, what: str) -> datetime:
-    """A time a responder gives for something that happened: no later than now, and given
-    more than a few minutes after it happened, with the reason (as an arrival is)."""
+def _when_recorded(
+    moment: datetime | None, *, late_reason: str, now: datetime, what: str, field: str
+) -> datetime:
+    """A time a responder gives for something that happened (in `field`): no later than
+    now, and given more than a few minutes after it happened, with the reason (as an
+    arrival is)."""
     moment = moment or now
     if moment > now:
-        raise ClockRefused(f"The time {what} cannot be in the future.")
+        raise ClockRefused(f"The time {what} cannot be in the future.", field=field)
     if now - moment > LATE_RECORDING and not late_reason.strip():
-        raise ClockRefused(f"Recording when {what} after the event needs a reason.")
+        raise ClockRefused(f"Recording when {what} after the event needs a reason.", field="late_reason")
     return moment
 
 
@@ -193,7 +201,9 @@ def record_reablement_need(
     asked for it, else when the need was found (`clock.reablement_clock_start`)."""
     now = timezone.now()
     if in_referral and found_at is not None:
-        raise ClockRefused("Either the referral asked for reablement, or give when the need was found.")
+        raise ClockRefused(
+            "Either the referral asked for reablement, or give when the need was found.", field="found_at"
+        )
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if not clock.on_reablement_clock(episode.referral.source):
         raise ClockRefused(
@@ -206,9 +216,13 @@ def record_reablement_need(
     if not clock.reablement_clock_runs(status=episode.referral.status, outcome=episode.outcome):
         raise _not_open(episode.referral)
     if not in_referral:
-        found_at = _when_recorded(found_at, late_reason=late_reason, now=now, what="the need was found")
+        found_at = _when_recorded(
+            found_at, late_reason=late_reason, now=now, what="the need was found", field="found_at"
+        )
         if found_at < episode.referral.received_at:
-            raise ClockRefused("The need cannot have been found before the referral was received.")
+            raise ClockRefused(
+                "The need cannot have been found before the referral was received.", field="found_at"
+            )
     episode.reablement_clock_start = clock.reablement_clock_start(
         received_at=episode.referral.received_at, in_referral=in_referral, found_at=found_at or now
     )
@@ -228,7 +242,9 @@ def record_reablement_start(
     *, referral: Referral, user: User, started_at: datetime | None = None, late_reason: str = ""
 ) -> Episode:
     """Reablement care began: stop the 2-day clock. Only the first recording counts."""
-    started_at = _when_recorded(started_at, late_reason=late_reason, now=timezone.now(), what="care began")
+    started_at = _when_recorded(
+        started_at, late_reason=late_reason, now=timezone.now(), what="care began", field="started_at"
+    )
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if episode.reablement_clock_start is None:
         raise ClockRefused("Record first that the person needs reablement.")
@@ -239,7 +255,8 @@ def record_reablement_start(
     if started_at < episode.reablement_clock_start:
         raise ClockRefused(
             "Reablement cannot begin before the 2-day clock started "
-            f"({_local(episode.reablement_clock_start)})."
+            f"({_local(episode.reablement_clock_start)}).",
+            field="started_at",
         )
     if not clock.may_record_reablement_start(
         status=episode.referral.status,
@@ -263,12 +280,12 @@ def record_reablement_start(
 def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Dispatch:
     """Send a responder to the person."""
     if not responder.has_role(Role.RAH_RESPONDER):
-        raise ClockRefused(f"{responder} is not a Recovery at Home responder.")
+        raise ClockRefused(f"{responder} is not a Recovery at Home responder.", field="responder")
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
     if episode.referral.status not in OPEN_STATUSES:
         raise _not_open(episode.referral)
     if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
-        raise ClockRefused(f"{responder} is already dispatched to this person.")
+        raise ClockRefused(f"{responder} is already dispatched to this person.", field="responder")
     now = timezone.now()
     dispatch = Dispatch.objects.create(
         episode=episode, responder=responder, dispatched_at=now, dispatched_by=user
@@ -326,7 +343,7 @@ def record_responder_arrival(
         raise NotYoursToDo("Only the dispatched responder records their arrival.")
     arrived_at = arrived_at or timezone.now()
     if problem := time_bounds.visit_arrival_problem(arrived_at, dispatched_at=dispatch.dispatched_at):
-        raise ClockRefused(problem)
+        raise ClockRefused(problem, field="arrived_at")
     referral = Referral.objects.get(pk=dispatch.episode.referral_id)
     if Episode.objects.filter(pk=dispatch.episode_id, arrived_at__isnull=True).exists():
         try:
@@ -356,7 +373,7 @@ def admit_to_bed(*, episode: Episode, bed_unit: BedUnit, user: User) -> BedStay:
     coordinators can never both take the last one. Call inside a transaction."""
     locked = BedUnit.objects.select_for_update().get(pk=bed_unit.pk)
     if free_beds(bed_unit=locked) <= 0:
-        raise ClockRefused(f"{locked} has no free bed.")
+        raise ClockRefused(f"{locked} has no free bed.", field="bed_unit")
     patient = episode.referral.patient
     if BedStay.objects.filter(patient=patient, discharged_at__isnull=True).exists():
         raise ClockRefused(f"{patient.full_name} is already in a bed unit.")
@@ -440,13 +457,13 @@ def record_outcome(
     if episode.outcome:
         raise ClockRefused(f"The outcome was already recorded: {episode.get_outcome_display().lower()}.")
     if outcome == Outcome.REMAINED_AT_HOME and planned_end_date is None:
-        raise ClockRefused("Give the planned end date of the short-term care.")
+        raise ClockRefused("Give the planned end date of the short-term care.", field="planned_end_date")
     if outcome == Outcome.REMAINED_AT_HOME and (
         problem := time_bounds.planned_end_problem(planned_end_date, today=timezone.localdate())
     ):
-        raise ClockRefused(problem)
+        raise ClockRefused(problem, field="planned_end_date")
     if outcome == Outcome.BED_UNIT and bed_unit is None:
-        raise ClockRefused("Choose the bed unit.")
+        raise ClockRefused("Choose the bed unit.", field="bed_unit")
     _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
     if outcome == Outcome.BED_UNIT:
         admit_to_bed(episode=episode, bed_unit=bed_unit, user=user)

@@ -8,15 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
-    path("referrals/<str:reference>/triage/", views.triage, name="triage"),
-    path("referrals/<str:reference>/agreed-later/", views.agree_later, name="agree_later"),
-    path("referrals/<str:reference>/arrival/", views.arrival, name="arrival"),
-    path("referrals/<str:reference>/dispatch/", views.dispatch, name="dispatch"),
-    path("referrals/<str:reference>/outcome/", views.outcome, name="outcome"),
-    path("referrals/<str:reference>/reablement-needed/", views.reablement_needed, name="reablement_needed"),
-    path(
-        "referrals/<str:reference>/reablement-started/", views.reablement_started, name="reablement_started"
-    ),
     path("beds/", views.beds, name="beds"),
     path("beds/stays/<int:pk>/discharge/", views.discharge, name="discharge"),
     path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),

@@ -17,9 +17,8 @@ from core.audit import record_patients_listed
 from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
 from recovery_at_home import alerts, clock, selectors, services
-from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
+from recovery_at_home.forms import ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay
-from referrals.selectors import referral_or_refusal
 
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
@@ -105,58 +104,6 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     """The queue's rows alone, fetched by the page every few seconds (htmx)."""
     _queue_staff_only(request)
     return render(request, "recovery_at_home/_queue_rows.html", {**_queue_context(request), "oob": True})
-
-
-def _act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    """One of the clock's actions (`services.act_on_clock`, as the API's)."""
-    referral = referral_or_refusal(user=request.user, reference=reference)
-    form = CLOCK_FORMS[action](request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect(referral)
-    try:
-        services.act_on_clock(referral=referral, user=request.user, action=action, **form.cleaned_data)
-    except services.ClockRefused as refused:
-        messages.error(request, str(refused))
-        return redirect(referral)
-    messages.success(request, f"Referral {referral.reference}: {services.CLOCK_ACTIONS[action][2]}.")
-    return redirect(referral)
-
-
-@require_POST
-def triage(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "triage")
-
-
-@require_POST
-def agree_later(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "agree-later")
-
-
-@require_POST
-def arrival(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "arrival")
-
-
-@require_POST
-def dispatch(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "dispatch")
-
-
-@require_POST
-def outcome(request: HttpRequest, reference: str) -> HttpResponse:
-    """The coordinator, or a responder who went to the person, records how it ended."""
-    return _act(request, reference, "outcome")
-
-
-@require_POST
-def reablement_needed(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "reablement-needed")
-
-
-@require_POST
-def reablement_started(request: HttpRequest, reference: str) -> HttpResponse:
-    return _act(request, reference, "reablement-started")
 
 
 @role_required(Role.RAH_RESPONDER)

@@ -88,10 +88,8 @@ def test_only_the_receiving_side_declines_at_every_door(world, door, kind):
 
 
 def _clock(reference: str, action: str) -> tuple[str, str]:
-    page_name = action.replace("-", "_")
-    return reverse(
-        f"recovery_at_home:{page_name}", args=[reference]
-    ), f"/api/rah/referrals/{reference}/{action}/"
+    page = reverse("referral_clock_action", args=[reference, action])
+    return page, f"/api/rah/referrals/{reference}/{action}/"
 
 
 @pytest.mark.parametrize("kind", DOORS)

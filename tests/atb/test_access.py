@@ -172,16 +172,10 @@ MATRIX = {
     # The queue shows people: outside Recovery at Home it does not exist.
     "recovery_at_home:queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "recovery_at_home:queue_rows": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
-    "recovery_at_home:triage": (lambda world: [world.referral_b.reference], {}, 405),  # POST only
-    "recovery_at_home:agree_later": (lambda world: [world.referral_b.reference], {}, 405),
-    "recovery_at_home:arrival": (lambda world: [world.referral_b.reference], {}, 405),
-    "recovery_at_home:dispatch": (lambda world: [world.referral_b.reference], {}, 405),
+    "referral_clock_action": (lambda world: [world.referral_b.reference, "triage"], {}, 405),  # POST only
     "recovery_at_home:my_visits": (None, {"rah_responder": 200}, 403),
     "recovery_at_home:acknowledge": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:alert_count": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
-    "recovery_at_home:outcome": (lambda world: [world.referral_b.reference], {}, 405),  # POST only
-    "recovery_at_home:reablement_needed": (lambda world: [world.referral_b.reference], {}, 405),
-    "recovery_at_home:reablement_started": (lambda world: [world.referral_b.reference], {}, 405),
     "recovery_at_home:beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # shows people
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only

@@ -154,3 +154,85 @@ def test_an_arrival_typed_to_the_minute_of_the_dispatch_is_taken(world, frozen_c
     frozen_clock.shift(dt.timedelta(minutes=2))
     services.record_responder_arrival(dispatch=visit, user=world.users["rah_responder"], arrived_at=NOW)
     assert Episode.objects.get(referral=world.referral_b).arrived_at == NOW
+
+
+# --- On the referral page: a refusal comes back beside its field, with what was typed --
+
+
+def _clock_post(client, referral, action, fields):
+    from django.urls import reverse
+
+    return client.post(reverse("referral_clock_action", args=[referral.reference, action]), fields)
+
+
+def test_the_referral_page_refuses_an_agreed_time_of_2099_beside_it_keeping_the_reason(world, client_for):
+    response = _clock_post(
+        client_for(world.users["rah_coordinator"]),
+        world.referral_b,
+        "agree-later",
+        {"due_at": "2099-11-24T10:00", "reason": "Her daughter asked for the afternoon"},
+    )
+
+    assert response.status_code == 400
+    form = response.context["agreed_later_form"]
+    assert "within the next 7 days" in " ".join(form.errors["due_at"])
+    page = response.content.decode()
+    assert 'value="Her daughter asked for the afternoon"' in page  # kept, not typed again
+    assert 'id="later_due_at"' in page and "is-invalid" in page
+    assert '<details class="mb-2" open>' in page  # the form is open, not folded away
+    assert not Episode.objects.get(referral=world.referral_b).agreed_later
+
+
+def test_an_arrival_before_the_referral_came_is_refused_beside_the_time(world, client_for, frozen_clock):
+    """The service's own refusal (the form alone cannot know when the referral came) is
+    put beside the field it is about."""
+    frozen_clock.shift(dt.timedelta(hours=1))
+    response = _clock_post(
+        client_for(world.users["rah_responder"]),
+        world.referral_b,
+        "arrival",
+        {"arrived_at": "2026-11-24T06:00", "late_reason": "Typed up after the visit"},
+    )
+
+    assert response.status_code == 400
+    form = response.context["arrival_form"]
+    assert form.errors["arrived_at"] == ["The arrival time cannot be before the referral was received."]
+    assert 'value="Typed up after the visit"' in response.content.decode()
+    assert Episode.objects.get(referral=world.referral_b).arrived_at is None
+
+
+def test_of_two_recording_the_outcome_the_second_is_told_on_the_page_as_it_now_is(world, client_for):
+    """A refusal about no field (someone else acted first) is not a typing mistake: the
+    page comes back as it now is, saying what happened."""
+    from recovery_at_home.models import Outcome
+
+    first, second = client_for(world.users["rah_coordinator"]), client_for(world.users["rah_responder"])
+    services.dispatch_responder(
+        referral=world.referral_b, responder=world.users["rah_responder"], user=world.users["rah_coordinator"]
+    )
+    hospital = {"outcome": Outcome.HOSPITAL, "planned_end_date": "", "bed_unit": "", "note": ""}
+    assert _clock_post(first, world.referral_b, "outcome", hospital).status_code == 302
+
+    response = second.post(
+        f"/recovery-at-home/referrals/{world.referral_b.reference}/outcome/",
+        {**hospital, "outcome": Outcome.DECLINED},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == world.referral_b.get_absolute_url()
+    assert "The outcome was already recorded: admitted to hospital." in response.content.decode()
+    assert Episode.objects.get(referral=world.referral_b).outcome == Outcome.HOSPITAL
+
+
+def test_the_api_names_the_field_of_the_services_refusal_too(world, frozen_clock):
+    api = APIClient()
+    responder = world.users["rah_responder"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=responder)[0].key}")
+    frozen_clock.shift(dt.timedelta(hours=1))
+    response = api.post(
+        f"/api/rah/referrals/{world.referral_b.reference}/arrival/",
+        {"arrived_at": "2026-11-24T06:00:00Z", "late_reason": "Typed up after the visit"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"arrived_at": ["The arrival time cannot be before the referral was received."]}

@@ -136,7 +136,7 @@ def test_the_bed_board_shows_occupants_and_is_hidden_outside_the_service(world, 
 
 def test_a_coordinator_records_an_outcome_from_the_referral_page(world, client_for):
     response = client_for(world.users["rah_coordinator"]).post(
-        reverse("recovery_at_home:outcome", args=[world.referral_b.reference]),
+        reverse("referral_clock_action", args=[world.referral_b.reference, "outcome"]),
         {"outcome": Outcome.HOSPITAL, "note": "Suspected fracture", "planned_end_date": "", "bed_unit": ""},
         follow=True,
     )
@@ -152,7 +152,7 @@ def test_the_responder_sent_to_the_person_records_the_outcome_and_no_other(world
     services.dispatch_responder(
         referral=world.referral_b, responder=sent, user=world.users["rah_coordinator"]
     )
-    url = reverse("recovery_at_home:outcome", args=[world.referral_b.reference])
+    url = reverse("referral_clock_action", args=[world.referral_b.reference, "outcome"])
     form = {
         "outcome": Outcome.DECLINED,
         "note": "Did not want the visit",

@@ -285,7 +285,9 @@ def test_a_coordinator_triages_from_the_referral_page(world, client_for):
     assert "Response clock" in page and "Not triaged yet" in page
     crisis = TriageCategory.objects.get(code="crisis")
     response = client.post(
-        reverse("recovery_at_home:triage", args=[referral.reference]), {"category": crisis.pk}, follow=True
+        reverse("referral_clock_action", args=[referral.reference, "triage"]),
+        {"category": crisis.pk},
+        follow=True,
     )
     assert "triaged" in response.content.decode()
     referral.episode.refresh_from_db()
@@ -295,7 +297,9 @@ def test_a_coordinator_triages_from_the_referral_page(world, client_for):
 def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
     referral = _referral(world, 30, "urgent")
     client = client_for(world.users["rah_responder"])
-    response = client.post(reverse("recovery_at_home:arrival", args=[referral.reference]), {}, follow=True)
+    response = client.post(
+        reverse("referral_clock_action", args=[referral.reference, "arrival"]), {}, follow=True
+    )
     assert "arrival recorded" in response.content.decode()
     rows = _queue(client).context["rows"]
     assert {row.reference: row.state for row in rows}[referral.reference] == "arrived"
@@ -303,7 +307,7 @@ def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
 
 def test_a_gp_cannot_triage(world, client_for):
     response = client_for(world.users["gp_b"]).post(
-        reverse("recovery_at_home:triage", args=[world.referral_b.reference]),
+        reverse("referral_clock_action", args=[world.referral_b.reference, "triage"]),
         {"category": TriageCategory.objects.get(code="crisis").pk},
     )
     assert response.status_code == 403
@@ -356,7 +360,7 @@ def test_the_queue_api_runs_a_constant_number_of_queries(world, django_assert_ma
 
 def test_triaging_a_referral_outside_the_service_answers_404_and_is_audited(world, client_for):
     response = client_for(world.users["rah_coordinator"]).post(
-        reverse("recovery_at_home:triage", args=[world.referral_a.reference]),  # a CIT referral
+        reverse("referral_clock_action", args=[world.referral_a.reference, "triage"]),  # a CIT referral
         {"category": TriageCategory.objects.get(code="crisis").pk},
     )
     assert response.status_code == 404
