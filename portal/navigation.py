@@ -25,10 +25,11 @@ WORKSPACES = [
     Workspace(Role.SERVICE_MANAGER, "Performance", "performance"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.SERVICE_MANAGER, "Export referrals", "referral_export"),
-    Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
-    Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),
+    # An administrator starts in the portal (Django's admin has no way back to it).
     Workspace(Role.ADMINISTRATOR, "Audit trail", "audit_search"),
     Workspace(Role.ADMINISTRATOR, "Break-glass report", "break_glass_report"),
+    Workspace(Role.ADMINISTRATOR, "Duplicate patients", "duplicate_patients"),
+    Workspace(Role.ADMINISTRATOR, "Administration", "admin:index"),
     Workspace(Role.RAH_COORDINATOR, "Referral inbox", "referrals:inbox"),
     Workspace(Role.RAH_COORDINATOR, "Beds", "recovery_at_home:beds"),
     Workspace(Role.RAH_COORDINATOR, "Leechmere base", "recovery_at_home:home"),

@@ -131,6 +131,18 @@ def test_a_gp_with_mdt_actions_has_the_way_to_them(world, client_for):
     assert f'href="{reverse("mdt:my_actions")}">MDT actions</a>' in html
 
 
+def test_an_administrator_starts_in_the_portal_and_the_admin_site_leads_back(world, client_for, settings):
+    """Django's admin has no way to the portal's own pages: an administrator lands on the
+    audit trail, and the admin site names the audit trail and break-glass report too."""
+    settings.ADMIN_TWO_FACTOR = False
+    client = client_for(world.users["administrator"])
+    assert client.get(reverse("home"))["Location"] == reverse("audit_search")
+    admin = client.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("audit_search")}">Audit trail</a>' in admin
+    assert f'href="{reverse("break_glass_report")}">Break-glass report</a>' in admin
+    assert 'rel="icon"' in admin
+
+
 def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_one(world, client_for):
     html = client_for(world.users["gp_a"]).get(reverse("referrals:home")).content.decode()
     assert 'rel="icon"' in html and "img/favicon" in html
