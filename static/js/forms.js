@@ -16,3 +16,16 @@
     field.focus();
   });
 })();
+
+/* A link to a folded form ("Record the outcome" on a visit card goes to #outcome) opens it:
+   a browser scrolls to a closed <details> but leaves it closed. */
+(function () {
+  "use strict";
+  function openTarget() {
+    if (!location.hash) { return; }
+    const target = document.getElementById(location.hash.slice(1));
+    if (target && target.tagName === "DETAILS") { target.open = true; }
+  }
+  openTarget();
+  window.addEventListener("hashchange", openTarget);
+})();

@@ -70,11 +70,16 @@ def plain_static_files(settings):
 
 @pytest.fixture
 def person(browser, live_server):
-    """A browser window signed in as the given user (through the sign-in page), at a
-    desk's width unless asked (the journeys also run at a tablet's 820 and a phone's 390)."""
+    """A browser window signed in as the given user, at a desk's width unless asked (the
+    journeys also run at a tablet's 820 and a phone's 390). Through the sign-in page when
+    asked (`through_the_page`: that page is then checked too); otherwise with a session
+    made for them, which saves each journey a sign-in per person."""
+    from django.conf import settings
+    from django.test import Client
+
     contexts = []
 
-    def sign_in(user, password="correct-horse-battery-staple", width=1280):
+    def sign_in(user, password="correct-horse-battery-staple", width=1280, through_the_page=False):
         context = browser.new_context(
             base_url=live_server.url,
             viewport={"width": width, "height": 900},
@@ -83,11 +88,20 @@ def person(browser, live_server):
         )
         contexts.append(context)
         page = context.new_page()
-        page.goto("/accounts/login/")
-        assert_accessible(page)
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        if through_the_page:
+            page.goto("/accounts/login/")
+            assert_accessible(page)
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Sign in").click()
+        else:
+            client = Client()
+            client.force_login(user)
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+            )
+            page.goto("/")
         page.wait_for_load_state()
         return page
 

@@ -19,7 +19,7 @@ def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, perso
     gp = world.users["gp_a"]
     correct = valid_nhs_number(4242)
     mistyped = correct[:-1] + str((int(correct[-1]) + 1) % 10)  # the check digit no longer agrees
-    page = person(gp)
+    page = person(gp, through_the_page=True)
     assert_accessible(page)
 
     page.get_by_role("link", name="Refer a patient").first.click()
@@ -310,13 +310,14 @@ def test_a_gp_completes_the_referral_with_the_keyboard_alone(world, person):
     assert referral.patient.date_of_birth.isoformat() == "1936-12-12"
 
 
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
 def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
-    world, person, reference_data, quick_queue
+    world, person, reference_data, quick_queue, width
 ):
     """The coordinator signs out in a second tab; the queue's poll (every second here) is
-    told it is signed out: a notice with a way back, no sign-in page inside the table or the
-    navigation bar, and no more polling."""
-    queue = person(world.users["rah_coordinator"])
+    told it is signed out: a notice with a way back, in view at every width, no sign-in
+    page inside the table or the navigation bar, and no more polling."""
+    queue = person(world.users["rah_coordinator"], width=width)
     queue.goto("/recovery-at-home/queue/")
     polls = []
     queue.on("request", lambda request: polls.append(request.url) if "/queue/rows/" in request.url else None)
@@ -325,8 +326,8 @@ def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
 
     other_tab = queue.context.new_page()
     other_tab.goto("/referrals/inbox/")
-    other_tab.get_by_role("button", name="Sign out").click()
-    other_tab.wait_for_load_state()
+    _sign_out(other_tab)
+    queue.bring_to_front()  # back to the queue's tab, as the coordinator would
 
     notice = queue.locator("#atb-signed-out")
     expect(notice).to_be_visible(timeout=5_000)
@@ -336,28 +337,33 @@ def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
     )
     expect(queue.locator("#queue-rows")).not_to_contain_text("Sign in")
     expect(queue.locator("main form input[name=password]")).to_have_count(0)
+    expect(notice).to_be_in_viewport()
+    assert queue.evaluate("() => document.documentElement.scrollWidth") <= width
     assert_accessible(queue)
     stopped_at = len(polls)
     queue.wait_for_timeout(2500)  # two more poll intervals
     assert len(polls) == stopped_at, "the poll stopped"
 
 
-def test_a_warning_comes_before_the_idle_timeout_and_stay_signed_in_renews(world, person, settings):
-    """With a 20-second idle timeout: the warning at 10 seconds, then 'Stay signed in'."""
-    settings.SESSION_COOKIE_AGE = 20
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_a_warning_comes_before_the_idle_timeout_and_stay_signed_in_renews(world, person, settings, width):
+    """With an 8-second idle timeout: the warning at 4 seconds, in view at every width,
+    then 'Stay signed in' keeps the session past the first timeout."""
+    settings.SESSION_COOKIE_AGE = 8
     settings.SESSION_RENEW_SECONDS = 0
-    gp = person(world.users["gp_a"])
+    gp = person(world.users["gp_a"], width=width)
     gp.goto("/referrals/")
     warning = gp.locator("#atb-idle-warning")
     expect(warning).to_be_hidden()
-    expect(warning).to_be_visible(timeout=15_000)
+    expect(warning).to_be_visible(timeout=7_000)
     expect(warning).to_contain_text("You will be signed out at")
+    expect(warning.get_by_role("button", name="Stay signed in")).to_be_in_viewport()
     assert_accessible(gp)
     gp.get_by_role("button", name="Stay signed in").click()
     expect(warning).to_be_hidden()
-    gp.wait_for_timeout(12_000)  # past the first timeout: renewed, still signed in
+    gp.wait_for_timeout(5_000)  # past the first timeout: renewed, still signed in
     gp.reload()
-    expect(gp.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(gp.get_by_role("heading", level=1)).to_have_text("My referrals")
 
 
 @pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
@@ -444,3 +450,142 @@ def test_a_coordinator_finds_the_person_a_carer_rings_back_about(world, person, 
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     assert_accessible(page)
     screenshot(page, f"patient-banner-{width}")
+
+
+def _sign_out(page) -> None:
+    menu = page.get_by_role("button", name="Show navigation")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+def _go_by_navigation(page, name) -> None:
+    """Follow a link of the main navigation, opening it first where it folds away."""
+    menu = page.get_by_role("button", name="Show navigation")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_no_dead_ends_for_the_gp_the_responder_the_coordinator_and_the_admin(
+    world, person, reference_data, settings, width
+):
+    """Each way that led to a 404, a 403 or a refused button now goes somewhere: the GP
+    follows their patient's hand-over to the team and reaches their MDT actions; a
+    responder comes to the queue through Alerts and is offered no phone-in; closed minutes
+    offer no moving or removing; the administrator reaches the audit trail and the
+    break-glass report. At a desk, on a tablet and on a phone."""
+    from core.models import Role
+    from mdt import services as mdt_services
+    from recovery_at_home import services as rah_services
+    from recovery_at_home.models import Outcome
+    from tests.factories import UserFactory, meeting_with_agenda
+
+    settings.ADMIN_TWO_FACTOR = False  # the administrator's sign-in has its own journey
+    handover = rah_services.record_outcome(
+        referral=world.referral_b, user=world.users["rah_coordinator"], outcome=Outcome.HANDED_TO_CIT
+    ).handover_referral
+
+    gp = person(world.users["gp_b"], width=width)  # who referred referral_b
+    gp.goto(world.referral_b.get_absolute_url())
+    gp.get_by_role("link", name=handover.reference).click()
+    expect(gp.get_by_role("heading", level=1)).to_contain_text(handover.reference)
+    assert_accessible(gp)
+    _go_by_navigation(gp, "MDT actions")
+    expect(gp.get_by_role("heading", level=1)).to_have_text("My MDT actions")
+
+    responder = person(world.users["rah_responder"], width=width)
+    _go_by_navigation(responder, re.compile(r"^Alerts"))
+    expect(responder.get_by_role("heading", level=1)).to_have_text("Recovery at Home queue")
+    expect(responder.get_by_role("link", name="Phone-in referral")).to_have_count(0)
+    assert responder.evaluate("() => document.documentElement.scrollWidth") <= width
+
+    coordinator = UserFactory(roles=[Role.MDT_COORDINATOR], practices=[world.practice_a])
+    meeting, _ = meeting_with_agenda(
+        practice=world.practice_a,
+        coordinator=coordinator,
+        patients=[world.patient_a],
+        starts_at=timezone.now() - dt.timedelta(days=1),
+    )
+    for step in (mdt_services.publish_agenda, mdt_services.mark_held, mdt_services.close_minutes):
+        step(meeting=meeting, user=coordinator)
+    minutes = person(coordinator, width=width)
+    minutes.goto(meeting.get_absolute_url())
+    expect(minutes.get_by_text("The minutes are closed")).to_be_visible()
+    expect(minutes.locator("#agenda")).to_contain_text(world.patient_a.family_name.upper())
+    expect(minutes.get_by_role("button", name=re.compile(r"^(Remove|Move) "))).to_have_count(0)
+    assert_accessible(minutes)
+
+    admin = person(world.users["administrator"], width=width)
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Audit trail")  # where they start
+    _go_by_navigation(admin, "Administration")
+    admin.get_by_role("link", name="Break-glass report").click()  # from Django's admin, back
+    expect(admin.get_by_role("heading", level=1)).to_contain_text("Break-glass")
+    assert admin.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert_accessible(admin)
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_a_responder_goes_from_on_my_way_to_the_outcome_on_the_visit_card(
+    world, person, reference_data, width
+):
+    """'On my way' says it was recorded; once arrived, the card's own button opens the
+    outcome form; the card fits the screen."""
+    from recovery_at_home import services as rah_services
+    from recovery_at_home.models import TriageCategory
+
+    coordinator, responder = world.users["rah_coordinator"], world.users["rah_responder"]
+    referral = ReferralFactory(
+        service=world.rah, patient=PatientFactory(family_name="Armstrong", practice=world.practice_a)
+    )
+    urgent = TriageCategory.objects.get(code="urgent")
+    rah_services.triage_referral(referral=referral, category=urgent, user=coordinator)
+    rah_services.dispatch_responder(referral=referral, responder=responder, user=coordinator)
+
+    page = person(responder, width=width)
+    card = page.locator("article.card", has_text="ARMSTRONG")
+    card.get_by_role("button", name="On my way").click()
+    expect(page.get_by_role("status")).to_contain_text("On your way to")
+    expect(card).to_contain_text("On the way")
+    card.get_by_role("button", name="Arrived now").click()
+    expect(card).to_contain_text("Arrived")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert_accessible(page)
+    screenshot(page, f"my-visits-{width}")
+
+    card.get_by_role("link", name="Record the outcome").click()
+    expect(page.get_by_label("Outcome")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_the_mdt_minutes_print_and_lead_back_to_the_meeting(world, person, reference_data, width):
+    from core.models import Role
+    from mdt import services as mdt_services
+    from tests.factories import UserFactory, meeting_with_agenda
+
+    coordinator = UserFactory(roles=[Role.MDT_COORDINATOR], practices=[world.practice_a])
+    meeting, (item,) = meeting_with_agenda(
+        practice=world.practice_a,
+        coordinator=coordinator,
+        patients=[world.patient_a],
+        starts_at=timezone.now() - dt.timedelta(hours=2),
+    )
+    mdt_services.publish_agenda(meeting=meeting, user=coordinator)
+    mdt_services.mark_held(meeting=meeting, user=coordinator)
+    mdt_services.update_item(item=item, user=coordinator, discussion="Two falls; physio to assess.")
+    mdt_services.close_minutes(meeting=meeting, user=coordinator)
+
+    page = person(coordinator, width=width)
+    page.goto(meeting.get_absolute_url())
+    page.get_by_role("link", name="Print minutes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("MDT minutes")
+    expect(page.get_by_text("Two falls; physio to assess.")).to_be_visible()
+    assert_accessible(page)
+    page.evaluate("() => { window.print = () => { window.atbPrinted = true; }; }")
+    page.get_by_role("button", name="Print").click()
+    assert page.evaluate("() => window.atbPrinted === true")
+    page.get_by_role("link", name="Back to the meeting").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("MDT: ")
