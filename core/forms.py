@@ -3,11 +3,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from crispy_forms.layout import Div
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField
 from core.models import AuditAction, Discipline
 from core.models.users import person_name
@@ -206,3 +208,33 @@ class TokenForm(forms.Form):
         if not token.isdigit():
             raise forms.ValidationError("The code has 6 digits.")
         return token
+
+
+class CareDetailsMixin:
+    """What a referral and a patient's record both ask about the person's care (who to
+    call, an interpreter): the same rows on both forms, and the same check."""
+
+    @staticmethod
+    def interpreter_row() -> Div:
+        return Div(
+            Div("interpreter_needed", css_class="col-md-4 pt-md-4"),
+            Div("preferred_language", css_class="col-md-8"),
+            css_class="row",
+        )
+
+    @staticmethod
+    def next_of_kin_row() -> Div:
+        return Div(
+            Div("next_of_kin_name", css_class="col-md-4"),
+            Div("next_of_kin_relationship", css_class="col-md-4"),
+            Div("next_of_kin_phone", css_class="col-md-4"),
+            css_class="row",
+        )
+
+    def check_interpreter(self, cleaned: dict) -> None:
+        """An interpreter needs a language to book: said beside the language."""
+        if problem := interpreter_problem(
+            interpreter_needed=cleaned.get("interpreter_needed", False),
+            preferred_language=cleaned.get("preferred_language", ""),
+        ):
+            self.add_error("preferred_language", problem)

@@ -9,14 +9,13 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 
-from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField
-from core.forms import EraDateField, MemorableDateField, check_period
+from core.forms import CareDetailsMixin, EraDateField, MemorableDateField, check_period
 from core.models import BreakGlassReason, Neighbourhood, Patient
 from portal.performance import Period
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(CareDetailsMixin, forms.ModelForm):
     """Register or correct a patient. The practice list holds only the practices the
     user serves, so a person they register stays within their relationship."""
 
@@ -104,21 +103,12 @@ class PatientForm(forms.ModelForm):
             ),
             Fieldset(
                 "Next of kin",
-                Div(
-                    Div("next_of_kin_name", css_class="col-md-5"),
-                    Div("next_of_kin_relationship", css_class="col-md-3"),
-                    Div("next_of_kin_phone", css_class="col-md-4"),
-                    css_class="row",
-                ),
+                self.next_of_kin_row(),
             ),
             Fieldset(
                 "For visiting staff",
                 "communication_needs",
-                Div(
-                    Div("interpreter_needed", css_class="col-md-4 pt-md-4"),
-                    Div("preferred_language", css_class="col-md-8"),
-                    css_class="row",
-                ),
+                self.interpreter_row(),
                 "key_safety_information",
             ),
             Submit("save", "Save patient"),
@@ -126,11 +116,7 @@ class PatientForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if problem := interpreter_problem(
-            interpreter_needed=cleaned.get("interpreter_needed", False),
-            preferred_language=cleaned.get("preferred_language", ""),
-        ):
-            self.add_error("preferred_language", problem)
+        self.check_interpreter(cleaned)
         return cleaned
 
 

@@ -6,9 +6,9 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from core.contact_details import interpreter_problem
 from core.fields import NHSNumberFormField, UKPhoneFormField, UKPostcodeFormField
 from core.forms import (
+    CareDetailsMixin,
     EraDateField,
     EraDateTimeField,
     MemorableDateField,
@@ -30,7 +30,7 @@ def _reason_choices():
     return grouped
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(CareDetailsMixin, forms.Form):
     """A referral with its patient: found among known patients, or new.
 
     Professionals get defaults from their account (practice, phone, source); a phone-in
@@ -239,17 +239,8 @@ class ReferralForm(forms.Form):
                     css_class="row",
                 ),
                 "communication_needs",
-                Div(
-                    Div("interpreter_needed", css_class="col-md-4 pt-md-4"),
-                    Div("preferred_language", css_class="col-md-8"),
-                    css_class="row",
-                ),
-                Div(
-                    Div("next_of_kin_name", css_class="col-md-4"),
-                    Div("next_of_kin_relationship", css_class="col-md-4"),
-                    Div("next_of_kin_phone", css_class="col-md-4"),
-                    css_class="row",
-                ),
+                self.interpreter_row(),
+                self.next_of_kin_row(),
             ),
             Fieldset(
                 "The referral",
@@ -297,11 +288,7 @@ class ReferralForm(forms.Form):
             )
             for field, problem in problems.items():
                 self.add_error(field, problem)
-        if problem := interpreter_problem(
-            interpreter_needed=cleaned.get("interpreter_needed", False),
-            preferred_language=cleaned.get("preferred_language", ""),
-        ):
-            self.add_error("preferred_language", problem)
+        self.check_interpreter(cleaned)
         if cleaned.get("call_started_at") and (
             problem := services.call_start_problem(started_at=cleaned["call_started_at"], now=timezone.now())
         ):

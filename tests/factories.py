@@ -8,6 +8,7 @@ import factory
 from faker import Faker
 from nhs_number import calculate_checksum
 
+from core.forms import MemorableDateWidget
 from core.models import Neighbourhood, Patient, Practice, RoleGrant, Service, Team, User
 from referrals import services as referral_services
 from referrals.identity import SentPerson
@@ -240,4 +241,5 @@ def typed_date(name: str, iso: str) -> dict[str, str]:
     """A date as a person types it into the day/month/year boxes (`MemorableDateField`):
     "1938-02-11" is 11, 2 and 1938; "" leaves all three empty."""
     year, month, day = iso.split("-") if iso else ("", "", "")
-    return {f"{name}_day": day.lstrip("0"), f"{name}_month": month.lstrip("0"), f"{name}_year": year}
+    typed = {"day": day.lstrip("0"), "month": month.lstrip("0"), "year": year}
+    return {f"{name}_{part}": typed[part] for part, _, _ in MemorableDateWidget.PARTS}
