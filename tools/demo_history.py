@@ -174,6 +174,7 @@ class History:
         self.acts: list[_Act] = []
         self.counter = itertools.count()
         self.busy: set[int] = set()  # people with an open Recovery at Home referral
+        self.died: set[int] = set()  # nobody is referred, visited or reviewed after
         self.rah = Service.objects.get(code=Service.Code.RECOVERY_AT_HOME)
         self.cit = Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS)
         self.categories = {category.code: category for category in TriageCategory.objects.all()}
@@ -206,7 +207,8 @@ class History:
         moment = after + timedelta(hours=self.rng.uniform(0.5, within_hours))
         local = timezone.localtime(moment)
         while local.weekday() >= 5 or not 9 <= local.hour < 17:
-            local = datetime.combine(local.date() + timedelta(days=1), time(9), tzinfo=LONDON) + timedelta(
+            day = local.date() + timedelta(days=0 if local.hour < 9 else 1)  # an early hour: that morning
+            local = datetime.combine(day, time(9), tzinfo=LONDON) + timedelta(
                 minutes=self.rng.randrange(0, 240)
             )
         return local
@@ -219,7 +221,7 @@ class History:
     def free_patient(self) -> Patient | None:
         for _ in range(20):
             patient = self.rng.choice(self.patients)
-            if patient.pk not in self.busy:
+            if patient.pk not in self.busy and patient.pk not in self.died:
                 return patient
         return None
 
@@ -357,6 +359,8 @@ class History:
             note="Falls and frailty follow-up by the team." if outcome == Outcome.HANDED_TO_CIT else "",
         )
         self.busy.discard(patient.pk)
+        if outcome == Outcome.DIED:
+            self.died_at_home(patient)
         if outcome == Outcome.BED_UNIT:
             stay = BedStay.objects.get(episode=episode)
             self.at(
@@ -364,6 +368,20 @@ class History:
             )
         if episode.handover_referral is not None:
             self.cit_inbox(episode.handover_referral)
+
+    def died_at_home(self, patient: Patient) -> None:
+        """The team closes the person's caseload entry the next working day."""
+        self.died.add(patient.pk)
+        for entry in CaseloadEntry.objects.filter(patient=patient, closed_at__isnull=True):
+            self.at(
+                self.working_time(timezone.now(), within_hours=8),
+                lambda entry=entry: self.close_on_death(entry),
+            )
+
+    def close_on_death(self, entry: CaseloadEntry) -> None:
+        entry.refresh_from_db()
+        if entry.is_open:
+            teams.discharge_from_caseload(entry=entry, user=entry.key_worker, reason=DischargeReason.DIED)
 
     def bed_home(self, stay: BedStay) -> None:
         rah.discharge_from_bed(
@@ -375,7 +393,7 @@ class History:
     def cit_referral(self) -> None:
         patient = self.rng.choice(self.patients)
         gp = self.staff.gps.get(patient.practice_id)
-        if gp is None or self.team_of(patient) is None:
+        if gp is None or self.team_of(patient) is None or patient.pk in self.died:
             return
         reason = _weighted(self.rng, CIT_REASONS)
         referral = referrals.submit_referral(
@@ -400,6 +418,9 @@ class History:
         if not members:
             return
         member = self.rng.choice(members)
+        if referral.patient_id in self.died:
+            referrals.decline_referral(referral=referral, user=member, reason="The person has died")
+            return
         already = CaseloadEntry.objects.filter(patient=referral.patient, team=referral.team, closed_at=None)
         if already.exists() or self.rng.random() < 0.07:
             referrals.decline_referral(
@@ -516,10 +537,13 @@ class History:
             ],
         )
         teams.discharge_from_caseload(entry=entry, user=entry.key_worker, reason=reason)
+        if reason == DischargeReason.DIED:
+            self.died.add(entry.patient_id)
 
     def _open(self, entry: CaseloadEntry) -> bool:
+        """Still on the caseload (and alive: a death closes it the next working day)."""
         entry.refresh_from_db()
-        return entry.is_open
+        return entry.is_open and entry.patient_id not in self.died
 
     # --- MDT meetings ----------------------------------------------------------------
 
@@ -655,7 +679,7 @@ def make_history(
     Returns how many acts were made."""
     now = timezone.now()
     staff = demo_staff()
-    if not staff.coordinators or not staff.responders:
+    if days <= 0 or not staff.coordinators or not staff.responders:
         return 0
     patients = list(
         Patient.objects.filter(practice__isnull=False, merged_into__isnull=True)

@@ -91,7 +91,7 @@ def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     )
     accepted_rah = refer(north[1], rah, Reason.CATHETER, 3, user=gp_b)
     services.accept_referral(referral=accepted_rah, user=coordinator)
-    _seed_recovery_at_home(coordinator, users["rah.responder"])
+    _seed_recovery_at_home(coordinator, users["rah.responder"], people=east + north)
     _seed_mdt(gp_a, member)
     return Referral.objects.count()  # none existed before
 
@@ -151,16 +151,18 @@ def _seed_mdt(gp: User, member: User) -> None:
     mdt_services.invite(meeting=meeting, user=coordinator, name="Age UK link worker", organisation="age_uk")
 
 
-def _seed_recovery_at_home(coordinator: User, responder: User) -> None:
-    """Triage the open Recovery at Home referrals, send the responder to one, and put
-    the accepted catheter-care referral's patient in a Houghton bed."""
+def _seed_recovery_at_home(coordinator: User, responder: User, *, people: list[Patient]) -> None:
+    """Triage today's open Recovery at Home referrals, send the responder to one, and put
+    the accepted catheter-care referral's patient in a Houghton bed. Only today's people:
+    the history's own referrals are left as it made them."""
 
     categories = {category.code: category for category in TriageCategory.objects.all()}
-    open_episodes = Episode.objects.filter(referral__status="received").select_related("referral")
+    todays = Episode.objects.filter(referral__patient__in=people)
+    open_episodes = todays.filter(referral__status="received").select_related("referral")
     for episode in open_episodes.order_by("response_due_at"):
         code = {"delirium": "crisis", "carer_breakdown": "urgent"}.get(episode.referral.reason, "urgent")
         rah.triage_referral(referral=episode.referral, category=categories[code], user=coordinator)
-    catheter = Episode.objects.filter(referral__reason="catheter", referral__status="accepted").first()
+    catheter = todays.filter(referral__reason="catheter", referral__status="accepted").first()
     houghton = BedUnit.objects.filter(name="Houghton").first()
     if catheter is not None and houghton is not None:
         rah.record_arrival(referral=catheter.referral, user=responder)
@@ -170,7 +172,7 @@ def _seed_recovery_at_home(coordinator: User, responder: User) -> None:
     # Reached, found to need reablement at the visit, and at home with short-term care:
     # its 2-day reablement clock runs (the referral page and the dashboard show it).
     reablement = (
-        Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+        todays.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
         .exclude(referral__source="hospital_discharge")
         .order_by("-response_due_at")
         .first()
@@ -185,7 +187,7 @@ def _seed_recovery_at_home(coordinator: User, responder: User) -> None:
             planned_end_date=timezone.localdate() + timedelta(weeks=6),
         )
     first = (
-        Episode.objects.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
+        todays.filter(arrived_at__isnull=True, referral__status__in=OPEN_STATUSES)
         .order_by("response_due_at")
         .first()
     )

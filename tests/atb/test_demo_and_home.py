@@ -119,7 +119,7 @@ def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_h
     from mdt.models import Action, Meeting
     from recovery_at_home.models import Episode
     from referrals.models import Referral, ReferralEvent
-    from teams.models import CarePlanReview, Contact
+    from teams.models import CarePlanGoal, Contact
 
     today = timezone.localdate()
     received_days = {timezone.localdate(at) for at in Referral.objects.values_list("received_at", flat=True)}
@@ -141,9 +141,12 @@ def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_h
     }
     assert Meeting.objects.filter(status=Meeting.Status.CLOSED, starts_at__lt=timezone.now()).exists()
     assert Action.objects.exists() and Contact.objects.count() >= 10
-    assert CarePlanReview.objects.exists() or not Contact.objects.filter(
-        at__lt=timezone.now() - timedelta(weeks=6)
-    )
+    assert CarePlanGoal.objects.filter(status=CarePlanGoal.Status.ACHIEVED).exists()
+    # Nobody is seen, or referred again, after they died.
+    died = Episode.objects.filter(outcome="died").values_list("referral__patient", "outcome_recorded_at")
+    for patient, at in died:
+        assert not Contact.objects.filter(entry__patient=patient, at__gt=at, attended=True).exists()
+        assert not Referral.objects.filter(patient=patient, received_at__gt=at).exists()
     # Past emails were delivered then: only today's wait for the worker.
     from core.models import OutboundEmail
 
