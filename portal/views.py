@@ -50,7 +50,13 @@ from portal.search import search_patients
 from recovery_at_home import clock
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.forms import CLOCK_FORMS
-from recovery_at_home.services import CLOCK_ACTIONS, ClockRefused, act_on_clock, may_record_outcome
+from recovery_at_home.services import (
+    CLOCK_ACTIONS,
+    ClockRefused,
+    act_on_clock,
+    check_may_act_on_clock,
+    may_record_outcome,
+)
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.forms import CloseForm, DeclineForm, ExportForm, NoteForm, RedirectForm
@@ -458,6 +464,7 @@ def referral_clock_action(request: HttpRequest, reference: str, action: str) -> 
     if action not in CLOCK_PAGE_FORMS:
         raise Http404("No such action on the clock.")
     referral = referral_selectors.referral_or_refusal(user=request.user, reference=reference)
+    check_may_act_on_clock(user=request.user, referral=referral, action=action)
     form = CLOCK_FORMS[action](request.POST, auto_id=CLOCK_PAGE_FORMS[action][1])
     if form.is_valid():
         try:
@@ -470,6 +477,10 @@ def referral_clock_action(request: HttpRequest, reference: str, action: str) -> 
         else:
             messages.success(request, f"Referral {referral.reference}: {CLOCK_ACTIONS[action][2]}.")
             return redirect(referral)
+    # Said at the top too, as the error summary does: the form may be further down.
+    messages.error(
+        request, "Not saved: " + " ".join(error for errors in form.errors.values() for error in errors)
+    )
     with transaction.atomic():
         referral = referral_selectors.referral_for(user=request.user, reference=reference)
         acting = referral_services.may_act_on(user=request.user, referral=referral)

@@ -23,6 +23,15 @@ from recovery_at_home.models import BedStay, Episode
 from referrals.selectors import referral_or_refusal
 
 REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})
+FIELD_REFUSED = OpenApiResponse(description="What was sent is refused, field by field: {field: [messages]}.")
+
+
+def _refused(refused: services.ClockRefused) -> Response:
+    """A refusal of what was sent names its field (400, as a form's errors); a refusal of
+    the act in the state it found (someone acted first) is a conflict (409)."""
+    if refused.field:
+        return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
 
 
 class QueueEntrySerializer(serializers.ModelSerializer):
@@ -191,13 +200,12 @@ class ClockActionView(APIView):
 
     def _perform(self, request: Request, reference: str, action: str) -> Response:
         referral = referral_or_refusal(user=request.user, reference=reference)
+        services.check_may_act_on_clock(user=request.user, referral=referral, action=action)
         data = cleaned(CLOCK_FORMS[action](data=form_data(request)))
         try:
             services.act_on_clock(referral=referral, user=request.user, action=action, **data)
         except services.ClockRefused as refused:
-            if refused.field:  # what was sent is wrong: named, as a form's errors are
-                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+            return _refused(refused)
         episode = selectors.episode_of(referral=referral)
         context = {"now": timezone.now(), "due_soon": clock.due_soon_window()}
         return Response(QueueEntrySerializer(episode, context=context).data)
@@ -252,16 +260,14 @@ class OnTheWayView(APIView):
         try:
             services.record_on_the_way(dispatch=visit, user=request.user)
         except services.ClockRefused as refused:
-            if refused.field:  # what was sent is wrong: named, as a form's errors are
-                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+            return _refused(refused)
         return _done("On the way.")
 
 
 class VisitArrivalView(APIView):
     @extend_schema(
         request=form_schema("VisitArrivalRequest", ArrivalForm),
-        responses={200: _DoneSerializer, 409: REFUSED},
+        responses={200: _DoneSerializer, 400: FIELD_REFUSED, 409: REFUSED},
         summary="Arrived with the person (a visit; the first stops the clock)",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -270,9 +276,7 @@ class VisitArrivalView(APIView):
         try:
             services.record_responder_arrival(dispatch=visit, user=request.user, **data)
         except services.ClockRefused as refused:
-            if refused.field:  # what was sent is wrong: named, as a form's errors are
-                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+            return _refused(refused)
         return _done("Arrival recorded.")
 
 
@@ -296,9 +300,7 @@ class BedDischargeView(APIView):
         try:
             services.discharge_from_bed(stay=stay, user=request.user, note=data["note"])
         except services.ClockRefused as refused:
-            if refused.field:  # what was sent is wrong: named, as a form's errors are
-                return Response({refused.field: [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
-            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+            return _refused(refused)
         return _done(f"Discharged from {stay.bed_unit}.")
 
 

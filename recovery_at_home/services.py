@@ -285,7 +285,7 @@ def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Di
     if episode.referral.status not in OPEN_STATUSES:
         raise _not_open(episode.referral)
     if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
-        raise ClockRefused(f"{responder} is already dispatched to this person.", field="responder")
+        raise ClockRefused(f"{responder} is already dispatched to this person.")
     now = timezone.now()
     dispatch = Dispatch.objects.create(
         episode=episode, responder=responder, dispatched_at=now, dispatched_by=user
@@ -373,7 +373,7 @@ def admit_to_bed(*, episode: Episode, bed_unit: BedUnit, user: User) -> BedStay:
     coordinators can never both take the last one. Call inside a transaction."""
     locked = BedUnit.objects.select_for_update().get(pk=bed_unit.pk)
     if free_beds(bed_unit=locked) <= 0:
-        raise ClockRefused(f"{locked} has no free bed.", field="bed_unit")
+        raise ClockRefused(f"{locked} has no free bed.")
     patient = episode.referral.patient
     if BedStay.objects.filter(patient=patient, discharged_at__isnull=True).exists():
         raise ClockRefused(f"{patient.full_name} is already in a bed unit.")
@@ -524,15 +524,22 @@ CLOCK_ACTIONS = {
 }
 
 
+def check_may_act_on_clock(*, user: User, referral: Referral, action: str) -> None:
+    """Refuse (403) whoever may not do this action, before anything they sent is read: a
+    person who may not triage is told so, not that their form is incomplete."""
+    _, may, done = CLOCK_ACTIONS[action]
+    if not may(user=user, referral=referral):
+        raise NotYoursToDo(f"Not yours to do for this referral: {done}.")
+
+
 @transaction.atomic
 def act_on_clock(*, referral: Referral, user: User, action: str, **fields):
     """One of CLOCK_ACTIONS by whoever may, audited with the change: the pages and the
     API both come here."""
-    perform, may, done = CLOCK_ACTIONS[action]
+    perform, _, done = CLOCK_ACTIONS[action]
     if not Episode.objects.filter(referral=referral).exists():
         raise ClockRefused("This referral has no Recovery at Home clock.")
-    if not may(user=user, referral=referral):
-        raise NotYoursToDo(f"Not yours to do for this referral: {done}.")
+    check_may_act_on_clock(user=user, referral=referral, action=action)
     result = perform(referral=referral, user=user, **fields)
     record_event(action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail=done)
     return result

@@ -305,6 +305,21 @@ def test_a_responder_records_arrival_and_the_row_shows_it(world, client_for):
     assert {row.reference: row.state for row in rows}[referral.reference] == "arrived"
 
 
+def test_a_gp_sending_an_empty_triage_is_refused_not_told_to_finish_the_form(world, client_for):
+    """Who may act is settled before what they sent is read, at the page and the API."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    gp = world.users["gp_b"]
+    page = client_for(gp).post(
+        reverse("referral_clock_action", args=[world.referral_b.reference, "triage"]), {}
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=gp)[0].key}")
+    answer = api.post(f"/api/rah/referrals/{world.referral_b.reference}/triage/", {}, format="json")
+    assert (page.status_code, answer.status_code) == (403, 403)
+
+
 def test_a_gp_cannot_triage(world, client_for):
     response = client_for(world.users["gp_b"]).post(
         reverse("referral_clock_action", args=[world.referral_b.reference, "triage"]),
