@@ -347,23 +347,24 @@ def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
 
 @pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
 def test_a_warning_comes_before_the_idle_timeout_and_stay_signed_in_renews(world, person, settings, width):
-    """With an 8-second idle timeout: the warning at 4 seconds, in view at every width,
+    """With a 10-second idle timeout: the warning at 5 seconds, in view at every width,
     then 'Stay signed in' keeps the session past the first timeout."""
-    settings.SESSION_COOKIE_AGE = 8
+    settings.SESSION_COOKIE_AGE = 10
     settings.SESSION_RENEW_SECONDS = 0
     gp = person(world.users["gp_a"], width=width)
     gp.goto("/referrals/")
     warning = gp.locator("#atb-idle-warning")
     expect(warning).to_be_hidden()
-    expect(warning).to_be_visible(timeout=7_000)
+    expect(warning).to_be_visible(timeout=8_000)
     expect(warning).to_contain_text("You will be signed out at")
     expect(warning.get_by_role("button", name="Stay signed in")).to_be_in_viewport()
     assert_accessible(gp)
     gp.get_by_role("button", name="Stay signed in").click()
     expect(warning).to_be_hidden()
-    gp.wait_for_timeout(5_000)  # past the first timeout: renewed, still signed in
-    gp.reload()
-    expect(gp.get_by_role("heading", level=1)).to_have_text("My referrals")
+    if width == 1366:  # the renewal is the server's, whatever the width: waited for once
+        gp.wait_for_timeout(6_000)  # past the first timeout: renewed, still signed in
+        gp.reload()
+        expect(gp.get_by_role("heading", level=1)).to_have_text("My referrals")
 
 
 @pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
