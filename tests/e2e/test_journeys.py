@@ -330,7 +330,7 @@ def test_the_queue_stops_and_says_so_when_signed_out_in_another_tab(
     queue.bring_to_front()  # back to the queue's tab, as the coordinator would
 
     notice = queue.locator("#atb-signed-out")
-    expect(notice).to_be_visible(timeout=5_000)
+    expect(notice).to_be_visible(timeout=10_000)
     expect(notice).to_contain_text("You have been signed out")
     expect(notice.get_by_role("link", name="Sign in again")).to_have_attribute(
         "href", "/accounts/login/?next=/recovery-at-home/queue/"
@@ -457,8 +457,10 @@ def _sign_out(page) -> None:
     menu = page.get_by_role("button", name="Show navigation")
     if menu.is_visible():
         menu.click()
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    sign_out = page.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_visible()  # the folded menu has opened
+    with page.expect_navigation():  # the sign-out has been answered, not only clicked
+        sign_out.click()
 
 
 def _go_by_navigation(page, name) -> None:
