@@ -47,13 +47,26 @@ test: export REDIS_URL ?= redis://127.0.0.1:6379/1
 test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export SECURE_SSL_REDIRECT ?= false
 test: export SECURE_COOKIES ?= false
+# The suite runs as two pytest processes, one per core: the browser journeys and the
+# bad-input walk (which start no background processes) on a test database and a Redis
+# database of their own, and the rest as before. Each prints its own report; the command
+# fails if either does.
+test: export SPLIT_DATABASE_URL ?= postgres://atb_owner@127.0.0.1:5432/atb_split
+test: export SPLIT_REDIS_URL ?= redis://127.0.0.1:6379/4
+SPLIT_TESTS := tests/e2e tests/test_bad_input_walk.py
 test: install browser
 	@$(MANAGE) database_roles
 	@$(MANAGE) check_services
 	$(BIN)/ruff check .
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest
+	@mkdir -p var
+	@DATABASE_URL=$$SPLIT_DATABASE_URL REDIS_URL=$$SPLIT_REDIS_URL \
+		$(BIN)/pytest -p no:cacheprovider $(SPLIT_TESTS) > var/test-split.log 2>&1 & split=$$!; \
+	$(BIN)/pytest $(addprefix --ignore=,$(SPLIT_TESTS)); main=$$?; \
+	wait $$split; split_status=$$?; \
+	echo "=== $(SPLIT_TESTS) (the second process) ==="; cat var/test-split.log; \
+	test $$main -eq 0 && test $$split_status -eq 0
 
 # --- make fuzz-api: schemathesis sends many generated requests to every API operation.
 fuzz-api: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb
