@@ -24,7 +24,7 @@ from core.audit import record_event
 from core.models import AuditAction, OutboundEmail, Role, User
 from core.notifications import portal_link, queue_emails
 from core.uk_time import uk_when
-from recovery_at_home import clock
+from recovery_at_home import clock, rota
 from recovery_at_home.models import Alert, AlertPolicy, Episode
 from recovery_at_home.selectors import listed_name
 from referrals.models import ReferralEvent
@@ -100,11 +100,13 @@ def raise_due_alerts(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def _recipients(kind: str) -> QuerySet[User]:
-    """Coordinators on duty get due-soon and breach alerts; service managers escalations.
-    (Everyone active in the role counts as on duty until there is a rota.)"""
-    role = Role.SERVICE_MANAGER if kind == Alert.Kind.ESCALATED else Role.RAH_COORDINATOR
-    return User.objects.filter(is_active=True, role_grants__role=role).exclude(email="").distinct()
+def _recipients(kind: str, *, now: datetime) -> QuerySet[User]:
+    """Coordinators on duty (the rota's: `rota.on_duty`) get due-soon and breach alerts;
+    service managers, who keep no rota, escalations."""
+    if kind == Alert.Kind.ESCALATED:
+        managers = User.objects.filter(is_active=True, role_grants__role=Role.SERVICE_MANAGER).distinct()
+        return managers.exclude(email="")
+    return rota.on_duty(role=Role.RAH_COORDINATOR, at=now).exclude(email="")
 
 
 def notify_new_alerts(*, now: datetime | None = None, batch_size: int = 500) -> int:
@@ -142,7 +144,7 @@ def _deliver(batch: list[Alert], *, now: datetime) -> None:
         )
         for alert in batch
     )
-    recipients = {kind: list(_recipients(kind)) for kind in {alert.kind for alert in batch}}
+    recipients = {kind: list(_recipients(kind, now=now)) for kind in {alert.kind for alert in batch}}
     queue_emails([email for alert in batch for email in _emails(alert, recipients[alert.kind])])
 
 

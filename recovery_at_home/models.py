@@ -337,3 +337,39 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.episode.referral_id}"
+
+
+class Skill(models.TextChoices):
+    """What a responder on a shift can do that not every responder can (the rota's)."""
+
+    CATHETER_CARE = "catheter_care", "Catheter care"
+    FALLS_ASSESSMENT = "falls_assessment", "Falls assessment"
+    PRESCRIBING = "prescribing", "Prescribing"
+    MOVING_AND_HANDLING = "moving_and_handling", "Moving and handling"
+    END_OF_LIFE = "end_of_life", "End-of-life care"
+
+
+class Shift(models.Model):
+    """One person's time on the Recovery at Home rota: who is on duty comes from these
+    (`recovery_at_home.rota`)."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    base = models.CharField(max_length=100, default="Leechmere")
+    # A list of Skill values (JSON: the demo's SQLite has no arrays).
+    skills = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "staff__last_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_it_starts"
+            ),
+        ]
+        indexes = [models.Index(fields=["starts_at", "ends_at"], name="shift_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.staff}, {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%H:%M}"

@@ -1,0 +1,136 @@
+"""The rota: who is on shift is who is on duty; nobody off shift is paged (issue 22)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+
+from core.email_delivery import send_unsent_emails
+from core.models import Role
+from recovery_at_home import rota, services
+from recovery_at_home.models import Shift, TriageCategory
+from tests.factories import ReferralFactory, UserFactory
+from tests.recovery_at_home.test_alerts import TEN_AM, _at, _sweep_every_minute
+
+
+@pytest.fixture
+def referral(world):
+    """A 2-hour referral received at 10:00 (due at noon), as the alerts' tests have."""
+    with time_machine.travel(TEN_AM, tick=False):
+        referral = ReferralFactory(service=world.rah, patient=world.patient_b)
+        urgent = TriageCategory.objects.get(code="urgent")
+        services.triage_referral(referral=referral, category=urgent, user=world.users["rah_coordinator"])
+    return referral
+
+
+def _breach_emails(referral) -> list[str]:
+    return [e.to[0] for e in mail.outbox if referral.reference in e.subject and "breached" in e.subject]
+
+
+@pytest.fixture
+def night_and_day(world):
+    """Two coordinators: Nina on the night shift that ends at 08:00, Dee on the day shift
+    until 20:00, on the day of the alerts' referral (due at noon)."""
+    lead = world.users["rah_coordinator"]
+    nina = UserFactory(roles=[Role.RAH_COORDINATOR], first_name="Nina", email="nina@example.nhs.uk")
+    dee = UserFactory(roles=[Role.RAH_COORDINATOR], first_name="Dee", email="dee@example.nhs.uk")
+    rota.add_shift(staff=nina, starts_at=_at(8) - dt.timedelta(hours=12), ends_at=_at(8), user=lead)
+    rota.add_shift(staff=dee, starts_at=_at(8), ends_at=_at(20), user=lead, skills=["prescribing"])
+    return nina, dee
+
+
+def test_only_the_coordinator_on_shift_is_paged(world, referral, night_and_day):
+    world.users["rah_coordinator"].email = "off.rota@example.nhs.uk"  # no shift today
+    world.users["rah_coordinator"].save()
+    _sweep_every_minute(_at(12), _at(12, 2))
+    send_unsent_emails()
+    assert _breach_emails(referral) == ["dee@example.nhs.uk"]
+
+
+def test_with_nobody_on_shift_every_coordinator_is_paged_rather_than_none(world, referral):
+    """No rota kept yet (or a gap in it): an alert must still reach someone."""
+    world.users["rah_coordinator"].email = "coordinator@example.nhs.uk"
+    world.users["rah_coordinator"].save()
+    _sweep_every_minute(_at(12), _at(12, 2))
+    send_unsent_emails()
+    assert _breach_emails(referral) == ["coordinator@example.nhs.uk"]
+
+
+def test_on_duty_follows_the_shifts_hour_by_hour(world, night_and_day):
+    nina, dee = night_and_day
+    assert list(rota.on_duty(role=Role.RAH_COORDINATOR, at=_at(7, 59))) == [nina]
+    assert list(rota.on_duty(role=Role.RAH_COORDINATOR, at=_at(8))) == [dee]  # handed over at 08:00
+    assert list(rota.on_duty(role=Role.RAH_COORDINATOR, at=_at(19, 59))) == [dee]
+
+
+@pytest.mark.parametrize(
+    ("hours", "field", "message"),
+    [
+        ((10, 9), "ends_at", "end after it starts"),
+        ((6, 21), "ends_at", "at most 14 hours"),
+        ((19, 22), "starts_at", "already has a shift from"),
+    ],
+)
+def test_a_shift_that_cannot_be_is_refused_naming_its_field(world, night_and_day, hours, field, message):
+    _, dee = night_and_day
+    start, end = hours
+    with pytest.raises(rota.ShiftRefused, match=message) as refused:
+        rota.add_shift(staff=dee, starts_at=_at(start), ends_at=_at(end), user=world.users["rah_coordinator"])
+    assert refused.value.field == field
+    assert Shift.objects.filter(staff=dee).count() == 1
+
+
+def test_only_a_coordinator_keeps_the_rota_and_only_for_recovery_at_home_staff(world):
+    with pytest.raises(rota.ShiftRefused, match="Only a Recovery at Home coordinator"):
+        rota.add_shift(
+            staff=world.users["rah_responder"], starts_at=_at(8), ends_at=_at(20), user=world.users["gp_a"]
+        )
+    with pytest.raises(rota.ShiftRefused, match="not Recovery at Home staff"):
+        rota.add_shift(
+            staff=world.users["gp_a"], starts_at=_at(8), ends_at=_at(20), user=world.users["rah_coordinator"]
+        )
+    with pytest.raises(rota.ShiftRefused, match="Not a skill"):
+        rota.add_shift(
+            staff=world.users["rah_responder"],
+            starts_at=_at(8),
+            ends_at=_at(20),
+            user=world.users["rah_coordinator"],
+            skills=["juggling"],
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_adding_overlapping_shifts_at_once_one_wins(world):
+    """Each in its own connection: the person's row is locked while their shifts are
+    compared, so exactly one of the two overlapping shifts is kept and the other told."""
+    responder = world.users["rah_responder"]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def add(start_hour: int) -> None:
+        try:
+            barrier.wait()
+            rota.add_shift(
+                staff=responder,
+                starts_at=_at(start_hour),
+                ends_at=_at(start_hour + 8),
+                user=world.users["rah_coordinator"],
+            )
+            outcomes.append("added")
+        except rota.ShiftRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(hour,)) for hour in (8, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["added", "refused"]
+    assert Shift.objects.filter(staff=responder).count() == 1
