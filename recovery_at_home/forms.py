@@ -6,7 +6,7 @@ from django.utils import timezone
 from core import time_bounds
 from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect, datetime_input
 from core.models import BedUnit, Role, User
-from recovery_at_home.models import Outcome, TriageCategory
+from recovery_at_home.models import Outcome, Skill, TriageCategory
 
 
 class TriageForm(forms.Form):
@@ -106,3 +106,31 @@ CLOCK_FORMS = {
     "reablement-needed": ReablementNeedForm,
     "reablement-started": ReablementStartForm,
 }
+
+
+class ShiftForm(forms.Form):
+    """A shift on the rota (`rota.add_shift` holds the rule)."""
+
+    staff = StaffChoiceField(
+        User.objects.filter(is_active=True, role_grants__role__in=[Role.RAH_COORDINATOR, Role.RAH_RESPONDER])
+        .distinct()
+        .order_by("last_name", "first_name"),
+        label="Who",
+        empty_label="Choose a member of staff",
+        widget=StaffSelect(attrs={"class": "form-select"}),
+    )
+    starts_at = EraDateTimeField(label="Starts (UK time)", widget=datetime_input())
+    ends_at = EraDateTimeField(label="Ends (UK time)", widget=datetime_input())
+    base = forms.CharField(max_length=100, initial="Leechmere", required=False)
+    skills = forms.MultipleChoiceField(
+        choices=Skill.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Skills on this shift",
+    )
+
+
+class WeekForm(forms.Form):
+    """Which week of the rota: the one holding this day."""
+
+    day = EraDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
+from django.utils import timezone
 
 from core.models import BedUnit, Patient
 from referrals.models import Referral
@@ -372,4 +373,9 @@ class Shift(models.Model):
         indexes = [models.Index(fields=["starts_at", "ends_at"], name="shift_time_idx")]
 
     def __str__(self) -> str:
-        return f"{self.staff}, {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%H:%M}"
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{self.staff}, {starts:%a %-d %b %H:%M} to {ends:%H:%M}"
+
+    @property
+    def skill_labels(self) -> list[str]:
+        return [Skill(value).label for value in self.skills if value in Skill.values]

@@ -3,18 +3,20 @@ the alerts (and, as the rota grows, the queue's "who can go" and the dispatch)."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.models import Role, User
+from core.uk_time import uk_day_start
 from recovery_at_home.models import Shift, Skill
 
 # A shift longer than this is a typing mistake (a night shift is 12 hours and a half).
 LONGEST_SHIFT = timedelta(hours=14)
 ROTA_ROLES = (Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+WEEK = timedelta(days=7)
 
 
 class ShiftRefused(Exception):
@@ -82,3 +84,39 @@ def add_shift(
         skills=sorted(set(skills)),
         created_by=user,
     )
+
+
+# --- The week as the rota page shows it ----------------------------------------------
+
+
+def week_of(*, day: date) -> list[tuple[date, list[Shift]]]:
+    """The Monday-to-Sunday week holding `day`: each UK day with the shifts that start on
+    it, earliest first (one query)."""
+    monday = day - timedelta(days=day.weekday())
+    days = [monday + timedelta(days=n) for n in range(7)]
+    shifts = (
+        Shift.objects.filter(starts_at__gte=uk_day_start(monday), starts_at__lt=uk_day_start(monday + WEEK))
+        .select_related("staff")
+        .order_by("starts_at", "staff__last_name")
+    )
+    by_day: dict[date, list[Shift]] = {d: [] for d in days}
+    for shift in shifts:
+        by_day[timezone.localdate(shift.starts_at)].append(shift)
+    return list(by_day.items())
+
+
+def cover_gaps(*, since: datetime, until: datetime, role: str) -> list[tuple[datetime, datetime]]:
+    """The stretches between `since` and `until` with nobody in the role on shift, as
+    (start, end): what the shifts together leave uncovered."""
+    shifts = Shift.objects.filter(
+        staff__is_active=True, staff__role_grants__role=role, starts_at__lt=until, ends_at__gt=since
+    ).order_by("starts_at")
+    gaps: list[tuple[datetime, datetime]] = []
+    covered_until = since
+    for start, end in shifts.values_list("starts_at", "ends_at").distinct():
+        if start > covered_until:
+            gaps.append((covered_until, start))
+        covered_until = max(covered_until, end)
+    if covered_until < until:
+        gaps.append((covered_until, until))
+    return gaps

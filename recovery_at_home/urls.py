@@ -9,6 +9,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
     path("beds/", views.beds, name="beds"),
+    path("rota/", views.rota_week, name="rota"),
     path("beds/stays/<int:pk>/discharge/", views.discharge, name="discharge"),
     path("alerts/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("alerts/count/", views.alert_count, name="alert_count"),

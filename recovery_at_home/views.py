@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -16,8 +18,9 @@ from core.access import PHONE_IN_ROLES, RAH_STAFF
 from core.audit import record_patients_listed
 from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
-from recovery_at_home import alerts, clock, selectors, services
-from recovery_at_home.forms import ArrivalForm, DischargeForm
+from core.uk_time import uk_day_start
+from recovery_at_home import alerts, clock, rota, selectors, services
+from recovery_at_home.forms import ArrivalForm, DischargeForm, ShiftForm, WeekForm
 from recovery_at_home.models import BedStay
 
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
@@ -228,4 +231,48 @@ def alert_count(request: HttpRequest) -> HttpResponse:
     _queue_staff_only(request)
     return render(
         request, "recovery_at_home/_alert_count.html", {"alert_count": alerts.unacknowledged_alerts().count()}
+    )
+
+
+@role_required(*RAH_STAFF)
+def rota_week(request: HttpRequest) -> HttpResponse:
+    """The rota's week (Monday to Sunday, the one holding ?day=, this week by default),
+    the hours in it nobody of a role is on shift, and, for coordinators, a shift to add."""
+    form = WeekForm(request.GET or None)
+    day = form.cleaned_data["day"] if form.is_valid() and form.cleaned_data["day"] else timezone.localdate()
+    coordinator = request.user.has_role(Role.RAH_COORDINATOR)
+    shift_form = ShiftForm(request.POST or None, auto_id="shift_%s") if coordinator else None
+    if request.method == "POST":
+        if shift_form is None:
+            raise PermissionDenied("Only a Recovery at Home coordinator keeps the rota.")
+        if shift_form.is_valid():
+            try:
+                shift = rota.add_shift(user=request.user, **shift_form.cleaned_data)
+            except rota.ShiftRefused as refused:
+                shift_form.add_error(
+                    refused.field if refused.field in shift_form.fields else None, str(refused)
+                )
+            else:
+                messages.success(request, f"On the rota: {shift}.")
+                return redirect(
+                    f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+                )
+    week = rota.week_of(day=day)
+    since = max(uk_day_start(week[0][0]), timezone.now())
+    until = uk_day_start(week[-1][0] + timedelta(days=1))
+    gaps = {
+        label: rota.cover_gaps(since=since, until=until, role=role) if since < until else []
+        for role, label in ((Role.RAH_COORDINATOR, "coordinator"), (Role.RAH_RESPONDER, "responder"))
+    }
+    return render(
+        request,
+        "recovery_at_home/rota.html",
+        {
+            "week": week,
+            "previous": week[0][0] - timedelta(days=7),
+            "next": week[0][0] + timedelta(days=7),
+            "gaps": gaps,
+            "shift_form": shift_form,
+        },
+        status=400 if shift_form is not None and shift_form.errors else 200,
     )

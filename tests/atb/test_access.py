@@ -177,6 +177,7 @@ MATRIX = {
     "recovery_at_home:acknowledge": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:alert_count": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "recovery_at_home:beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # shows people
+    "recovery_at_home:rota": (None, {"rah_coordinator": 200, "rah_responder": 200}, 403),  # staff, no people
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:visit_arrival": (lambda world: [1], {}, 405),

@@ -134,3 +134,89 @@ def test_two_coordinators_adding_overlapping_shifts_at_once_one_wins(world):
         thread.join()
     assert sorted(outcomes) == ["added", "refused"]
     assert Shift.objects.filter(staff=responder).count() == 1
+
+
+# --- The rota page ------------------------------------------------------------------
+
+
+def _typed(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_coordinator_puts_a_responder_on_tomorrows_rota_from_the_page(world, client_for):
+    from django.urls import reverse
+
+    responder = world.users["rah_responder"]
+    client = client_for(world.users["rah_coordinator"])
+    response = client.post(
+        reverse("recovery_at_home:rota"),
+        {
+            "staff": responder.pk,
+            "starts_at": _typed(_at(8)),
+            "ends_at": _typed(_at(20)),
+            "base": "Leechmere",
+            "skills": ["catheter_care", "falls_assessment"],
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "On the rota:" in page
+    assert f"{responder}" in page and "Catheter care, Falls assessment" in page
+    assert response.redirect_chain[-1][0].endswith(f"?day={_at(8).date().isoformat()}")
+
+
+def test_a_shift_ending_before_it_starts_is_refused_beside_the_end_keeping_what_was_typed(world, client_for):
+    from django.urls import reverse
+
+    response = client_for(world.users["rah_coordinator"]).post(
+        reverse("recovery_at_home:rota"),
+        {"staff": world.users["rah_responder"].pk, "starts_at": _typed(_at(20)), "ends_at": _typed(_at(8))},
+    )
+    assert response.status_code == 400
+    assert response.context["shift_form"].errors["ends_at"] == ["The shift must end after it starts."]
+    assert f'value="{_typed(_at(20))}"' in response.content.decode()
+    assert not Shift.objects.exists()
+
+
+def test_a_responder_reads_the_rota_but_does_not_keep_it(world, client_for, night_and_day):
+    from django.urls import reverse
+
+    client = client_for(world.users["rah_responder"])
+    page = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
+    assert page.status_code == 200 and "Dee" in page.content.decode()
+    assert page.context["shift_form"] is None
+    refused = client.post(reverse("recovery_at_home:rota"), {"staff": world.users["rah_responder"].pk})
+    assert refused.status_code == 403
+
+
+def test_the_rota_flags_the_hours_nobody_is_on_shift(world, client_for, night_and_day):
+    """Tomorrow's coordinators cover 20:00 the evening before to 20:00; no responder is on
+    shift at all: both gaps are named on the page."""
+    from django.urls import reverse
+
+    with time_machine.travel(_at(6), tick=False):
+        gaps = rota.cover_gaps(since=_at(6), until=_at(23), role=Role.RAH_COORDINATOR)
+        assert gaps == [(_at(20), _at(23))]
+        page = (
+            client_for(world.users["rah_coordinator"]).get(reverse("recovery_at_home:rota")).content.decode()
+        )
+    assert "No coordinator on shift" in page and "No responder on shift" in page
+
+
+def test_the_rota_page_runs_the_same_queries_for_a_busy_week(
+    world, client_for, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    lead = world.users["rah_coordinator"]
+    client = client_for(lead)
+    client.get(reverse("recovery_at_home:rota"))  # the session's first page
+    people = [UserFactory(roles=[Role.RAH_RESPONDER]) for _ in range(12)]
+    for day in range(5):
+        for person in people:
+            start = _at(8) + dt.timedelta(days=day)
+            rota.add_shift(staff=person, starts_at=start, ends_at=start + dt.timedelta(hours=8), user=lead)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
+    shown = sum(len(shifts) for _, shifts in response.context["week"])
+    assert shown >= 12 and response.content.decode().count("<tr>") >= shown
