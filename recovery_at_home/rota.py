@@ -97,6 +97,7 @@ def week_of(*, day: date) -> list[tuple[date, list[Shift]]]:
     shifts = (
         Shift.objects.filter(starts_at__gte=uk_day_start(monday), starts_at__lt=uk_day_start(monday + WEEK))
         .select_related("staff")
+        .prefetch_related("staff__role_grants")
         .order_by("starts_at", "staff__last_name")
     )
     by_day: dict[date, list[Shift]] = {d: [] for d in days}

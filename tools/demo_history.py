@@ -32,6 +32,7 @@ from mdt import selectors as mdt_selectors
 from mdt import services as mdt
 from mdt.models import Action, Attendee, Meeting, MeetingSchedule
 from mdt.models import Outcome as ItemOutcome
+from recovery_at_home import rota
 from recovery_at_home import services as rah
 from recovery_at_home.models import BedStay, Outcome, TriageCategory
 from referrals import services as referrals
@@ -707,3 +708,52 @@ def make_history(
         status=OutboundEmail.Status.SENT, sent_at=F("created_at")
     )
     return done
+
+
+def make_rota(*, days_back: int = 7, days_ahead: int = 14) -> int:
+    """The Recovery at Home rota around today: a coordinator on days (08:00 to 20:00) and
+    one on nights, taking turns week by week; four responders on days and one on nights,
+    each with a day off in turn. One day ahead is left short of a night responder: the
+    cover gap the rota page flags. Returns how many shifts."""
+    staff = demo_staff()
+    if not staff.coordinators or not staff.responders:
+        return 0
+    lead = staff.coordinators[0]
+    today = timezone.localdate()
+    skills = [
+        ["falls_assessment", "moving_and_handling"],
+        ["catheter_care"],
+        ["prescribing"],
+        ["end_of_life"],
+    ]
+    made = 0
+    for offset in range(-days_back, days_ahead):
+        day = today + timedelta(days=offset)
+        morning = datetime.combine(day, time(8), tzinfo=LONDON)
+        evening = datetime.combine(day, time(20), tzinfo=LONDON)
+        night_end = datetime.combine(day + timedelta(days=1), time(8), tzinfo=LONDON)
+        week = day.isocalendar().week
+        coordinators = staff.coordinators[week % len(staff.coordinators) :] + staff.coordinators
+        on_days, on_nights = coordinators[0], coordinators[1 % len(coordinators)]
+        rota.add_shift(staff=on_days, starts_at=morning, ends_at=evening, user=lead)
+        if on_nights != on_days:
+            rota.add_shift(staff=on_nights, starts_at=evening, ends_at=night_end, user=lead)
+        made += 2
+        resting = staff.responders[day.toordinal() % len(staff.responders)]
+        working = [person for person in staff.responders if person != resting]
+        night = working[-1]
+        for number, person in enumerate(working[:-1]):
+            rota.add_shift(
+                staff=person,
+                starts_at=morning,
+                ends_at=evening,
+                user=lead,
+                skills=skills[number % len(skills)],
+            )
+            made += 1
+        if offset != 3:  # the gap
+            rota.add_shift(
+                staff=night, starts_at=evening, ends_at=night_end, user=lead, skills=["end_of_life"]
+            )
+            made += 1
+    return made

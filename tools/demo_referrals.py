@@ -20,7 +20,7 @@ from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Reason, Referral, Source
 from teams import services as teams
-from tools.demo_history import make_history, mdt_schedules
+from tools.demo_history import make_history, make_rota, mdt_schedules
 
 
 def _patients_of(neighbourhood: str) -> list[Patient]:
@@ -46,6 +46,7 @@ def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     if not east or not north:
         return 0
     make_history(days=history_days, reserved={patient.pk for patient in east + north}, seed=seed)
+    make_rota()
     now = timezone.now()
 
     def refer(patient, service, reason, hours_ago, user=gp_a, **caller):

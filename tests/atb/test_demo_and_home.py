@@ -162,6 +162,23 @@ def test_every_team_has_several_members_and_recovery_at_home_several_responders(
     assert practices_with_a_gp.count() == Practice.objects.count()
 
 
+def test_the_demo_rota_has_people_on_shift_now_and_one_gap_ahead(seeded):
+    from recovery_at_home import rota
+
+    assert rota.on_shift(role=Role.RAH_COORDINATOR).count() == 1
+    assert rota.on_shift(role=Role.RAH_RESPONDER).count() >= 3
+    now = timezone.now()
+    gaps = rota.cover_gaps(since=now, until=now + timedelta(days=7), role=Role.RAH_RESPONDER)
+    gap_night = timezone.localdate() + timedelta(days=3)
+    assert [(timezone.localtime(start), timezone.localtime(end)) for start, end in gaps] == [
+        (
+            datetime.combine(gap_night, time(20), tzinfo=ZoneInfo("Europe/London")),
+            datetime.combine(gap_night + timedelta(days=1), time(8), tzinfo=ZoneInfo("Europe/London")),
+        )
+    ]
+    assert not rota.cover_gaps(since=now, until=now + timedelta(days=7), role=Role.RAH_COORDINATOR)
+
+
 def _the_work_of(username: str) -> list[str]:
     """What each demo user's first screen must show: their own work, as the page names it."""
     from mdt.models import Meeting

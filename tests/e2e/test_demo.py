@@ -40,6 +40,10 @@ def test_each_demo_user_starts_on_their_own_work(demo, person):
     expect(coordinator.locator("#queue-rows tr").first).to_be_visible()
     assert_accessible(coordinator)
     screenshot(coordinator, "demo-queue")
+    coordinator.goto("/recovery-at-home/rota/")
+    expect(coordinator.get_by_text("No responder on shift")).to_be_visible()  # the demo's gap
+    assert_accessible(coordinator)
+    screenshot(coordinator, "demo-rota")
 
     responder = sign_in(person, "rah.responder", width=TABLET)
     expect(responder.locator("article.card").first).to_be_visible()
