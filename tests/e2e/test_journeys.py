@@ -453,21 +453,24 @@ def test_a_coordinator_finds_the_person_a_carer_rings_back_about(world, person, 
     screenshot(page, f"patient-banner-{width}")
 
 
-def _sign_out(page) -> None:
+def _open_folded_navigation(page) -> None:
+    """On a tablet or a phone, open the navigation and wait until it has finished opening
+    (Bootstrap's `show`, after the sliding `collapsing`): a tap while it slides can miss."""
     menu = page.get_by_role("button", name="Show navigation")
     if menu.is_visible():
         menu.click()
-    sign_out = page.get_by_role("button", name="Sign out")
-    expect(sign_out).to_be_visible()  # the folded menu has opened
+        expect(page.locator("#atb-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+
+
+def _sign_out(page) -> None:
+    _open_folded_navigation(page)
     with page.expect_navigation():  # the sign-out has been answered, not only clicked
-        sign_out.click()
+        page.get_by_role("button", name="Sign out").click()
 
 
 def _go_by_navigation(page, name) -> None:
     """Follow a link of the main navigation, opening it first where it folds away."""
-    menu = page.get_by_role("button", name="Show navigation")
-    if menu.is_visible():
-        menu.click()
+    _open_folded_navigation(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
 
 
