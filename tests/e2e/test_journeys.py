@@ -435,10 +435,7 @@ def test_a_coordinator_finds_the_person_a_carer_rings_back_about(world, person, 
     world.referral_b.save()
     page = person(world.users["rah_coordinator"], width=width)
     page.goto("/")
-    menu = page.get_by_role("button", name="Show navigation")
-    if menu.is_visible():  # the navbar folds away on a tablet and a phone
-        menu.click()
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Find a patient").click()
+    _go_by_navigation(page, "Find a patient")  # the navbar folds away on a tablet and a phone
     page.get_by_role("searchbox").fill("01914980789")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=re.compile("BELL")).click()
