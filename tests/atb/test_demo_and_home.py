@@ -11,8 +11,15 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import BedUnit, Neighbourhood, Patient, Practice, Role, Service, Team, User
+from core.models import BedUnit, Neighbourhood, OutboundEmail, Patient, Practice, Role, Service, Team, User
 from core.nhs_numbers import normalise_nhs_number
+from mdt.models import Action, Meeting
+from portal.forms import PeriodForm
+from portal.performance import two_hour_standard
+from recovery_at_home import rota
+from recovery_at_home.models import BedStay, Dispatch, Episode
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
+from teams.models import CarePlanGoal, CaseloadEntry, Contact
 
 # The page each demo user lands on after signing in, and a heading it shows.
 LANDING = {
@@ -79,10 +86,8 @@ def test_seed_demo_patients_have_valid_test_range_nhs_numbers(seeded):
 
 
 def test_seed_demo_makes_referrals_in_every_state_with_their_timelines(seeded):
-    from referrals.models import Referral, Status
 
     assert set(Referral.objects.values_list("status", flat=True)) == set(Status.values)
-    from recovery_at_home.models import BedStay, Dispatch, Episode
 
     assert Episode.objects.filter(category__isnull=False).exists()
     assert Dispatch.objects.exists() and BedStay.objects.filter(discharged_at__isnull=True).exists()
@@ -91,7 +96,6 @@ def test_seed_demo_makes_referrals_in_every_state_with_their_timelines(seeded):
 
 
 def test_seed_demo_is_idempotent(seeded):
-    from referrals.models import Referral
 
     counts = (
         Patient.objects.count(),
@@ -116,10 +120,6 @@ def test_seed_demo_adds_only_the_extra_patients_when_asked_for_more(seeded):
 
 
 def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_history):
-    from mdt.models import Action, Meeting
-    from recovery_at_home.models import Episode
-    from referrals.models import Referral, ReferralEvent
-    from teams.models import CarePlanGoal, Contact
 
     today = timezone.localdate()
     received_days = {timezone.localdate(at) for at in Referral.objects.values_list("received_at", flat=True)}
@@ -148,7 +148,6 @@ def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_h
         assert not Contact.objects.filter(entry__patient=patient, at__gt=at, attended=True).exists()
         assert not Referral.objects.filter(patient=patient, received_at__gt=at).exists()
     # Past emails were delivered then: only today's wait for the worker.
-    from core.models import OutboundEmail
 
     waiting = OutboundEmail.objects.filter(status=OutboundEmail.Status.PENDING)
     assert not waiting.filter(created_at__lt=timezone.now() - timedelta(hours=1)).exists()
@@ -163,7 +162,6 @@ def test_every_team_has_several_members_and_recovery_at_home_several_responders(
 
 
 def test_the_demo_rota_has_people_on_shift_now_and_one_gap_ahead(seeded):
-    from recovery_at_home import rota
 
     assert rota.on_shift(role=Role.RAH_COORDINATOR).count() == 1
     assert rota.on_shift(role=Role.RAH_RESPONDER).count() >= 3
@@ -181,9 +179,6 @@ def test_the_demo_rota_has_people_on_shift_now_and_one_gap_ahead(seeded):
 
 def _the_work_of(username: str) -> list[str]:
     """What each demo user's first screen must show: their own work, as the page names it."""
-    from mdt.models import Meeting
-    from referrals.models import OPEN_STATUSES, Referral
-    from teams.models import CaseloadEntry
 
     user = User.objects.get(username=username)
     if username.startswith("gp."):
@@ -206,9 +201,6 @@ def _the_work_of(username: str) -> list[str]:
         )
         return [f"{timezone.localtime(m.starts_at):%a %-d %b %Y %H:%M}" for m in recent.distinct()]
     if username == "manager":  # the weeks the 2-hour figure counts someone in
-        from portal.forms import PeriodForm
-        from portal.performance import two_hour_standard
-
         weeks = two_hour_standard(PeriodForm.default_period())["weeks"]
         return [week["label"] for week in weeks if week["total"]]
     return []

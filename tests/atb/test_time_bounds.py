@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mdt.forms import ActionForm
 from recovery_at_home import services
 from recovery_at_home.forms import AgreedLaterForm, OutcomeForm
-from recovery_at_home.models import Episode
+from recovery_at_home.models import Episode, Outcome
 from teams.forms import ContactForm, GoalForm
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -160,8 +161,6 @@ def test_an_arrival_typed_to_the_minute_of_the_dispatch_is_taken(world, frozen_c
 
 
 def _clock_post(client, referral, action, fields):
-    from django.urls import reverse
-
     return client.post(reverse("referral_clock_action", args=[referral.reference, action]), fields)
 
 
@@ -204,8 +203,6 @@ def test_an_arrival_before_the_referral_came_is_refused_beside_the_time(world, c
 def test_of_two_recording_the_outcome_the_second_is_told_on_the_page_as_it_now_is(world, client_for):
     """A refusal about no field (someone else acted first) is not a typing mistake: the
     page comes back as it now is, saying what happened."""
-    from recovery_at_home.models import Outcome
-
     first, second = client_for(world.users["rah_coordinator"]), client_for(world.users["rah_responder"])
     services.dispatch_responder(
         referral=world.referral_b, responder=world.users["rah_responder"], user=world.users["rah_coordinator"]

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.urls import reverse
 
 from core.email_delivery import send_unsent_emails
 from core.models import Role
@@ -144,8 +145,6 @@ def _typed(moment: dt.datetime) -> str:
 
 
 def test_a_coordinator_puts_a_responder_on_tomorrows_rota_from_the_page(world, client_for):
-    from django.urls import reverse
-
     responder = world.users["rah_responder"]
     client = client_for(world.users["rah_coordinator"])
     response = client.post(
@@ -166,8 +165,6 @@ def test_a_coordinator_puts_a_responder_on_tomorrows_rota_from_the_page(world, c
 
 
 def test_a_shift_ending_before_it_starts_is_refused_beside_the_end_keeping_what_was_typed(world, client_for):
-    from django.urls import reverse
-
     response = client_for(world.users["rah_coordinator"]).post(
         reverse("recovery_at_home:rota"),
         {"staff": world.users["rah_responder"].pk, "starts_at": _typed(_at(20)), "ends_at": _typed(_at(8))},
@@ -179,8 +176,6 @@ def test_a_shift_ending_before_it_starts_is_refused_beside_the_end_keeping_what_
 
 
 def test_a_responder_reads_the_rota_but_does_not_keep_it(world, client_for, night_and_day):
-    from django.urls import reverse
-
     client = client_for(world.users["rah_responder"])
     page = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
     assert page.status_code == 200 and "Dee" in page.content.decode()
@@ -192,8 +187,6 @@ def test_a_responder_reads_the_rota_but_does_not_keep_it(world, client_for, nigh
 def test_the_rota_flags_the_hours_nobody_is_on_shift(world, client_for, night_and_day):
     """Tomorrow's coordinators cover 20:00 the evening before to 20:00; no responder is on
     shift at all: both gaps are named on the page."""
-    from django.urls import reverse
-
     with time_machine.travel(_at(6), tick=False):
         gaps = rota.cover_gaps(since=_at(6), until=_at(23), role=Role.RAH_COORDINATOR)
         assert gaps == [(_at(20), _at(23))]
@@ -206,8 +199,6 @@ def test_the_rota_flags_the_hours_nobody_is_on_shift(world, client_for, night_an
 def test_the_rota_page_runs_the_same_queries_for_a_busy_week(
     world, client_for, django_assert_max_num_queries
 ):
-    from django.urls import reverse
-
     lead = world.users["rah_coordinator"]
     client = client_for(lead)
     client.get(reverse("recovery_at_home:rota"))  # the session's first page
