@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.db import connection, models
 
 
-def insert_select(model, expressions: dict[str, str], *, source: str) -> str:
+def insert_select(model, expressions: dict[str, str], *, source: str, skip_conflicts: bool = False) -> str:
     """INSERT ... SELECT <expressions> FROM <source>: every column given, or its empty value.
 
-    `source` is the SQL after FROM, e.g. "generate_series(1, 1000) AS n".
+    `source` is the SQL after FROM, e.g. "generate_series(1, 1000) AS n". With
+    `skip_conflicts`, a row that a unique constraint refuses is left out (ON CONFLICT DO
+    NOTHING) rather than failing the whole insert.
     """
     columns, values = [], []
     for field in model._meta.concrete_fields:
@@ -29,8 +31,10 @@ def insert_select(model, expressions: dict[str, str], *, source: str) -> str:
     unknown = set(expressions) - {field.name for field in model._meta.concrete_fields}
     if unknown:
         raise ValueError(f"{model.__name__} has no field(s) {sorted(unknown)}")
+    on_conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
     return (
         f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+        f"{on_conflict}"
     )
 
 

@@ -366,6 +366,9 @@ def _meetings(scale: Scale, practices, staff: Staff, first_patient: int) -> int:
                 source=(
                     f"generate_series(0, {weeks}) AS w CROSS JOIN (VALUES {rows}) AS p(i, practice_id, coordinator_id)"
                 ),
+                # The demo's own practices already have their next Tuesdays planned by their
+                # schedules; on a Monday the next one is tomorrow, this series' last slot too.
+                skip_conflicts=True,
             )
         )
         # Eight patients of the practice per closed meeting: patient k is at practice k % 40.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
-from django.db.models import F
+from django.db.models import Count, F
+from django.utils import timezone
 
 from core.models import Patient, Practice
 from mdt.models import AgendaItem, Meeting
@@ -55,6 +58,20 @@ def test_the_data_keeps_the_services_rules(seeded):
     for counter in ReferenceCounter.objects.all():
         numbers = [int(r[9:]) for r in references if r[4:8] == str(counter.year)]
         assert not numbers or counter.last_number >= max(numbers)
+
+
+def test_seeding_on_a_monday_keeps_each_practices_planned_tuesday_once(db):
+    # The demo's schedules plan each of their practices' next Tuesday; on a Monday that is
+    # tomorrow, the scale data's last slot too. The seed once failed on every Monday.
+    today = timezone.localdate()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    at = timezone.make_aware(datetime.combine(monday, time(9, 0)))
+    with time_machine.travel(at, tick=False):
+        call_command("seed_scale", **SIZES, stdout=StringIO(), stderr=StringIO())
+    tuesday = timezone.make_aware(datetime.combine(monday + timedelta(days=1), time(13, 0)))
+    planned = Meeting.objects.filter(starts_at=tuesday).values("practice").annotate(n=Count("id"))
+    assert len(planned) >= 40  # every practice meets that Tuesday
+    assert {row["n"] for row in planned} == {1}
 
 
 def test_a_second_run_is_refused(seeded):
