@@ -47,7 +47,7 @@ from portal.forms import BreakGlassForm, PatientForm, PeriodForm
 from portal.merging import duplicate_candidates
 from portal.navigation import workspaces_for
 from portal.search import search_patients
-from recovery_at_home import clock
+from recovery_at_home import clock, reach
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.forms import CLOCK_FORMS
 from recovery_at_home.services import (
@@ -432,6 +432,17 @@ def _clock_forms(user, referral: Referral, bound: dict | None = None) -> dict:
     return forms
 
 
+def _who_can_go(user, referral: Referral) -> list[reach.Suggestion] | None:
+    """The responders on shift ranked for this referral, for a coordinator while the
+    clock runs (None where the page offers no dispatch)."""
+    episode = getattr(referral, "episode", None)
+    if episode is None or not referral.is_open or not episode.clock_running:
+        return None
+    if not user.has_role(Role.RAH_COORDINATOR):
+        return None
+    return reach.suggest_responders(episode=episode)
+
+
 def _caseload_entry(referral: Referral):
     """The caseload entry this referral opened, if any: its work is managed there."""
     if referral.team_id is None:
@@ -506,6 +517,7 @@ def _referral_page(
             "sent_person": SentPerson.from_stored(referral.person_as_sent),
             "clock_standards": _clock_standards(referral) if referral.shows_record else {},
             **(_clock_forms(request.user, referral, bound) if referral.shows_record else {}),
+            "who_can_go": _who_can_go(request.user, referral) if referral.shows_record else None,
         },
         status=status,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from recovery_at_home.models import AlertPolicy, TriageCategory
+from recovery_at_home.models import AlertPolicy, TravelTime, TriageCategory
 
 
 @admin.register(TriageCategory)
@@ -23,3 +23,15 @@ class AlertPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TravelTime)
+class TravelTimeAdmin(admin.ModelAdmin):
+    """The travel matrix the dispatch suggestion counts on: minutes by road from a
+    neighbourhood (or the Leechmere base) to a neighbourhood."""
+
+    list_display = ["origin", "destination", "minutes"]
+    empty_value_display = "Leechmere base"  # an empty origin is the base
+    list_editable = ["minutes"]
+    list_filter = ["origin", "destination"]
+    list_select_related = ["origin", "destination"]

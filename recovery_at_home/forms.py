@@ -68,6 +68,11 @@ class DispatchForm(forms.Form):
         empty_label="Choose a responder",
         widget=StaffSelect(attrs={"class": "form-select"}),
     )
+    # How many visits the coordinator saw the responder already had ("Who can go" shows
+    # them and sends the count): a visit sent since is said back, not stacked unseen.
+    visits_in_hand = forms.IntegerField(
+        min_value=0, max_value=50, required=False, initial=0, widget=forms.HiddenInput
+    )
 
 
 class OutcomeForm(forms.Form):

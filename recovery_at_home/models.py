@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
-from core.models import BedUnit, Patient, Role
+from core.models import BedUnit, Neighbourhood, Patient, Role
 from referrals.models import Referral
 
 
@@ -385,3 +385,35 @@ class Shift(models.Model):
     @property
     def skill_labels(self) -> list[str]:
         return [Skill(value).label for value in self.skills if value in Skill.values]
+
+
+class TravelTime(models.Model):
+    """Minutes by road from a place (a neighbourhood, or the Leechmere base) to a
+    neighbourhood: what the dispatch suggestion (`recovery_at_home.reach`) counts on.
+    Reference data an administrator edits; the demo's minutes are invented."""
+
+    origin = models.ForeignKey(
+        Neighbourhood,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Where the responder is. Empty: the Leechmere base.",
+    )
+    destination = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE, related_name="+")
+    minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(180)])
+
+    class Meta:
+        ordering = ["origin__name", "destination__name"]
+        constraints = [
+            # One figure per pair: the base's row apart, as NULLs are distinct in a unique key.
+            models.UniqueConstraint(
+                fields=["origin", "destination"], condition=Q(origin__isnull=False), name="travel_time_once"
+            ),
+            models.UniqueConstraint(
+                fields=["destination"], condition=Q(origin__isnull=True), name="travel_time_from_base_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.origin or 'Leechmere base'} to {self.destination}: {self.minutes} min"

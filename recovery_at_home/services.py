@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from core import time_bounds
 from core.audit import record_event
 from core.models import AuditAction, BedUnit, Role, Service, User
-from recovery_at_home import clock
+from recovery_at_home import clock, reach
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
 from referrals import services as referral_services
 from referrals.identity import SentPerson
@@ -277,8 +277,14 @@ def record_reablement_start(
 
 
 @transaction.atomic
-def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Dispatch:
-    """Send a responder to the person."""
+def dispatch_responder(
+    *, referral: Referral, responder: User, user: User, visits_in_hand: int | None = 0
+) -> Dispatch:
+    """Send a responder to the person. `visits_in_hand` is how many visits the coordinator
+    saw the responder already had (the suggestion shows them): one sent since, by another
+    coordinator, or any at all through the bare list, is said back rather than stacked
+    unseen. The responder's row is locked while counted, so of two coordinators sending
+    the same person at once, the second is told."""
     if not responder.has_role(Role.RAH_RESPONDER):
         raise ClockRefused(f"{responder} is not a Recovery at Home responder.", field="responder")
     episode = Episode.objects.select_for_update().select_related("referral").get(referral=referral)
@@ -286,6 +292,16 @@ def dispatch_responder(*, referral: Referral, responder: User, user: User) -> Di
         raise _not_open(episode.referral)
     if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
         raise ClockRefused(f"{responder} is already dispatched to this person.")
+    User.objects.select_for_update().get(pk=responder.pk)
+    in_hand = reach.visits_in_hand(responder=responder)
+    if len(in_hand) > (visits_in_hand or 0):
+        latest = in_hand[-1]
+        raise ClockRefused(
+            f"{responder} already has {len(in_hand)} visit{'s' if len(in_hand) > 1 else ''} in hand "
+            f"(latest {latest.episode.referral.reference}, sent {_local(latest.dispatched_at)}). "
+            'To send them after it, use their Dispatch button under "Who can go", which counts it.',
+            field="responder",
+        )
     now = timezone.now()
     dispatch = Dispatch.objects.create(
         episode=episode, responder=responder, dispatched_at=now, dispatched_by=user

@@ -35,6 +35,36 @@ POPULATIONS = {
     "west-two": 35_000,
 }
 
+# Minutes by road between the neighbourhoods, and from the Leechmere base ("base"), for the
+# dispatch suggestion: INVENTED, plausible for a city of Sunderland's size by day (one
+# figure each way; within a neighbourhood, about ten minutes). An administrator keeps
+# the real ones (Travel times in the admin).
+TRAVEL_MINUTES = {
+    ("base", "east"): 8,
+    ("base", "north"): 15,
+    ("base", "west-one"): 14,
+    ("base", "west-two"): 16,
+    ("base", "coalfields"): 18,
+    ("base", "washington"): 22,
+    ("east", "north"): 12,
+    ("east", "west-one"): 12,
+    ("east", "west-two"): 15,
+    ("east", "coalfields"): 20,
+    ("east", "washington"): 22,
+    ("north", "west-one"): 14,
+    ("north", "west-two"): 12,
+    ("north", "coalfields"): 25,
+    ("north", "washington"): 18,
+    ("west-one", "west-two"): 10,
+    ("west-one", "coalfields"): 15,
+    ("west-one", "washington"): 15,
+    ("west-two", "coalfields"): 18,
+    ("west-two", "washington"): 12,
+    ("coalfields", "washington"): 18,
+}
+WITHIN_NEIGHBOURHOOD_MINUTES = {"coalfields": 12, "washington": 12}  # the others: 10
+
+
 NEIGHBOURHOODS = [
     (
         "Sunderland Coalfields",

@@ -35,6 +35,7 @@ from mdt.models import Outcome as ItemOutcome
 from recovery_at_home import rota
 from recovery_at_home import services as rah
 from recovery_at_home.models import BedStay, Outcome, TriageCategory
+from recovery_at_home.reach import visits_in_hand
 from referrals import services as referrals
 from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, Source
@@ -302,7 +303,11 @@ class History:
 
     def dispatch(self, referral: Referral, coordinator: User, *, arrive_at: datetime) -> None:
         responder = self.rng.choice(self.staff.responders)
-        visit = rah.dispatch_responder(referral=referral, responder=responder, user=coordinator)
+        # The history's coordinators send whoever is picked, after any visit in hand.
+        in_hand = len(visits_in_hand(responder=responder))
+        visit = rah.dispatch_responder(
+            referral=referral, responder=responder, user=coordinator, visits_in_hand=in_hand
+        )
         arrive_at = max(arrive_at, timezone.now() + timedelta(minutes=8))
         self.at(
             timezone.now() + timedelta(minutes=3),

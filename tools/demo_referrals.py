@@ -16,6 +16,7 @@ from mdt.models import Meeting, MeetingSchedule
 from mdt.services import flag_for_mdt
 from recovery_at_home import services as rah
 from recovery_at_home.models import Episode, Outcome, TriageCategory
+from recovery_at_home.reach import visits_in_hand
 from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Reason, Referral, Source
@@ -193,4 +194,9 @@ def _seed_recovery_at_home(coordinator: User, responder: User, *, people: list[P
         .first()
     )
     if first is not None:
-        rah.dispatch_responder(referral=first.referral, responder=responder, user=coordinator)
+        rah.dispatch_responder(
+            referral=first.referral,
+            responder=responder,
+            user=coordinator,
+            visits_in_hand=len(visits_in_hand(responder=responder)),
+        )

@@ -17,7 +17,7 @@ from mdt.models import Action, Meeting
 from portal.forms import PeriodForm
 from portal.performance import two_hour_standard
 from recovery_at_home import rota
-from recovery_at_home.models import BedStay, Dispatch, Episode
+from recovery_at_home.models import BedStay, Dispatch, Episode, TravelTime
 from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
 from teams.models import CarePlanGoal, CaseloadEntry, Contact
 
@@ -175,6 +175,12 @@ def test_the_demo_rota_has_people_on_shift_now_and_one_gap_ahead(seeded):
         )
     ]
     assert not rota.cover_gaps(since=now, until=now + timedelta(days=7), role=Role.RAH_COORDINATOR)
+
+
+def test_the_demo_travel_matrix_covers_every_journey(seeded):
+    """Each neighbourhood to each other, within each, and from the base: 6 × 6 + 6."""
+    assert TravelTime.objects.count() == 42
+    assert not TravelTime.objects.filter(origin=None, destination__code="east", minutes__gt=10).exists()
 
 
 def _the_work_of(username: str) -> list[str]:

@@ -91,7 +91,7 @@ def test_recovery_at_home_triages_dispatches_and_hands_over_to_the_cit(
     responder_user = world.users["rah_responder"]
     as_listed = DispatchForm().fields["responder"].label_from_instance(responder_user)
     coordinator.get_by_label("Responder").select_option(label=as_listed)
-    coordinator.get_by_role("button", name="Dispatch").click()
+    coordinator.get_by_role("button", name="Dispatch", exact=True).click()
     expect(coordinator.get_by_text("dispatched", exact=False).first).to_be_visible()
     assert_accessible(coordinator)
 

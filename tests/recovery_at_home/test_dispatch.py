@@ -140,13 +140,11 @@ def test_a_visit_shows_the_safety_information_for_the_visitor(world, client_for)
 
 @pytest.mark.parametrize("count", [3, 60])
 def test_my_visits_runs_a_constant_number_of_queries(world, client_for, django_assert_max_num_queries, count):
-    from tests.factories import ReferralFactory
-
     responder = world.users["rah_responder"]
-    for _ in range(count):
+    for n in range(count):  # sent one after another, each knowing the visits before it
         referral = ReferralFactory(service=world.rah, patient=world.patient_b)
         services.dispatch_responder(
-            referral=referral, responder=responder, user=world.users["rah_coordinator"]
+            referral=referral, responder=responder, user=world.users["rah_coordinator"], visits_in_hand=n
         )
     client = client_for(responder)
     # session, user, role grants, visits with patients, recent audit, audit insert,

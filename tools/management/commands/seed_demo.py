@@ -27,6 +27,7 @@ from core.models import (
     Team,
     User,
 )
+from recovery_at_home.models import TravelTime
 from tools import demo_data
 from tools.demo_referrals import seed_demo_referrals
 
@@ -112,7 +113,25 @@ class Command(BaseCommand):
             BedUnit.objects.update_or_create(
                 name=unit_name, defaults={"service": rah, "address": address, "beds": beds}
             )
+        self.seed_travel_times()
         return practices
+
+    def seed_travel_times(self) -> None:
+        """The invented travel matrix, both ways; a figure an administrator changed stays."""
+        places = {n.code: n for n in Neighbourhood.objects.filter(code__in=demo_data.POPULATIONS)}
+        pairs = {}
+        for (a, b), minutes in demo_data.TRAVEL_MINUTES.items():
+            pairs[(a, b)] = minutes
+            if a != "base":
+                pairs[(b, a)] = minutes
+        for code in places:
+            pairs[(code, code)] = demo_data.WITHIN_NEIGHBOURHOOD_MINUTES.get(code, 10)
+        for (a, b), minutes in pairs.items():
+            TravelTime.objects.get_or_create(
+                origin=None if a == "base" else places[a],
+                destination=places[b],
+                defaults={"minutes": minutes},
+            )
 
     def seed_users(self) -> list[User]:
         """The user per role the demo signs in as, then their colleagues (first.last)."""
