@@ -81,7 +81,10 @@ def referral_form(*, practice_id: int, service_id: int, family_name: str) -> dic
     return {
         "given_name": "Ada",
         "family_name": family_name,
-        "date_of_birth": "1937-05-02",
+        # The date boxes as a person types them (core.forms.MemorableDateField).
+        "date_of_birth_day": "2",
+        "date_of_birth_month": "5",
+        "date_of_birth_year": "1937",
         "practice": str(practice_id),
         "service": str(service_id),
         "source": Source.GP,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tools.benchmarks import Timing, ratio
+from django.urls import reverse
+
+from referrals.models import Referral
+from tools.benchmarks import Timing, ratio, referral_form
 
 
 def _timing(median_ms, trivial_view_median_ms=None):
@@ -20,3 +23,11 @@ def test_without_a_view_beside_it_the_separate_measurement_is_the_floor():
     assert ratio(_timing(12.0), _timing(1.0), _timing(2.0)) == 4.0
     assert ratio(_timing(12.0), _timing(3.0)) == 4.0
     assert ratio(_timing(12.0), None) is None
+
+
+def test_the_benchmarks_referral_is_one_the_form_accepts(world, client_for):
+    """make bench posts this form thousands of times: refused, it measures an error page."""
+    form = referral_form(practice_id=world.practice_a.pk, service_id=world.rah.pk, family_name="Benchmark")
+    response = client_for(world.users["gp_a"]).post(reverse("referrals:create"), form)
+    assert response.status_code == 302, response.context["form"].errors
+    assert Referral.objects.filter(patient__family_name="Benchmark", service=world.rah).exists()
