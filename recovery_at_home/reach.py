@@ -149,7 +149,8 @@ class Suggestion:
             label = Skill(self.skill).label.lower()
             reasons.append(f"Has {label}" if self.has_skill else f"No {label} on this shift")
         if not self.before_shift_ends:
-            reasons.append(f"Shift ends {uk_when(self.shift.ends_at, now=self.now)}, before they could arrive")
+            ends = uk_when(self.shift.ends_at, now=self.now)
+            reasons.append(f"Shift ends {ends}, before they could arrive")
         return reasons
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("queue/", views.queue, name="queue"),
     path("queue/rows/", views.queue_rows, name="queue_rows"),
+    path("queue/capacity/", views.queue_capacity, name="queue_capacity"),
     path("beds/", views.beds, name="beds"),
     path("rota/", views.rota_week, name="rota"),
     path("beds/stays/<int:pk>/discharge/", views.discharge, name="discharge"),

@@ -19,7 +19,7 @@ from core.audit import record_patients_listed
 from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
 from core.uk_time import uk_day_start
-from recovery_at_home import alerts, clock, rota, selectors, services
+from recovery_at_home import alerts, capacity, clock, rota, selectors, services
 from recovery_at_home.forms import ArrivalForm, DischargeForm, ShiftForm, WeekForm
 from recovery_at_home.models import BedStay
 
@@ -107,6 +107,17 @@ def queue_rows(request: HttpRequest) -> HttpResponse:
     """The queue's rows alone, fetched by the page every few seconds (htmx)."""
     _queue_staff_only(request)
     return render(request, "recovery_at_home/_queue_rows.html", {**_queue_context(request), "oob": True})
+
+
+def queue_capacity(request: HttpRequest) -> HttpResponse:
+    """Capacity against demand for the next hours, beside the queue (htmx, every minute:
+    it moves more slowly than the rows). Counts only: no person is shown."""
+    _queue_staff_only(request)
+    return render(
+        request,
+        "recovery_at_home/_queue_capacity.html",
+        {"capacity": capacity.capacity_ahead(now=timezone.now()), "per_person": capacity.PER_PERSON},
+    )
 
 
 @role_required(Role.RAH_RESPONDER)

@@ -117,6 +117,13 @@ def targets(marker: str) -> list[Target]:
             headers={"HX-Request": "true"},
         ),
         Target(
+            "RaH queue capacity panel (htmx)",
+            "/recovery-at-home/queue/capacity/",
+            "scale.rah0",
+            queue_admin,
+            headers={"HX-Request": "true"},
+        ),
+        Target(
             "CIT caseload page",
             f"/teams/{team_id}/caseload/",
             cit.username,

@@ -172,6 +172,7 @@ MATRIX = {
     # The queue shows people: outside Recovery at Home it does not exist.
     "recovery_at_home:queue": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "recovery_at_home:queue_rows": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
+    "recovery_at_home:queue_capacity": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "referral_clock_action": (lambda world: [world.referral_b.reference, "triage"], {}, 405),  # POST only
     "recovery_at_home:my_visits": (None, {"rah_responder": 200}, 403),
     "recovery_at_home:acknowledge": (lambda world: [1], {}, 405),  # POST only
