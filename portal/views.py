@@ -50,6 +50,7 @@ from portal.search import search_patients
 from recovery_at_home import clock, reach
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
 from recovery_at_home.forms import CLOCK_FORMS
+from recovery_at_home.models import PlannedVisit
 from recovery_at_home.services import (
     CLOCK_ACTIONS,
     ClockRefused,
@@ -404,6 +405,9 @@ CLOCK_PAGE_FORMS = {
     "arrival": ("arrival_form", "arrival_%s"),
     "reablement-needed": ("reablement_need_form", "need_%s"),
     "reablement-started": ("reablement_start_form", "reablement_%s"),
+    "plan-visit": ("plan_visit_form", "plan_%s"),
+    "record-visit": ("record_visit_form", "record_%s"),
+    "discharge-care": ("discharge_care_form", "discharge_%s"),
 }
 
 
@@ -414,11 +418,16 @@ def _clock_forms(user, referral: Referral, bound: dict | None = None) -> dict:
     if episode is None or not user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
         return {}
     coordinator = user.has_role(Role.RAH_COORDINATOR)
+    care = getattr(episode, "care", None)
+    in_care = care is not None and care.is_open
     offered = {
         "triage": coordinator,
         "agree-later": coordinator,
         "dispatch": coordinator,
         "outcome": may_record_outcome(user=user, referral=referral),
+        "plan-visit": in_care,
+        "record-visit": in_care,
+        "discharge-care": in_care and coordinator,
     }
     initial = {"triage": {"category": episode.category}}
     forms = {}
@@ -429,6 +438,10 @@ def _clock_forms(user, referral: Referral, bound: dict | None = None) -> dict:
             forms[name] = bound[action]
         else:
             forms[name] = CLOCK_FORMS[action](initial=initial.get(action), auto_id=auto_id)
+    if forms.get("record_visit_form") is not None:  # this person's visits still to record
+        forms["record_visit_form"].fields["visit"].queryset = care.visits.filter(
+            state=PlannedVisit.State.PLANNED
+        ).select_related("responder")
     return forms
 
 
@@ -441,6 +454,16 @@ def _who_can_go(user, referral: Referral) -> list[reach.Suggestion] | None:
     if not user.has_role(Role.RAH_COORDINATOR):
         return None
     return reach.suggest_responders(episode=episode)
+
+
+def _care(referral: Referral) -> dict:
+    """The short-term care that followed the response, with its visits, if any."""
+    episode = getattr(referral, "episode", None)
+    care = getattr(episode, "care", None) if episode is not None else None
+    if care is None:
+        return {}
+    visits = list(care.visits.select_related("responder", "rescheduled_as").order_by("window_start", "pk"))
+    return {"care": care, "care_visits": visits}
 
 
 def _caseload_entry(referral: Referral):
@@ -518,6 +541,7 @@ def _referral_page(
             "clock_standards": _clock_standards(referral) if referral.shows_record else {},
             **(_clock_forms(request.user, referral, bound) if referral.shows_record else {}),
             "who_can_go": _who_can_go(request.user, referral) if referral.shows_record else None,
+            **(_care(referral) if referral.shows_record else {}),
         },
         status=status,
     )

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,7 +24,7 @@ from core.audit import record_event
 from core.models import AuditAction, OutboundEmail, Role, User
 from core.notifications import portal_link, queue_emails
 from core.uk_time import uk_when
-from recovery_at_home import clock, rota
+from recovery_at_home import care, clock, rota
 from recovery_at_home.models import Alert, AlertPolicy, Episode
 from recovery_at_home.selectors import listed_name
 from referrals.models import ReferralEvent
@@ -79,7 +79,28 @@ def raise_due_alerts(*, now: datetime | None = None) -> dict[str, int]:
             )
         )
     )
+    missed = care.visits_missed(now=now).exclude(
+        Exists(
+            Alert.objects.filter(
+                episode=OuterRef("care__episode"),
+                kind=Alert.Kind.VISIT_MISSED,
+                for_due_at=OuterRef("window_end"),
+            )
+        )
+    )
     alerts = [
+        *(
+            _alert(
+                episode_id,
+                Alert.Kind.VISIT_MISSED,
+                window_end,
+                recorded_at if recorded_at is not None else care.missed_since(window_end),
+                now,
+            )
+            for episode_id, window_end, recorded_at in missed.values_list(
+                "care__episode_id", "window_end", "recorded_at"
+            )
+        ),
         *(
             _alert(pk, Alert.Kind.DUE_SOON, due, due - due_soon, now)
             for pk, due in soon.filter(_without(Alert.Kind.DUE_SOON)).values_list("pk", "response_due_at")
@@ -155,6 +176,7 @@ def _emails(alert: Alert, recipients: list[User]) -> list[OutboundEmail]:
         Alert.Kind.DUE_SOON: f"due at {due}",
         Alert.Kind.BREACHED: f"breached: was due at {due}",
         Alert.Kind.ESCALATED: f"breach at {due} not acknowledged",
+        Alert.Kind.VISIT_MISSED: f"a care visit (until {due}) missed",
     }[alert.kind]
     body = (
         f"Referral {reference} is {what}.\n\n"
@@ -260,9 +282,14 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
 
 
 def unacknowledged_alerts() -> QuerySet[Alert]:
-    """For the queue banner: alerts still waiting for a coordinator, newest first."""
+    """For the queue banner: alerts still waiting for a coordinator, newest first: those of
+    running clocks, and missed visits of care still running."""
     return (
-        Alert.objects.filter(acknowledged_at__isnull=True, episode__in=_running_clocks())
+        Alert.objects.filter(acknowledged_at__isnull=True)
+        .filter(
+            Q(episode__in=_running_clocks())
+            | Q(kind=Alert.Kind.VISIT_MISSED, episode__care__discharged_at__isnull=True)
+        )
         .select_related("episode__referral__patient")
         .order_by("-raised_at", "-pk")
     )

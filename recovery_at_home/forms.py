@@ -6,7 +6,8 @@ from django.utils import timezone
 from core import time_bounds
 from core.forms import EraDateField, EraDateTimeField, StaffChoiceField, StaffSelect, datetime_input
 from core.models import BedUnit, Role, User
-from recovery_at_home.models import Outcome, Skill, TriageCategory
+from recovery_at_home.care import VisitOutcome
+from recovery_at_home.models import CareDischarge, Outcome, PlannedVisit, Skill, TriageCategory
 
 
 class TriageForm(forms.Form):
@@ -101,6 +102,58 @@ class DischargeForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, label="Discharge note")
 
 
+def _responders():
+    return User.objects.filter(is_active=True, role_grants__role=Role.RAH_RESPONDER).order_by("last_name")
+
+
+class PlanVisitForm(forms.Form):
+    """A visit of short-term care (`care.plan_visit` holds the rule)."""
+
+    responder = StaffChoiceField(
+        _responders(), empty_label="Choose a responder", widget=StaffSelect(attrs={"class": "form-select"})
+    )
+    window_start = EraDateTimeField(label="From (UK time)", widget=datetime_input())
+    window_end = EraDateTimeField(label="Until (UK time)", widget=datetime_input())
+    tasks = forms.CharField(max_length=300, label="Tasks (what the visit is for)")
+
+
+class PlannedVisitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, visit: PlannedVisit) -> str:
+        starts, ends = timezone.localtime(visit.window_start), timezone.localtime(visit.window_end)
+        return f"{starts:%a %-d %b %H:%M} to {ends:%H:%M}, {visit.responder}: {visit.tasks}"
+
+
+class RecordVisitForm(forms.Form):
+    """What became of a planned visit (`care.record_visit`)."""
+
+    visit = PlannedVisitChoiceField(
+        PlannedVisit.objects.filter(state=PlannedVisit.State.PLANNED).select_related("responder"),
+        empty_label="Choose the visit",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose what happened"), *VisitOutcome.CHOICES],
+        label="What happened",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    note = forms.CharField(max_length=300, required=False, label="Why (missed or moved)")
+    new_start = EraDateTimeField(required=False, label="Moved to: from (UK time)", widget=datetime_input())
+    new_end = EraDateTimeField(required=False, label="Moved to: until (UK time)", widget=datetime_input())
+
+
+class DischargeCareForm(forms.Form):
+    """The review's decision (`care.discharge_from_care`)."""
+
+    discharged_to = forms.ChoiceField(
+        choices=[("", "Choose where they go on to"), *CareDischarge.choices],
+        label="Discharge",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    note = forms.CharField(
+        max_length=500, required=False, label="Review note (for a hand-over: what the team should know)"
+    )
+
+
 # The form each clock action reads, at every door (the referral page, the API).
 CLOCK_FORMS = {
     "triage": TriageForm,
@@ -110,6 +163,9 @@ CLOCK_FORMS = {
     "outcome": OutcomeForm,
     "reablement-needed": ReablementNeedForm,
     "reablement-started": ReablementStartForm,
+    "plan-visit": PlanVisitForm,
+    "record-visit": RecordVisitForm,
+    "discharge-care": DischargeCareForm,
 }
 
 

@@ -305,6 +305,9 @@ class Alert(models.Model):
         DUE_SOON = "due_soon", "Due soon"
         BREACHED = "breached", "Breached"
         ESCALATED = "escalated", "Escalated"
+        # A planned care visit missed, or not recorded once its window is past: for_due_at
+        # is the end of the visit's window (recovery_at_home.care).
+        VISIT_MISSED = "missed", "Care visit missed"
 
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -417,3 +420,101 @@ class TravelTime(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin or 'Leechmere base'} to {self.destination}: {self.minutes} min"
+
+
+class CareDischarge(models.TextChoices):
+    CIT = "cit", "To the Community Integrated Team"
+    SOCIAL_CARE = "social_care", "To social care"
+    NO_FURTHER_SERVICE = "none", "No further service"
+
+
+class CareEpisode(models.Model):
+    """The short-term care that follows "remained at home": planned visits over days or
+    weeks, then review and discharge. The referral stays open until the discharge
+    (`recovery_at_home.care` holds the rules)."""
+
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="care")
+    started_at = models.DateTimeField()
+    planned_end_date = models.DateField()
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_to = models.CharField(max_length=12, choices=CareDischarge.choices, blank=True)
+    discharge_note = models.CharField(max_length=500, blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    handover_referral = models.ForeignKey(
+        Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=True, discharged_to="")
+                | Q(discharged_at__isnull=False) & ~Q(discharged_to=""),
+                name="care_discharged_with_destination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Short-term care for {self.episode.referral_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.discharged_at is None
+
+    def length_days(self, now=None) -> int:
+        """Days of care so far, or in all once discharged (the start day counts as one)."""
+        end = self.discharged_at or now or timezone.now()
+        return (timezone.localdate(end) - timezone.localdate(self.started_at)).days + 1
+
+
+class PlannedVisit(models.Model):
+    """One visit of short-term care: when (a window), what (tasks), who; then whether it was
+    done, missed (with a reason) or moved to another time."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        MISSED = "missed", "Missed"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        CANCELLED = "cancelled", "Cancelled at discharge"
+
+    care = models.ForeignKey(CareEpisode, on_delete=models.CASCADE, related_name="visits")
+    responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="planned_visits"
+    )
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    tasks = models.CharField(max_length=300)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PLANNED)
+    planned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    planned_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="Why it was missed or moved.")
+    rescheduled_as = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_from"
+    )
+
+    class Meta:
+        ordering = ["window_start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_end__gt=F("window_start")), name="visit_window_ends_after_it_starts"
+            ),
+            models.CheckConstraint(condition=~Q(state="missed") | ~Q(note=""), name="missed_visit_says_why"),
+        ]
+        indexes = [
+            # A responder's day ("My visits").
+            models.Index(fields=["responder", "window_start"], name="plannedvisit_responder_idx"),
+            # The sweep: visits still planned, by the end of their window.
+            models.Index(
+                fields=["window_end"], condition=Q(state="planned"), name="plannedvisit_planned_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        starts, ends = timezone.localtime(self.window_start), timezone.localtime(self.window_end)
+        return f"{self.responder}, {starts:%a %-d %b %H:%M} to {ends:%H:%M}"

@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from core.input import is_id
 from core.models import Neighbourhood, User
 from core.models.patients import age_today
 from core.models.users import person_name
-from core.uk_time import uk_when
+from core.uk_time import uk_day_start, uk_when
 from recovery_at_home import clock
-from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, TriageCategory
+from recovery_at_home.models import REACHED_LAST, Dispatch, Episode, PlannedVisit, TriageCategory
 from referrals.models import OPEN_STATUSES, shown_reason
 
 ACTIVE_DISPATCH = [Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
@@ -266,10 +267,13 @@ def queue_page(
 
 
 def visits_for(*, responder: User) -> QuerySet[Dispatch]:
-    """A responder's visits that still need them: not stood down, referral still open."""
+    """A responder's first responses that still need them: not stood down, the referral
+    still open, and once there, until the outcome is recorded (short-term care that
+    follows is planned visits of its own)."""
     return (
         Dispatch.objects.filter(responder=responder, episode__referral__status__in=OPEN_STATUSES)
         .exclude(state=Dispatch.State.STOOD_DOWN)
+        .exclude(state=Dispatch.State.ARRIVED, episode__outcome__gt="")
         .select_related("episode__category", "episode__referral__patient__practice__neighbourhood")
         .order_by("episode__response_due_at", "pk")
     )
@@ -282,3 +286,35 @@ def filter_choices() -> dict:
         "localities": list(Neighbourhood.objects.values_list("code", "name")),
         "states": clock.ClockState.choices,
     }
+
+
+@dataclass(frozen=True)
+class DayItem:
+    """One thing in a responder's day: a first response (`dispatch`) or a planned visit of
+    short-term care (`planned`), at the time it is due or its window opens."""
+
+    at: datetime
+    dispatch: Dispatch | None = None
+    planned: PlannedVisit | None = None
+
+    @property
+    def patient(self):
+        episode = self.dispatch.episode if self.dispatch else self.planned.care.episode
+        return episode.referral.patient
+
+
+def responder_day(*, responder: User, now: datetime) -> list[DayItem]:
+    """A responder's day in time order: first responses (soonest due first) with the care
+    visits planned for them today, and any earlier one still unrecorded."""
+    tomorrow = uk_day_start(timezone.localdate(now) + timedelta(days=1))
+    planned = PlannedVisit.objects.filter(
+        responder=responder,
+        state=PlannedVisit.State.PLANNED,
+        care__discharged_at__isnull=True,
+        window_start__lt=tomorrow,
+    ).select_related("care__episode__referral__patient")
+    items = [
+        DayItem(at=visit.episode.response_due_at, dispatch=visit) for visit in visits_for(responder=responder)
+    ]
+    items += [DayItem(at=visit.window_start, planned=visit) for visit in planned]
+    return sorted(items, key=lambda item: item.at)

@@ -9,38 +9,25 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from core import time_bounds
 from core.audit import record_event
-from core.models import AuditAction, BedUnit, Role, Service, User
-from recovery_at_home import clock, reach
+from core.models import AuditAction, BedUnit, Role, User
+from recovery_at_home import care, clock, reach
+from recovery_at_home.handover import hand_to_cit
 from recovery_at_home.models import BedStay, Dispatch, Episode, Outcome, TriageCategory
+from recovery_at_home.refusals import ClockRefused, NotYoursToDo
 from referrals import services as referral_services
-from referrals.identity import SentPerson
-from referrals.models import OPEN_STATUSES, REASONS_BY_SERVICE, Reason, Referral, ReferralEvent, Status
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
 
 # Until a coordinator triages it, a referral is due within the 2-hour standard.
 PROVISIONAL_CATEGORY = "urgent"
 PROVISIONAL_MINUTES = 120
 # An arrival recorded more than this after it happened needs a reason.
 LATE_RECORDING = timedelta(minutes=15)
-
-
-class ClockRefused(Exception):
-    """The change cannot be made; the message says why, and `field` names the form field
-    it is about (the page shows it beside that field), if one."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class NotYoursToDo(PermissionDenied):
-    """The user's role does not include this action on the clock."""
 
 
 def _not_open(referral: Referral) -> ClockRefused:
@@ -422,42 +409,6 @@ def discharge_from_bed(*, stay: BedStay, user: User, note: str = "") -> BedStay:
     return stay
 
 
-def handover_reason(referral: Referral) -> tuple[str, str]:
-    """(reason, reason_other) of the team's referral a hand-over makes: the person's own
-    reason when the team responds to it (a fall), else "other", saying where it came from
-    (not "follow-up after hospital discharge": most were never in hospital)."""
-    if referral.reason in REASONS_BY_SERVICE[Service.Code.COMMUNITY_INTEGRATED_TEAMS]:
-        return referral.reason, referral.reason_other
-    words = f"Hand-over from Recovery at Home: {referral.reason_shown}"
-    return Reason.OTHER, words[: Referral._meta.get_field("reason_other").max_length]
-
-
-def _hand_to_cit(*, episode: Episode, user: User, note: str) -> Referral:
-    """The CIT referral a hand-over creates, routed to the patient's team, linked back."""
-    referral = episode.referral
-    reason, reason_other = handover_reason(referral)
-    return referral_services.submit_referral(
-        person=SentPerson.of_record(referral.patient),
-        of_record=referral.patient,
-        service=Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS),
-        team=None,
-        # The service refers, not the person who pressed the button: they are not the
-        # team's referrer (nor emailed as one), but the timeline and audit name them.
-        referrer=referral_services.Referrer(
-            name="Recovery at Home", role="hand-over", phone=user.phone, recorded_by=user
-        ),
-        source="recovery_at_home",
-        reason=reason,
-        reason_other=reason_other,
-        clinical_summary=f"Handed over by Recovery at Home ({referral.reference}). {note}".strip(),
-        carer_breakdown=referral.carer_breakdown,
-        safeguarding_concern=referral.safeguarding_concern,
-        key_safe=referral.key_safe,
-        consent_to_referral=referral.consent_to_referral,
-        consent_to_share=referral.consent_to_share,
-    )
-
-
 @transaction.atomic
 def record_outcome(
     *,
@@ -468,7 +419,9 @@ def record_outcome(
     planned_end_date: date | None = None,
     bed_unit: BedUnit | None = None,
 ) -> Episode:
-    """Record how the episode ended and close the referral with it, in one transaction."""
+    """Record how the episode ended and close the referral with it, in one transaction;
+    "remained at home" instead opens the short-term care (`care`), and the referral closes
+    at its discharge."""
     episode = Episode.objects.select_for_update().select_related("referral__patient").get(referral=referral)
     if episode.outcome:
         raise ClockRefused(f"The outcome was already recorded: {episode.get_outcome_display().lower()}.")
@@ -484,7 +437,7 @@ def record_outcome(
     if outcome == Outcome.BED_UNIT:
         admit_to_bed(episode=episode, bed_unit=bed_unit, user=user)
     if outcome == Outcome.HANDED_TO_CIT:
-        episode.handover_referral = _hand_to_cit(episode=episode, user=user, note=note)
+        episode.handover_referral = hand_to_cit(referral=referral, user=user, note=note)
     episode.outcome = outcome
     episode.outcome_recorded_at = timezone.now()
     episode.outcome_note = note.strip()
@@ -498,6 +451,11 @@ def record_outcome(
             "handover_referral",
         ]
     )
+    if outcome == Outcome.REMAINED_AT_HOME:
+        care.open_care_episode(episode=episode, user=user, planned_end_date=planned_end_date)
+        # In care now, not waiting for a response: off the live queue.
+        Episode.objects.filter(pk=episode.pk).update(queue_open=False)
+        return episode
     label = Outcome(outcome).label + (f" ({bed_unit})" if bed_unit and outcome == Outcome.BED_UNIT else "")
     try:
         referral_services.close_referral(referral=referral, user=user, outcome=label)
@@ -537,6 +495,9 @@ CLOCK_ACTIONS = {
     "outcome": (record_outcome, may_record_outcome, "outcome recorded and closed"),
     "reablement-needed": (record_reablement_need, _staff, "need for reablement recorded"),
     "reablement-started": (record_reablement_start, _staff, "start of reablement care recorded"),
+    "plan-visit": (care.plan_visit, _staff, "care visit planned"),
+    "record-visit": (care.record_visit, _staff, "care visit recorded"),
+    "discharge-care": (care.discharge_from_care, _coordinator, "discharged from short-term care"),
 }
 
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("visits/", views.my_visits, name="my_visits"),
     path("visits/<int:pk>/on-the-way/", views.on_the_way, name="on_the_way"),
     path("visits/<int:pk>/arrived/", views.visit_arrival, name="visit_arrival"),
+    path("care-visits/<int:pk>/record/", views.record_planned_visit, name="record_planned_visit"),
 ]

@@ -20,8 +20,8 @@ from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
 from core.uk_time import uk_day_start
 from recovery_at_home import alerts, capacity, clock, rota, selectors, services
-from recovery_at_home.forms import ArrivalForm, DischargeForm, ShiftForm, WeekForm
-from recovery_at_home.models import BedStay
+from recovery_at_home.forms import ArrivalForm, DischargeForm, RecordVisitForm, ShiftForm, WeekForm
+from recovery_at_home.models import BedStay, PlannedVisit
 
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
@@ -122,18 +122,20 @@ def queue_capacity(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.RAH_RESPONDER)
 def my_visits(request: HttpRequest) -> HttpResponse:
-    """The responder's own visits, soonest due first (laid out for a tablet)."""
-    visits = list(selectors.visits_for(responder=request.user))
+    """The responder's day, laid out for a tablet: first responses and the care visits
+    planned for them, in time order."""
+    now = timezone.now()
+    day = selectors.responder_day(responder=request.user, now=now)
     record_patients_listed(
         request=request,
-        patients=[visit.episode.referral.patient for visit in visits],
+        patients=[item.patient for item in day],
         detail="My visits",
         unless_listed_within=timedelta(minutes=15),
     )
     return render(
         request,
         "recovery_at_home/my_visits.html",
-        {"visits": visits, "arrival_form": ArrivalForm(), "now": timezone.now()},
+        {"day": day, "arrival_form": ArrivalForm(), "now": now},
     )
 
 
@@ -175,6 +177,36 @@ def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("recovery_at_home:my_visits")
     referral = visit.episode.referral
     messages.success(request, f"Arrival with {referral.patient.full_name} recorded.")
+    return redirect("recovery_at_home:my_visits")
+
+
+@require_POST
+@role_required(Role.RAH_RESPONDER)
+def record_planned_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A care visit recorded from "My visits" (`care.record_visit`, as the referral page)."""
+    visit = (
+        PlannedVisit.objects.filter(pk=pk, responder=request.user, state=PlannedVisit.State.PLANNED)
+        .select_related("care__episode__referral__patient")
+        .first()
+    )
+    if visit is None:
+        raise Http404("No such visit to record.")
+    referral = visit.care.episode.referral
+    form = RecordVisitForm({**request.POST.dict(), "visit": visit.pk})
+    if not form.is_valid():
+        messages.error(
+            request, "Not saved: " + " ".join(e for errors in form.errors.values() for e in errors)
+        )
+        return redirect("recovery_at_home:my_visits")
+    try:
+        services.act_on_clock(
+            referral=referral, user=request.user, action="record-visit", **form.cleaned_data
+        )
+    except services.ClockRefused as refused:
+        messages.error(request, f"Not saved: {refused}")
+    else:
+        done = PlannedVisit.objects.get(pk=visit.pk).get_state_display().lower()
+        messages.success(request, f"Visit to {referral.patient.full_name} recorded: {done}.")
     return redirect("recovery_at_home:my_visits")
 
 

@@ -32,15 +32,26 @@ from mdt import selectors as mdt_selectors
 from mdt import services as mdt
 from mdt.models import Action, Attendee, Meeting, MeetingSchedule
 from mdt.models import Outcome as ItemOutcome
+from recovery_at_home import care as rah_care
 from recovery_at_home import rota
 from recovery_at_home import services as rah
-from recovery_at_home.models import BedStay, Outcome, TriageCategory
+from recovery_at_home.models import BedStay, CareDischarge, Outcome, TriageCategory
 from recovery_at_home.reach import visits_in_hand
 from referrals import services as referrals
 from referrals.identity import SentPerson
 from referrals.models import Reason, Referral, Source
 from teams import services as teams
 from teams.models import CarePlanGoal, CaseloadEntry, Contact, DischargeReason
+
+# What a care visit is for.
+CARE_TASKS = [
+    "Help with washing and dressing",
+    "Medication prompt and a check on eating and drinking",
+    "Mobility practice with the frame",
+    "Check the skin and change the dressing",
+    "Catheter check",
+    "Reablement: making a hot drink safely",
+]
 
 # What the GPs, callers and teams write, by reason: short, as a busy clinician writes.
 SUMMARIES = {
@@ -364,7 +375,10 @@ class History:
             else None,
             note="Falls and frailty follow-up by the team." if outcome == Outcome.HANDED_TO_CIT else "",
         )
-        self.busy.discard(patient.pk)
+        if outcome == Outcome.REMAINED_AT_HOME:
+            self.short_term_care(referral, coordinator, until=episode.planned_end_date)
+        else:
+            self.busy.discard(patient.pk)
         if outcome == Outcome.DIED:
             self.died_at_home(patient)
         if outcome == Outcome.BED_UNIT:
@@ -374,6 +388,77 @@ class History:
             )
         if episode.handover_referral is not None:
             self.cit_inbox(episode.handover_referral)
+
+    # --- Short-term care after "remained at home" ---------------------------------------
+
+    def short_term_care(self, referral: Referral, coordinator: User, *, until: date) -> None:
+        """Visits on the first three days and then weekly, each planned now and recorded at
+        its time (mostly done; now and then missed or moved); the discharge on the planned
+        last day. What falls after now stays planned: today's and the coming days' visits."""
+        first = timezone.localdate() + timedelta(days=1)
+        days = [first + timedelta(days=n) for n in range(3)]
+        days += [first + timedelta(days=n) for n in range(7, (until - first).days + 1, 7)]
+        for day in days:
+            if day > until:
+                break
+            hour = self.rng.choice([9, 10, 11, 14, 16])
+            start = datetime.combine(day, time(hour), tzinfo=LONDON)
+            responder = self.rng.choice(self.staff.responders)
+            visit = rah_care.plan_visit(
+                referral=referral,
+                user=coordinator,
+                responder=responder,
+                window_start=start,
+                window_end=start + timedelta(hours=1),
+                tasks=self.rng.choice(CARE_TASKS),
+            )
+            self.at(start + self.minutes(10, 70, 40), lambda visit=visit: self.care_visit(referral, visit))
+        discharge_at = datetime.combine(until, time(11), tzinfo=LONDON) + self.minutes(0, 240, 60)
+        self.at(discharge_at, lambda: self.care_discharge(referral))
+
+    def care_visit(self, referral: Referral, visit) -> None:
+        visit.refresh_from_db()
+        if visit.state != "planned":
+            return  # cancelled at a discharge that came first
+        if referral.patient_id in self.died:
+            return
+        outcome = _weighted(self.rng, [("done", 93), ("missed", 4), ("rescheduled", 3)])
+        fields = {}
+        if outcome == "missed":
+            fields["note"] = self.rng.choice(
+                ["No answer at the door", "Out with family", "Declined the visit"]
+            )
+        if outcome == "rescheduled":
+            later = visit.window_start + timedelta(hours=3)
+            fields.update(note="Asked for the afternoon", new_start=later, new_end=later + timedelta(hours=1))
+        recorded = rah_care.record_visit(
+            referral=referral, user=visit.responder, visit=visit, outcome=outcome, **fields
+        )
+        if recorded.rescheduled_as is not None:
+            moved = recorded.rescheduled_as
+            self.at(moved.window_start + self.minutes(10, 50, 20), lambda: self.care_visit(referral, moved))
+
+    def care_discharge(self, referral: Referral) -> None:
+        patient = referral.patient
+        has_team = CaseloadEntry.objects.filter(patient=patient, closed_at__isnull=True).exists()
+        where = _weighted(
+            self.rng,
+            [
+                (CareDischarge.NO_FURTHER_SERVICE, 55),
+                (CareDischarge.SOCIAL_CARE, 20),
+                (CareDischarge.CIT, 0 if has_team else 25),
+            ],
+        )
+        coordinator = self.rng.choice(self.staff.coordinators)
+        care = rah_care.discharge_from_care(
+            referral=referral,
+            user=coordinator,
+            discharged_to=where,
+            note="Ongoing support with mobility." if where == CareDischarge.CIT else "",
+        )
+        self.busy.discard(patient.pk)
+        if care.handover_referral is not None:
+            self.cit_inbox(care.handover_referral)
 
     def died_at_home(self, patient: Patient) -> None:
         """The team closes the person's caseload entry the next working day."""

@@ -149,6 +149,9 @@ MATRIX = {
             "outcome",
             "reablement-needed",
             "reablement-started",
+            "plan-visit",
+            "record-visit",
+            "discharge-care",
         )
     },
     # The visit, bed and alert actions: POST only too.
@@ -182,6 +185,7 @@ MATRIX = {
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:visit_arrival": (lambda world: [1], {}, 405),
+    "recovery_at_home:record_planned_visit": (lambda world: [1], {}, 405),  # POST only
     "teams:home": (None, {"cit_member_a": 302}, 403),  # a member of one team goes to it
     "teams:dashboard": (_team_a, CIT_ONLY, 403),  # counts and staff names only
     # The pages that show people do not exist for other roles.

@@ -17,8 +17,8 @@ from mdt.models import Action, Meeting
 from portal.forms import PeriodForm
 from portal.performance import two_hour_standard
 from recovery_at_home import rota
-from recovery_at_home.models import BedStay, Dispatch, Episode, TravelTime
-from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
+from recovery_at_home.models import BedStay, CareEpisode, Dispatch, Episode, PlannedVisit, TravelTime
+from referrals.models import Referral, ReferralEvent, Status
 from teams.models import CarePlanGoal, CaseloadEntry, Contact
 
 # The page each demo user lands on after signing in, and a heading it shows.
@@ -142,6 +142,15 @@ def test_the_demo_has_weeks_of_work_behind_it_made_through_the_services(seeded_h
     assert Meeting.objects.filter(status=Meeting.Status.CLOSED, starts_at__lt=timezone.now()).exists()
     assert Action.objects.exists() and Contact.objects.count() >= 10
     assert CarePlanGoal.objects.filter(status=CarePlanGoal.Status.ACHIEVED).exists()
+    # Short-term care after "remained at home": visits done, one now and then missed; some
+    # discharged (the referral closed then), some running with visits still to come.
+    assert PlannedVisit.objects.filter(state=PlannedVisit.State.DONE).count() >= 20
+    assert CareEpisode.objects.filter(
+        discharged_at__isnull=False, episode__referral__status="closed"
+    ).exists()
+    running = CareEpisode.objects.filter(discharged_at__isnull=True)
+    assert running.exists() and not running.exclude(episode__referral__status="in_progress").exists()
+    assert PlannedVisit.objects.filter(state="planned", window_start__gt=timezone.now()).exists()
     # Nobody is seen, or referred again, after they died.
     died = Episode.objects.filter(outcome="died").values_list("referral__patient", "outcome_recorded_at")
     for patient, at in died:
@@ -189,9 +198,9 @@ def _the_work_of(username: str) -> list[str]:
     user = User.objects.get(username=username)
     if username.startswith("gp."):
         return [r.reference for r in Referral.objects.filter(referred_by=user).order_by("-received_at")[:5]]
-    if username == "rah.coordinator":
-        open_rah = Referral.objects.filter(service__code="rah", status__in=OPEN_STATUSES)
-        return [r.patient.family_name.upper() for r in open_rah.select_related("patient")]
+    if username == "rah.coordinator":  # the queue: those waiting for a response (not those in care)
+        waiting = Episode.objects.filter(queue_open=True).select_related("referral__patient")
+        return [episode.referral.patient.family_name.upper() for episode in waiting]
     if username == "rah.responder":
         return [
             d.episode.referral.patient.family_name.upper() for d in user.dispatches.filter(state="dispatched")

@@ -119,7 +119,7 @@ def test_a_second_responder_arriving_later_does_not_move_the_clock(world, physio
 def test_a_responder_sees_only_their_own_visits(world, client_for, physio):
     _dispatch(world, physio)
     page = client_for(world.users["rah_responder"]).get(reverse("recovery_at_home:my_visits"))
-    assert page.context["visits"] == []
+    assert page.context["day"] == []
     mine = Dispatch.objects.get(responder=physio)
     response = client_for(world.users["rah_responder"]).post(
         reverse("recovery_at_home:on_the_way", args=[mine.pk])
@@ -151,7 +151,7 @@ def test_my_visits_runs_a_constant_number_of_queries(world, client_for, django_a
     # savepoint, session renewal, release
     with django_assert_max_num_queries(10):
         response = client.get(reverse("recovery_at_home:my_visits"))
-    assert len(response.context["visits"]) == count
+    assert len(response.context["day"]) == count
 
 
 def test_the_referral_page_gives_each_visit_the_time_of_its_state(world, client_for, frozen_clock):

@@ -29,15 +29,14 @@ def _outcome(world, outcome, referral=None, **fields):
     )
 
 
-def test_remaining_at_home_needs_a_planned_end_date_and_closes_the_referral(world):
+def test_remaining_at_home_needs_a_planned_end_date_and_opens_short_term_care(world):
     with pytest.raises(services.ClockRefused, match="planned end date"):
         _outcome(world, Outcome.REMAINED_AT_HOME)
     in_six_days = timezone.localdate() + dt.timedelta(days=6)
     episode = _outcome(world, Outcome.REMAINED_AT_HOME, planned_end_date=in_six_days)
     referral = Referral.objects.get(pk=world.referral_b.pk)
-    assert referral.status == Status.CLOSED
-    assert referral.outcome == "Remained at home with short-term care"
-    assert episode.planned_end_date == in_six_days
+    assert referral.status == Status.IN_PROGRESS  # closed at the care's discharge (test_care.py)
+    assert episode.planned_end_date == episode.care.planned_end_date == in_six_days
 
 
 def test_an_outcome_is_recorded_once(world):
