@@ -22,8 +22,9 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from atb.celery import app
 from core.models import Heartbeat, OutboundEmail, Role
 from core.notifications import queue_email
+from recovery_at_home import care, services
 from recovery_at_home.alerts import SWEEP_HEARTBEAT
-from recovery_at_home.models import Alert, Episode
+from recovery_at_home.models import Alert, Episode, Outcome
 from referrals.models import ReferralEvent
 from tests.background import BackgroundProcesses
 from tests.factories import PatientFactory, RecoveryAtHomeFactory, ReferralFactory, UserFactory
@@ -177,3 +178,66 @@ def _a_sweep_is_waiting_to_write_the_timeline() -> bool:
             " WHERE NOT granted AND relation = 'referrals_referralevent'::regclass"
         )
         return cursor.fetchone()[0] > 0
+
+
+def test_a_missed_care_visit_is_alerted_once_across_sweeps_and_a_killed_worker(background, coordinators):
+    """Short-term care with a visit whose window ended an hour ago, never recorded: the
+    doomed worker claims its alert and is killed mid-delivery; the next worker delivers
+    it; later sweeps raise nothing more. One alert, one timeline entry, one email each."""
+    referral = ReferralFactory(service=RecoveryAtHomeFactory(), patient=PatientFactory())
+    coordinator, responder = coordinators[0], UserFactory(roles=[Role.RAH_RESPONDER])
+    services.record_arrival(referral=referral, user=responder)
+    services.record_outcome(
+        referral=referral,
+        user=coordinator,
+        outcome=Outcome.REMAINED_AT_HOME,
+        planned_end_date=timezone.localdate() + dt.timedelta(days=7),
+    )
+    with time_machine.travel(timezone.now() - dt.timedelta(hours=3), tick=False):
+        visit = care.plan_visit(
+            referral=referral,
+            user=coordinator,
+            responder=responder,
+            window_start=timezone.now() + dt.timedelta(hours=1),
+            window_end=timezone.now() + dt.timedelta(hours=2),
+            tasks="Help with washing and dressing",
+        )
+    _beat_last_swept_a_minute_ago()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE referrals_referralevent IN EXCLUSIVE MODE")
+        background.start_worker("doomed-worker")
+        background.start_beat()
+        background.wait_for(_a_sweep_is_waiting_to_write_the_timeline, seconds=60, what="the sweep to block")
+        assert Alert.objects.filter(kind=Alert.Kind.VISIT_MISSED).count() == 1  # raised and committed
+        background.kill("doomed-worker")
+    background.wait_for(
+        lambda: not Alert.objects.filter(notified_at__isnull=False).exists(),
+        seconds=30,
+        what="the killed worker's claim to be rolled back",
+    )
+    started = timezone.now()
+    background.start_worker("new-worker")
+    background.wait_for(
+        lambda: Alert.objects.filter(notified_at__isnull=False).exists(),
+        seconds=120,
+        what="the next sweep to deliver the alert",
+    )
+    background.wait_for(
+        lambda: Heartbeat.objects.filter(
+            name=SWEEP_HEARTBEAT, seen_at__gt=started + dt.timedelta(seconds=7)
+        ).exists(),
+        seconds=60,
+        what="a further sweep",
+    )
+
+    (alert,) = Alert.objects.all()
+    assert (alert.episode.referral_id, alert.kind, alert.for_due_at) == (
+        referral.pk,
+        Alert.Kind.VISIT_MISSED,
+        visit.window_end,
+    )
+    assert ReferralEvent.objects.filter(referral=referral, kind=ReferralEvent.Kind.ALERT).count() == 1
+    emails = OutboundEmail.objects.filter(subject__contains="care visit")
+    assert sorted(emails.values_list("to", flat=True)) == sorted(user.email for user in coordinators)

@@ -252,3 +252,34 @@ def test_the_referral_page_refuses_a_bad_visit_beside_its_field(world, in_care, 
     assert "end after it starts" in form.errors["window_end"][0]
     assert form["tasks"].value() == "Wash"
     assert not PlannedVisit.objects.exists()
+
+
+def test_the_api_plans_and_records_a_visit_as_the_page_does(world, in_care, api):
+    client = api("rah_coordinator")
+    url = f"/api/rah/referrals/{in_care.reference}/"
+    with time_machine.travel(_at(10, 30), tick=False):
+        wrong = client.post(url + "plan-visit/", {"responder": [1], "tasks": {"a": 1}}, format="json")
+        garbled = client.post(
+            url + "plan-visit/",
+            {"responder": "x", "window_start": 5, "window_end": True, "tasks": "Wash"},
+            format="json",
+        )
+        planned = client.post(
+            url + "plan-visit/",
+            {
+                "responder": world.users["rah_responder"].pk,
+                "window_start": _at(14).isoformat(),
+                "window_end": _at(15).isoformat(),
+                "tasks": "Help with washing",
+            },
+            format="json",
+        )
+    assert wrong.status_code == 400 and {"responder", "tasks"} <= set(wrong.json())
+    assert garbled.status_code == 400 and {"responder", "window_start", "window_end"} <= set(garbled.json())
+    assert planned.status_code == 200
+    visit = PlannedVisit.objects.get()
+    with time_machine.travel(_at(14, 30), tick=False):
+        recorded = api("rah_responder").post(
+            url + "record-visit/", {"visit": visit.pk, "outcome": "missed"}, format="json"
+        )
+    assert recorded.status_code == 400 and "note" in recorded.json()  # a missed visit says why
