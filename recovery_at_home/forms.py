@@ -169,6 +169,17 @@ CLOCK_FORMS = {
 }
 
 
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
 class ShiftForm(forms.Form):
     """A shift on the rota (`rota.add_shift` holds the rule)."""
 
@@ -183,6 +194,33 @@ class ShiftForm(forms.Form):
     starts_at = EraDateTimeField(label="Starts (UK time)", widget=datetime_input())
     ends_at = EraDateTimeField(label="Ends (UK time)", widget=datetime_input())
     base = forms.CharField(max_length=100, initial="Leechmere", required=False)
+    skills = forms.MultipleChoiceField(
+        choices=Skill.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Skills on this shift",
+    )
+    repeat_weeks = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=12,
+        label="Repeat for how many weeks (empty: this shift only)",
+    )
+    repeat_days = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="On these days too (the first shift's day always)",
+    )
+
+
+class ShiftChangeForm(forms.Form):
+    """A shift's times, base and skills changed (`rota.change_shift`)."""
+
+    starts_at = EraDateTimeField(label="Starts (UK time)", widget=datetime_input())
+    ends_at = EraDateTimeField(label="Ends (UK time)", widget=datetime_input())
+    base = forms.CharField(max_length=100, required=False)
     skills = forms.MultipleChoiceField(
         choices=Skill.choices,
         required=False,

@@ -3,6 +3,7 @@ the alerts (and, as the rota grows, the queue's "who can go" and the dispatch)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -48,20 +49,18 @@ def on_duty(*, role: str, at: datetime | None = None) -> QuerySet[User]:
     return User.objects.filter(is_active=True, role_grants__role=role).distinct()
 
 
-@transaction.atomic
-def add_shift(
-    *,
-    staff: User,
-    starts_at: datetime,
-    ends_at: datetime,
-    user: User,
-    base: str = "Leechmere",
-    skills: list[str] | tuple[str, ...] = (),
-) -> Shift:
-    """Put a member of staff on the rota. Their own shifts may not overlap: their row is
-    locked while they are compared, so two coordinators adding at once cannot both win."""
+def _keeper(user: User) -> None:
     if not user.has_role(Role.RAH_COORDINATOR):
         raise ShiftRefused("Only a Recovery at Home coordinator keeps the rota.")
+
+
+def _check_and_lock(
+    *, staff: User, starts_at: datetime, ends_at: datetime, skills, other_than: Shift | None = None
+) -> None:
+    """The rule for one shift: the person is Recovery at Home staff, the times make sense,
+    the skills are the rota's, and it overlaps none of their other shifts. Their row is
+    locked while compared, so two coordinators changing their rota at once cannot both
+    win."""
     if not staff.is_active or not staff.has_role(*ROTA_ROLES):
         raise ShiftRefused(f"{staff} is not Recovery at Home staff.", field="staff")
     if ends_at <= starts_at:
@@ -72,10 +71,28 @@ def add_shift(
     if unknown:
         raise ShiftRefused(f"Not a skill the rota knows: {', '.join(unknown)}.", field="skills")
     User.objects.select_for_update().get(pk=staff.pk)
-    clash = Shift.objects.filter(staff=staff, starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    clashes = Shift.objects.filter(staff=staff, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if other_than is not None:
+        clashes = clashes.exclude(pk=other_than.pk)
+    clash = clashes.first()
     if clash is not None:
         when = timezone.localtime(clash.starts_at).strftime("%-d %b %H:%M")
         raise ShiftRefused(f"{staff} already has a shift from {when}.", field="starts_at")
+
+
+@transaction.atomic
+def add_shift(
+    *,
+    staff: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    user: User,
+    base: str = "Leechmere",
+    skills: list[str] | tuple[str, ...] = (),
+) -> Shift:
+    """Put a member of staff on the rota (`_check_and_lock` holds the rule)."""
+    _keeper(user)
+    _check_and_lock(staff=staff, starts_at=starts_at, ends_at=ends_at, skills=skills)
     return Shift.objects.create(
         staff=staff,
         starts_at=starts_at,
@@ -84,6 +101,83 @@ def add_shift(
         skills=sorted(set(skills)),
         created_by=user,
     )
+
+
+LONGEST_PATTERN = 12  # weeks: a quarter's rota at a time
+
+
+def pattern_days(*, starts_at: datetime, weekdays: list[int], weeks: int) -> list[date]:
+    """The days a repeating shift falls on: from the first shift's day, each chosen weekday
+    (Monday 0) for `weeks` weeks, the first day always included."""
+    first = timezone.localdate(starts_at)
+    chosen = set(weekdays) | {first.weekday()}
+    return [
+        first + timedelta(days=n) for n in range(7 * weeks) if (first + timedelta(days=n)).weekday() in chosen
+    ]
+
+
+@transaction.atomic
+def add_repeating_shifts(
+    *,
+    staff: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    user: User,
+    weekdays: list[int],
+    weeks: int,
+    base: str = "Leechmere",
+    skills: list[str] | tuple[str, ...] = (),
+) -> list[Shift]:
+    """The same shift (its UK clock times, kept across a clock change) on the chosen
+    weekdays for `weeks` weeks: all of them, or none if any one is refused (the refusal
+    names the day)."""
+    if not 1 <= weeks <= LONGEST_PATTERN:
+        raise ShiftRefused(f"Repeat for 1 to {LONGEST_PATTERN} weeks.", field="repeat_weeks")
+    local_start, length = timezone.localtime(starts_at), ends_at - starts_at
+    shifts = []
+    for day in pattern_days(starts_at=starts_at, weekdays=weekdays, weeks=weeks):
+        start = timezone.make_aware(datetime.combine(day, local_start.time()))
+        end = timezone.make_aware(datetime.combine(day, local_start.time()) + length)
+        try:
+            shifts.append(
+                add_shift(staff=staff, starts_at=start, ends_at=end, user=user, base=base, skills=skills)
+            )
+        except ShiftRefused as refused:
+            raise ShiftRefused(f"{day:%a %-d %b}: {refused}", field=refused.field) from None
+    return shifts
+
+
+@transaction.atomic
+def change_shift(
+    *,
+    shift: Shift,
+    user: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    base: str = "Leechmere",
+    skills: list[str] | tuple[str, ...] = (),
+) -> Shift:
+    """Change a shift that has not ended (one that has is the record of who was on duty)."""
+    _keeper(user)
+    shift = Shift.objects.select_for_update().select_related("staff").get(pk=shift.pk)
+    if shift.ends_at <= timezone.now():
+        raise ShiftRefused("That shift is over: it stays as the record of who was on duty.")
+    _check_and_lock(staff=shift.staff, starts_at=starts_at, ends_at=ends_at, skills=skills, other_than=shift)
+    shift.starts_at, shift.ends_at = starts_at, ends_at
+    shift.base, shift.skills = base.strip() or "Leechmere", sorted(set(skills))
+    shift.save(update_fields=["starts_at", "ends_at", "base", "skills"])
+    return shift
+
+
+@transaction.atomic
+def remove_shift(*, shift: Shift, user: User) -> None:
+    """Take a shift that has not begun off the rota (a shift under way is ended early by
+    changing its end; one over is the record of who was on duty)."""
+    _keeper(user)
+    if not Shift.objects.filter(pk=shift.pk, starts_at__gt=timezone.now()).delete()[0]:
+        if Shift.objects.filter(pk=shift.pk).exists():
+            raise ShiftRefused("That shift has begun: change its end time instead.")
+        raise ShiftRefused("That shift was already taken off the rota.")
 
 
 # --- The week as the rota page shows it ----------------------------------------------
@@ -104,6 +198,37 @@ def week_of(*, day: date) -> list[tuple[date, list[Shift]]]:
     for shift in shifts:
         by_day[timezone.localdate(shift.starts_at)].append(shift)
     return list(by_day.items())
+
+
+@dataclass(frozen=True)
+class HourOfCover:
+    starts_at: datetime
+    coordinators: list[User]
+    responders: list[User]
+
+
+def day_of(*, day: date) -> tuple[list[Shift], list[HourOfCover]]:
+    """A UK day of the rota: the shifts that cover any of it (a night shift from the day
+    before too), and hour by hour who is on shift in each role (one query)."""
+    start, end = uk_day_start(day), uk_day_start(day + timedelta(days=1))
+    shifts = list(
+        Shift.objects.filter(starts_at__lt=end, ends_at__gt=start)
+        .select_related("staff")
+        .prefetch_related("staff__role_grants")
+        .order_by("starts_at", "staff__last_name")
+    )
+    hours, moment = [], start
+    while moment < end:  # 23 or 25 hours on the days the clocks change
+        on = [shift for shift in shifts if shift.starts_at <= moment < shift.ends_at]
+        hours.append(
+            HourOfCover(
+                starts_at=moment,
+                coordinators=[shift.staff for shift in on if shift.role_label == "Coordinator"],
+                responders=[shift.staff for shift in on if shift.role_label == "Responder"],
+            )
+        )
+        moment += timedelta(hours=1)
+    return shifts, hours
 
 
 def cover_gaps(*, since: datetime, until: datetime, role: str) -> list[tuple[datetime, datetime]]:

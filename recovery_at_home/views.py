@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,8 +20,15 @@ from core.models import BedUnit, Role, Service, User
 from core.permissions import role_required
 from core.uk_time import uk_day_start
 from recovery_at_home import alerts, capacity, clock, rota, selectors, services
-from recovery_at_home.forms import ArrivalForm, DischargeForm, RecordVisitForm, ShiftForm, WeekForm
-from recovery_at_home.models import BedStay, PlannedVisit
+from recovery_at_home.forms import (
+    ArrivalForm,
+    DischargeForm,
+    RecordVisitForm,
+    ShiftChangeForm,
+    ShiftForm,
+    WeekForm,
+)
+from recovery_at_home.models import BedStay, PlannedVisit, Shift
 
 QUEUE_FILTERS = ("category", "locality", "state", "unassigned")
 SESSION_FILTERS = "rah_queue_filters"
@@ -289,17 +296,39 @@ def rota_week(request: HttpRequest) -> HttpResponse:
         if shift_form is None:
             raise PermissionDenied("Only a Recovery at Home coordinator keeps the rota.")
         if shift_form.is_valid():
+            fields = dict(shift_form.cleaned_data)
+            weeks, weekdays = fields.pop("repeat_weeks"), fields.pop("repeat_days")
             try:
-                shift = rota.add_shift(user=request.user, **shift_form.cleaned_data)
+                if weeks:
+                    shifts = rota.add_repeating_shifts(
+                        user=request.user, weeks=weeks, weekdays=weekdays, **fields
+                    )
+                else:
+                    shifts = [rota.add_shift(user=request.user, **fields)]
             except rota.ShiftRefused as refused:
                 shift_form.add_error(
                     refused.field if refused.field in shift_form.fields else None, str(refused)
                 )
             else:
-                messages.success(request, f"On the rota: {shift}.")
+                added = f"{shifts[0]}" + (f", and {len(shifts) - 1} more like it" if len(shifts) > 1 else "")
+                messages.success(request, f"On the rota: {added}.")
                 return redirect(
-                    f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+                    f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shifts[0].starts_at)}"
                 )
+    if request.GET.get("view") == "day":
+        shifts, hours = rota.day_of(day=day)
+        return render(
+            request,
+            "recovery_at_home/rota_day.html",
+            {
+                "day": day,
+                "shifts": shifts,
+                "hours": hours,
+                "previous": day - timedelta(days=1),
+                "next": day + timedelta(days=1),
+                "can_keep": coordinator,
+            },
+        )
     week = rota.week_of(day=day)
     since = max(uk_day_start(week[0][0]), timezone.now())
     until = uk_day_start(week[-1][0] + timedelta(days=1))
@@ -316,6 +345,49 @@ def rota_week(request: HttpRequest) -> HttpResponse:
             "next": week[0][0] + timedelta(days=7),
             "gaps": gaps,
             "shift_form": shift_form,
+            "can_keep": coordinator,
         },
         status=400 if shift_form is not None and shift_form.errors else 200,
     )
+
+
+@role_required(Role.RAH_COORDINATOR)
+def shift_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """One shift, to change (its times, base, skills) or to take off the rota."""
+    shift = get_object_or_404(Shift.objects.select_related("staff"), pk=pk)
+    initial = {
+        "starts_at": timezone.localtime(shift.starts_at),
+        "ends_at": timezone.localtime(shift.ends_at),
+        "base": shift.base,
+        "skills": shift.skills,
+    }
+    form = ShiftChangeForm(request.POST or None, initial=initial, auto_id="shift_%s")
+    back = f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+    if request.method == "POST" and form.is_valid():
+        try:
+            shift = rota.change_shift(shift=shift, user=request.user, **form.cleaned_data)
+        except rota.ShiftRefused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, str(refused))
+        else:
+            messages.success(request, f"Changed: {shift}.")
+            return redirect(back)
+    return render(
+        request,
+        "recovery_at_home/shift.html",
+        {"shift": shift, "form": form, "back": back},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.RAH_COORDINATOR)
+def shift_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    shift = get_object_or_404(Shift.objects.select_related("staff"), pk=pk)
+    back = f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+    try:
+        rota.remove_shift(shift=shift, user=request.user)
+    except rota.ShiftRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("recovery_at_home:shift_change", pk=shift.pk)
+    messages.success(request, f"Taken off the rota: {shift}.")
+    return redirect(back)

@@ -3,11 +3,15 @@ has its own staff permissions); a new URL without a row fails `test_every_url_is
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditAction, AuditEvent
+from recovery_at_home.rota import add_shift
 from tests.urls import walk
 
 PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
@@ -48,6 +52,20 @@ def _entry_a(world):
 
     member = world.users["cit_member_a"]
     return [accept_onto_caseload(referral=world.referral_a, key_worker=member, user=member).pk]
+
+
+def _shift(world):
+    """Tomorrow's day shift for the responder."""
+    start = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    lead = world.users["rah_coordinator"]
+    return [
+        add_shift(
+            staff=world.users["rah_responder"],
+            starts_at=start,
+            ends_at=start + timedelta(hours=12),
+            user=lead,
+        ).pk
+    ]
 
 
 def _entry_a_and(*more):
@@ -182,6 +200,8 @@ MATRIX = {
     "recovery_at_home:alert_count": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "recovery_at_home:beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # shows people
     "recovery_at_home:rota": (None, {"rah_coordinator": 200, "rah_responder": 200}, 403),  # staff, no people
+    "recovery_at_home:shift_change": (_shift, {"rah_coordinator": 200}, 403),  # the rota's keeper
+    "recovery_at_home:shift_remove": (_shift, {}, 405),  # POST only
     "recovery_at_home:discharge": (lambda world: [1], {}, 405),
     "recovery_at_home:on_the_way": (lambda world: [1], {}, 405),  # POST only
     "recovery_at_home:visit_arrival": (lambda world: [1], {}, 405),

@@ -10,13 +10,14 @@ import time_machine
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from core.email_delivery import send_unsent_emails
 from core.models import Role
 from recovery_at_home import rota, services
 from recovery_at_home.models import Shift, TriageCategory
 from tests.factories import ReferralFactory, UserFactory
-from tests.recovery_at_home.test_alerts import TEN_AM, _at, _sweep_every_minute
+from tests.recovery_at_home.test_alerts import LONDON, TEN_AM, _at, _sweep_every_minute
 
 
 @pytest.fixture
@@ -211,3 +212,138 @@ def test_the_rota_page_runs_the_same_queries_for_a_busy_week(
         response = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
     shown = sum(len(shifts) for _, shifts in response.context["week"])
     assert shown >= 12 and response.content.decode().count("<tr>") >= shown
+
+
+# --- Repeating patterns, changes, the day ------------------------------------------------
+
+
+def _next_clock_change() -> dt.date:
+    """The next day on which UK clocks change (relative to today, whatever today is)."""
+    day = timezone.localdate()
+    while True:
+        before = dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).utcoffset()
+        after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON).utcoffset()
+        if before != after:
+            return day
+        day += dt.timedelta(days=1)
+
+
+def test_a_repeating_pattern_puts_the_shift_on_each_chosen_day_at_the_same_uk_time(world):
+    """Days 08:00 to 20:00 on Mondays, Wednesdays and Fridays for two weeks, across the
+    next clock change: six shifts, each from 08:00 UK time."""
+    change = _next_clock_change()
+    monday = change - dt.timedelta(days=change.weekday() + 7)  # the Monday of the week before
+    first = dt.datetime.combine(monday, dt.time(8), tzinfo=LONDON)
+    shifts = rota.add_repeating_shifts(
+        staff=world.users["rah_responder"],
+        starts_at=first,
+        ends_at=first + dt.timedelta(hours=12),
+        user=world.users["rah_coordinator"],
+        weekdays=[2, 4],
+        weeks=2,
+    )
+    local = [timezone.localtime(s.starts_at) for s in shifts]
+    assert [d.date() for d in local] == [monday + dt.timedelta(days=n) for n in (0, 2, 4, 7, 9, 11)]
+    assert {(d.hour, d.minute) for d in local} == {(8, 0)}
+    assert {(timezone.localtime(s.ends_at).hour) for s in shifts} == {20}
+
+
+def test_a_pattern_with_one_clash_adds_nothing_and_names_the_day(world):
+    responder, lead = world.users["rah_responder"], world.users["rah_coordinator"]
+    rota.add_shift(
+        staff=responder,
+        starts_at=_at(8) + dt.timedelta(days=7),
+        ends_at=_at(12) + dt.timedelta(days=7),
+        user=lead,
+    )
+    with pytest.raises(rota.ShiftRefused, match=r"already has a shift") as refused:
+        rota.add_repeating_shifts(
+            staff=responder, starts_at=_at(8), ends_at=_at(20), user=lead, weekdays=[], weeks=2
+        )
+    assert f"{(_at(8) + dt.timedelta(days=7)):%a %-d %b}:" in str(refused.value)
+    assert Shift.objects.filter(staff=responder).count() == 1
+
+
+def test_the_page_adds_a_pattern(world, client_for):
+    response = client_for(world.users["rah_coordinator"]).post(
+        reverse("recovery_at_home:rota"),
+        {
+            "staff": world.users["rah_responder"].pk,
+            "starts_at": _typed(_at(20)),
+            "ends_at": _typed(_at(8) + dt.timedelta(days=1)),
+            "repeat_weeks": "3",
+            "repeat_days": [str((_at(20).weekday() + 1) % 7)],
+        },
+        follow=True,
+    )
+    assert "and 5 more like it" in response.content.decode()
+    assert Shift.objects.count() == 6
+
+
+def test_a_coordinator_changes_a_shift_and_takes_another_off_the_rota(world, client_for):
+    lead, responder = world.users["rah_coordinator"], world.users["rah_responder"]
+    today = rota.add_shift(staff=responder, starts_at=_at(8), ends_at=_at(20), user=lead)
+    tomorrow = rota.add_shift(
+        staff=responder,
+        starts_at=_at(8) + dt.timedelta(days=1),
+        ends_at=_at(20) + dt.timedelta(days=1),
+        user=lead,
+    )
+    client = client_for(lead)
+    page = client.get(reverse("recovery_at_home:shift_change", args=[today.pk]))
+    assert f'value="{_typed(_at(8))}"' in page.content.decode()  # what it is, to change
+    clash = client.post(
+        reverse("recovery_at_home:shift_change", args=[today.pk]),
+        {"starts_at": _typed(_at(20)), "ends_at": _typed(_at(9) + dt.timedelta(days=1))},  # into tomorrow's
+    )
+    assert clash.status_code == 400 and "already has a shift" in clash.context["form"].errors["starts_at"][0]
+    client.post(
+        reverse("recovery_at_home:shift_change", args=[today.pk]),
+        {"starts_at": _typed(_at(8)), "ends_at": _typed(_at(16)), "skills": ["prescribing"]},
+    )
+    today.refresh_from_db()
+    assert today.ends_at == _at(16) and today.skills == ["prescribing"]
+    client.post(reverse("recovery_at_home:shift_remove", args=[tomorrow.pk]))
+    assert not Shift.objects.filter(pk=tomorrow.pk).exists()
+
+
+def test_a_shift_under_way_is_not_removed_and_one_over_is_not_changed(world):
+    lead, responder = world.users["rah_coordinator"], world.users["rah_responder"]
+    shift = rota.add_shift(staff=responder, starts_at=_at(8), ends_at=_at(20), user=lead)
+    with time_machine.travel(_at(9), tick=False):
+        with pytest.raises(rota.ShiftRefused, match="has begun"):
+            rota.remove_shift(shift=shift, user=lead)
+        rota.change_shift(shift=shift, user=lead, starts_at=_at(8), ends_at=_at(12))  # ended early
+    with time_machine.travel(_at(13), tick=False), pytest.raises(rota.ShiftRefused, match="is over"):
+        rota.change_shift(shift=shift, user=lead, starts_at=_at(8), ends_at=_at(14))
+
+
+def test_a_responder_reads_the_rota_but_changes_nothing(world, client_for):
+    shift = rota.add_shift(
+        staff=world.users["rah_responder"],
+        starts_at=_at(8),
+        ends_at=_at(20),
+        user=world.users["rah_coordinator"],
+    )
+    client = client_for(world.users["rah_responder"])
+    assert (
+        "Change"
+        not in client.get(reverse("recovery_at_home:rota") + f"?day={_at(8).date()}").content.decode()
+    )
+    assert client.get(reverse("recovery_at_home:shift_change", args=[shift.pk])).status_code == 403
+    assert client.post(reverse("recovery_at_home:shift_remove", args=[shift.pk])).status_code == 403
+    assert Shift.objects.filter(pk=shift.pk).exists()
+
+
+def test_the_day_view_shows_who_is_on_shift_hour_by_hour(world, night_and_day, client_for):
+    """Nina's night ends at 08:00, Dee's day runs to 20:00: each hour names its coordinator;
+    after 20:00 nobody coordinates, and the hour says so."""
+    shifts, hours = rota.day_of(day=_at(8).date())
+    assert len(hours) in (23, 24, 25)
+    by_hour = {timezone.localtime(h.starts_at).hour: [u.first_name for u in h.coordinators] for h in hours}
+    assert by_hour[7] == ["Nina"] and by_hour[8] == ["Dee"] and by_hour[19] == ["Dee"] and by_hour[21] == []
+    page = client_for(world.users["rah_coordinator"]).get(
+        reverse("recovery_at_home:rota") + f"?view=day&day={_at(8).date()}"
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "Hour by hour" in html and "Nobody" in html
