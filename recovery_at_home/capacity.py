@@ -3,8 +3,9 @@ falls due then against the responders on shift and the visits they already have 
 
 The queue shows it beside the rows, and warns when the people due, with nobody sent yet,
 are more than those on shift can reach. The figure is a planning estimate, not a rota
-rule: a responder reaches about one person per `PER_PERSON` (an hour's visit and a
-journey, as the dispatch suggestion counts them, `recovery_at_home.reach`).
+rule: a responder reaches the first person after a journey (`TYPICAL_JOURNEY`) and one
+more every `PER_PERSON` (an hour's visit and a journey, as the dispatch suggestion counts
+them, `recovery_at_home.reach`); visits already in hand come off the total.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 
 from core.models import Role
+from recovery_at_home import reach
 from recovery_at_home.models import Dispatch, Episode, Shift
-from recovery_at_home.reach import VISIT
-from referrals.models import OPEN_STATUSES
 
 HOURS_AHEAD = 4
 TYPICAL_JOURNEY = timedelta(minutes=20)
-PER_PERSON = VISIT + TYPICAL_JOURNEY
-IN_HAND = [Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
+PER_PERSON = reach.VISIT + TYPICAL_JOURNEY
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,9 @@ class CapacityAhead:
 def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
     """The next `hours` hours from now (three queries, whatever the queue's length)."""
     edges = [now + timedelta(hours=n) for n in range(hours + 1)]
-    sent = Dispatch.objects.filter(episode=OuterRef("pk"), state__in=IN_HAND)
+    sent = Dispatch.objects.filter(
+        episode=OuterRef("pk"), state__in=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
+    )
     running = Episode.objects.filter(queue_open=True, arrived_at__isnull=True, response_due_at__lt=edges[-1])
     counts = running.annotate(sent=Exists(sent)).aggregate(
         **{f"due_{n}": Count("pk", filter=_in_hour(n, edges)) for n in range(hours)},
@@ -66,19 +67,16 @@ def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
         .values_list("staff_id", "starts_at", "ends_at")
         .distinct()
     )
+    everyone = {staff for staff, _, _ in shifts}
     on_shift_now = {staff for staff, starts, ends in shifts if starts <= now < ends}
-    in_hand = Dispatch.objects.filter(
-        responder__in=on_shift_now, state__in=IN_HAND, episode__referral__status__in=OPEN_STATUSES
-    ).count()
+    in_hand = Dispatch.objects.filter(reach.IN_HAND, responder__in=on_shift_now).count()
 
-    result, person_time, unsent_so_far = [], timedelta(0), 0
+    result, unsent_so_far = [], 0
     for n in range(hours):
         start, end = edges[n], edges[n + 1]
-        within = [(staff, max(starts, start), min(ends, end)) for staff, starts, ends in shifts]
-        within = [(staff, starts, ends) for staff, starts, ends in within if starts < ends]
-        on_shift = {staff for staff, _, _ in within}
-        person_time += sum((ends - starts for _, starts, ends in within), timedelta(0))
-        can_reach = max(0, int(person_time / PER_PERSON) - in_hand)
+        on_shift = {staff for staff, starts, ends in shifts if starts < end and ends > start}
+        reachable = sum(_reachable(staff, shifts, now=now, by=end) for staff in everyone)
+        can_reach = max(0, reachable - in_hand)
         unsent_so_far += counts[f"unsent_{n}"]
         result.append(
             HourAhead(
@@ -92,6 +90,22 @@ def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
             )
         )
     return CapacityAhead(hours=result, in_hand=in_hand)
+
+
+def _reachable(staff: int, shifts, *, now: datetime, by: datetime) -> int:
+    """How many people one responder can reach from now until `by`: the first after a
+    journey, then one more for each visit and journey after it, within their shift time."""
+    available = sum(
+        (
+            min(ends, by) - max(starts, now)
+            for who, starts, ends in shifts
+            if who == staff and min(ends, by) > max(starts, now)
+        ),
+        timedelta(0),
+    )
+    if available < TYPICAL_JOURNEY:
+        return 0
+    return int((available - TYPICAL_JOURNEY) / PER_PERSON) + 1
 
 
 def _in_hour(n: int, edges: list[datetime]) -> Q:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import Role, User
@@ -38,6 +38,17 @@ REASON_SKILLS: dict[str, str] = {
     Reason.EQUIPMENT: Skill.MOVING_AND_HANDLING,
     Reason.DIABETES: Skill.PRESCRIBING,
 }
+
+
+# A visit in hand: sent and not yet reached, to a person still waiting for the response
+# (the referral open and no outcome recorded: one sent who never arrived because another
+# responder got there and the outcome followed is not in hand any more). Dispatch,
+# capacity and the suggestion all count by this.
+IN_HAND = Q(
+    state__in=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY],
+    episode__referral__status__in=OPEN_STATUSES,
+    episode__outcome="",
+)
 
 
 def skill_for(reason: str) -> str | None:
@@ -216,14 +227,16 @@ class _Visit:
 
 
 def _visits_this_shift(shifts: list[Shift], *, now: datetime) -> dict[int, list[_Visit]]:
-    """Each responder's visits since their shift began (stood-down ones left out), in the
-    order they were sent: where they have been and what they still have in hand."""
+    """Each responder's visits in hand (`IN_HAND`, whenever sent) and those they reached
+    this shift, in the order they were sent: what they still have to do, and where they
+    have been."""
     began = {shift.staff_id: shift.starts_at for shift in shifts}
     rows = (
-        Dispatch.objects.filter(
-            responder__in=began, dispatched_at__gte=min(began.values()), dispatched_at__lte=now
+        Dispatch.objects.filter(responder__in=began)
+        .filter(
+            IN_HAND
+            | Q(state=Dispatch.State.ARRIVED, arrived_at__gte=min(began.values()), arrived_at__lte=now)
         )
-        .exclude(state=Dispatch.State.STOOD_DOWN)
         .values(
             "responder_id",
             "state",
@@ -231,7 +244,6 @@ def _visits_this_shift(shifts: list[Shift], *, now: datetime) -> dict[int, list[
             "on_the_way_at",
             "arrived_at",
             reference=F("episode__referral__reference"),
-            status=F("episode__referral__status"),
             place_pk=F("episode__referral__patient__practice__neighbourhood"),
             place_name=F("episode__referral__patient__practice__neighbourhood__name"),
         )
@@ -239,10 +251,8 @@ def _visits_this_shift(shifts: list[Shift], *, now: datetime) -> dict[int, list[
     )
     visits: dict[int, list[_Visit]] = defaultdict(list)
     for row in rows:
-        if row["dispatched_at"] < began[row["responder_id"]]:
-            continue  # an earlier shift's
-        if row["arrived_at"] is None and row["status"] not in OPEN_STATUSES:
-            continue  # the referral closed before they got there: not in hand any more
+        if row["arrived_at"] is not None and row["arrived_at"] < began[row["responder_id"]]:
+            continue  # reached on an earlier shift: says nothing of where they are now
         place = Place(pk=row["place_pk"], name=row["place_name"]) if row["place_pk"] else BASE
         visits[row["responder_id"]].append(
             _Visit(
@@ -283,11 +293,7 @@ def visits_in_hand(*, responder: User) -> list[Dispatch]:
     """The responder's visits sent and not yet reached, on referrals still open: what a
     further dispatch would come after (read under the responder's row lock)."""
     return list(
-        Dispatch.objects.filter(
-            responder=responder,
-            state__in=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY],
-            episode__referral__status__in=OPEN_STATUSES,
-        )
+        Dispatch.objects.filter(IN_HAND, responder=responder)
         .select_related("episode__referral")
         .order_by("dispatched_at", "pk")
     )

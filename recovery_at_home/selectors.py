@@ -268,12 +268,12 @@ def queue_page(
 
 def visits_for(*, responder: User) -> QuerySet[Dispatch]:
     """A responder's first responses that still need them: not stood down, the referral
-    still open, and once there, until the outcome is recorded (short-term care that
-    follows is planned visits of its own)."""
+    still open, and the outcome not yet recorded (short-term care that follows is planned
+    visits of its own; a visit never reached because the outcome came first is over)."""
     return (
         Dispatch.objects.filter(responder=responder, episode__referral__status__in=OPEN_STATUSES)
         .exclude(state=Dispatch.State.STOOD_DOWN)
-        .exclude(state=Dispatch.State.ARRIVED, episode__outcome__gt="")
+        .exclude(episode__outcome__gt="")
         .select_related("episode__category", "episode__referral__patient__practice__neighbourhood")
         .order_by("episode__response_due_at", "pk")
     )

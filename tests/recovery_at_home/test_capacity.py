@@ -29,7 +29,7 @@ def _urgent_referral(world, *, received):
 @pytest.fixture
 def busy_morning(world):
     """At 10:00 tomorrow: Fay and Nat on shift all day; the world's referral of patient B,
-    made today and never reached, overdue; five referred at 10:00 (due at noon); nobody
+    made today and never reached, overdue; seven referred at 10:00 (due at noon); nobody
     sent to any of them yet."""
     lead = world.users["rah_coordinator"]
     people = []
@@ -38,7 +38,7 @@ def busy_morning(world):
         rota.add_shift(staff=person, starts_at=_at(8), ends_at=_at(20), user=lead)
         people.append(person)
     overdue = world.referral_b
-    at_ten = [_urgent_referral(world, received=TEN_AM) for _ in range(5)]
+    at_ten = [_urgent_referral(world, received=TEN_AM) for _ in range(7)]
     return people, overdue, at_ten
 
 
@@ -50,13 +50,14 @@ def _ahead():
 def test_the_hours_ahead_set_who_is_due_against_who_can_reach_them(busy_morning):
     ahead = _ahead()
     table = [(h.due, h.nobody_sent, h.on_shift, h.can_reach, h.short) for h in ahead.hours]
-    # Two responders, an hour and twenty minutes a person: 1, 3, 4 and 6 people by each
-    # hour's end. The five due at noon are more than the four they can reach by 13:00.
+    # Each of the two reaches a first person 20 minutes out, then one more every hour and
+    # twenty minutes: 2, 4, 6 and 6 people by each hour's end. The seven due at noon and
+    # the one overdue are more than the six they can reach by 13:00.
     assert table == [
-        (1, 1, 2, 1, False),  # 10:00 to 11:00, with the one overdue
-        (0, 0, 2, 3, False),
-        (5, 5, 2, 4, True),  # 12:00 to 13:00
-        (0, 0, 2, 6, False),
+        (1, 1, 2, 2, False),  # 10:00 to 11:00, with the one overdue
+        (0, 0, 2, 4, False),
+        (7, 7, 2, 6, True),  # 12:00 to 13:00
+        (0, 0, 2, 6, True),
     ]
     assert ahead.short_from.starts_at == _at(12)
 
@@ -68,8 +69,8 @@ def test_a_visit_in_hand_takes_from_who_can_be_reached(world, busy_morning):
     ahead = _ahead()
     assert ahead.in_hand == 1
     first = ahead.hours[0]
-    assert (first.due, first.nobody_sent, first.can_reach, first.short) == (1, 0, 0, False)
-    assert [h.can_reach for h in ahead.hours] == [0, 2, 3, 5]
+    assert (first.due, first.nobody_sent, first.can_reach, first.short) == (1, 0, 1, False)
+    assert [h.can_reach for h in ahead.hours] == [1, 3, 5, 5]
 
 
 def test_a_shift_ending_leaves_the_later_hours_short(world, busy_morning):

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from core.models import Discipline, Role
 from recovery_at_home import reach, rota, services
-from recovery_at_home.models import Dispatch, Episode, Skill, TravelTime, TriageCategory
+from recovery_at_home.models import Dispatch, Episode, Outcome, Skill, TravelTime, TriageCategory
 from referrals.models import Reason
 from tests.factories import PatientFactory, ReferralFactory, UserFactory
 from tests.recovery_at_home.test_alerts import TEN_AM, _at
@@ -253,3 +253,25 @@ def test_each_reason_calls_for_a_skill_the_rota_knows():
     assert set(reach.REASON_SKILLS.values()) <= set(Skill.values)
     assert reach.skill_for(Reason.CATHETER) == Skill.CATHETER_CARE
     assert reach.skill_for(Reason.DELIRIUM) is None
+
+
+def test_a_visit_overtaken_by_the_outcome_is_no_longer_in_hand(world, town, client_for):
+    """Fay was sent, but Nat got there first and the outcome was recorded: Fay's visit is
+    over, on her day, in the suggestion and in the count a dispatch checks."""
+    coordinator = world.users["rah_coordinator"]
+    fay, nat = _responder(world, "Fay"), _responder(world, "Nat")
+    first = _rah_referral(world, world.patient_a, at=_at(9))
+    with time_machine.travel(_at(9, 10), tick=False):
+        services.dispatch_responder(referral=first, responder=fay, user=coordinator)
+        visit = services.dispatch_responder(referral=first, responder=nat, user=coordinator)
+    with time_machine.travel(_at(9, 40), tick=False):
+        services.record_responder_arrival(dispatch=visit, user=nat)
+        services.record_outcome(referral=first, user=coordinator, outcome=Outcome.HOSPITAL)
+    assert reach.visits_in_hand(responder=fay) == []
+    fall = _rah_referral(world, world.patient_b)
+    fay_suggested = next(s for s in _ranked(fall) if s.responder == fay)
+    assert fay_suggested.visits_in_hand == []
+    with time_machine.travel(TEN_AM, tick=False):
+        services.dispatch_responder(referral=fall, responder=fay, user=coordinator, visits_in_hand=0)
+        day = client_for(fay).get(reverse("recovery_at_home:my_visits")).context["day"]
+    assert [item.dispatch.episode.referral_id for item in day] == [fall.pk]
