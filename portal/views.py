@@ -439,9 +439,10 @@ def _clock_forms(user, referral: Referral, bound: dict | None = None) -> dict:
         else:
             forms[name] = CLOCK_FORMS[action](initial=initial.get(action), auto_id=auto_id)
     if forms.get("record_visit_form") is not None:  # this person's visits still to record
-        forms["record_visit_form"].fields["visit"].queryset = care.visits.filter(
-            state=PlannedVisit.State.PLANNED
-        ).select_related("responder")
+        to_record = care.visits.filter(state=PlannedVisit.State.PLANNED).select_related("responder")
+        if not coordinator:  # a responder records their own
+            to_record = to_record.filter(responder=user)
+        forms["record_visit_form"].fields["visit"].queryset = to_record
     return forms
 
 
@@ -462,7 +463,7 @@ def _care(referral: Referral) -> dict:
     care = getattr(episode, "care", None) if episode is not None else None
     if care is None:
         return {}
-    visits = list(care.visits.select_related("responder", "rescheduled_as").order_by("window_start", "pk"))
+    visits = list(care.visits.select_related("responder", "recorded_by").order_by("window_start", "pk"))
     return {"care": care, "care_visits": visits}
 
 

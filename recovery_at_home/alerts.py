@@ -176,10 +176,11 @@ def _emails(alert: Alert, recipients: list[User]) -> list[OutboundEmail]:
         Alert.Kind.DUE_SOON: f"due at {due}",
         Alert.Kind.BREACHED: f"breached: was due at {due}",
         Alert.Kind.ESCALATED: f"breach at {due} not acknowledged",
-        Alert.Kind.VISIT_MISSED: f"a care visit (until {due}) missed",
+        Alert.Kind.VISIT_MISSED: f"care visit missed (its window ended {due})",
     }[alert.kind]
+    said = f"has a {what}" if alert.kind == Alert.Kind.VISIT_MISSED else f"is {what}"
     body = (
-        f"Referral {reference} is {what}.\n\n"
+        f"Referral {reference} {said}.\n\n"
         f"Open it in the ATB Portal: {portal_link(reverse('referral_detail', args=[reference]))}\n"
         "(No patient details are sent by email.)"
     )
@@ -244,6 +245,7 @@ class WaitingAlert:
     patient_name: str  # "SMITH, Ada"
     due_time: str  # UK time, "14:05", with the date when not today
     late: bool
+    due_label: str = "due"  # what due_time is: a missed care visit's is its window's end
 
 
 KIND_LABELS = dict(Alert.Kind.choices)
@@ -273,6 +275,7 @@ def alerts_waiting(*, shown: int = BANNER_SIZE) -> tuple[list[WaitingAlert], int
             url=reverse("referral_detail", args=[alert["reference"]]),
             patient_name=listed_name(family_name=alert["family_name"], given_name=alert["given_name"]),
             due_time=uk_when(alert["for_due_at"]),
+            due_label="window ended" if alert["kind"] == Alert.Kind.VISIT_MISSED else "due",
             late=alert["late"],
         )
         for alert in newest

@@ -26,18 +26,17 @@ from recovery_at_home.handover import hand_to_cit
 from recovery_at_home.models import CareDischarge, CareEpisode, Episode, PlannedVisit
 from recovery_at_home.refusals import ClockRefused, NotYoursToDo
 from referrals import services as referral_services
-from referrals.models import Referral, ReferralEvent, Status
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Status
 
 # A visit not recorded this long after its window ends counts as missed: the coordinator
 # is alerted (time for the responder to write it up first).
 MISSED_AFTER = timedelta(minutes=30)
 LONGEST_WINDOW = timedelta(hours=12)
-# Planning a visit that started this long ago is recording history, not planning.
-PLANNED_IN_THE_PAST = timedelta(hours=12)
 
 
 def _local(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "D j M H:i")
+    """ "Tue 8 Dec 2026 14:00": for the timeline's notes, read on later days and years."""
+    return date_format(timezone.localtime(moment), "D j M Y H:i")
 
 
 def open_care_episode(*, episode: Episode, user: User, planned_end_date: date) -> CareEpisode:
@@ -65,6 +64,8 @@ def _open_care(referral: Referral) -> CareEpisode:
         raise ClockRefused("This referral has no short-term care.")
     if not care.is_open:
         raise ClockRefused(f"The short-term care ended on {_local(care.discharged_at)}.")
+    if not Referral.objects.filter(pk=referral.pk, status__in=OPEN_STATUSES).exists():
+        raise ClockRefused("The referral is closed.")
     return care
 
 
@@ -93,8 +94,8 @@ def plan_visit(
     if window_end - window_start > LONGEST_WINDOW:
         raise ClockRefused("A visit's window is at most 12 hours: check the times.", field="window_end")
     now = timezone.now()
-    if window_start < now - PLANNED_IN_THE_PAST:
-        raise ClockRefused("That time has passed: plan a visit from now on.", field="window_start")
+    if window_end <= now:
+        raise ClockRefused("That time has passed: plan a visit that is still to come.", field="window_end")
     tasks = tasks.strip()
     if not tasks:
         raise ClockRefused("Say what the visit is for.", field="tasks")
@@ -162,14 +163,18 @@ def record_visit(
     if outcome == VisitOutcome.RESCHEDULED:
         if new_start is None or new_end is None:
             raise ClockRefused("Give the new time of the visit.", field="new_start")
-        moved_to = plan_visit(
-            referral=referral,
-            user=user,
-            responder=visit.responder,
-            window_start=new_start,
-            window_end=new_end,
-            tasks=visit.tasks,
-        )
+        try:
+            moved_to = plan_visit(
+                referral=referral,
+                user=user,
+                responder=visit.responder,
+                window_start=new_start,
+                window_end=new_end,
+                tasks=visit.tasks,
+            )
+        except ClockRefused as refused:  # said beside the new time's own fields
+            field = {"window_start": "new_start", "window_end": "new_end"}.get(refused.field, refused.field)
+            raise ClockRefused(str(refused), field=field) from None
     changed = PlannedVisit.objects.filter(pk=visit.pk, state=PlannedVisit.State.PLANNED).update(
         state=outcome, recorded_at=now, recorded_by=user, note=note, rescheduled_as=moved_to
     )

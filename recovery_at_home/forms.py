@@ -126,8 +126,10 @@ class PlannedVisitChoiceField(forms.ModelChoiceField):
 class RecordVisitForm(forms.Form):
     """What became of a planned visit (`care.record_visit`)."""
 
+    # Any visit: whether it can still be recorded is care.record_visit's to say (a second
+    # tap is told it was recorded, not that the choice is invalid). Pages offer their own.
     visit = PlannedVisitChoiceField(
-        PlannedVisit.objects.filter(state=PlannedVisit.State.PLANNED).select_related("responder"),
+        PlannedVisit.objects.select_related("responder"),
         empty_label="Choose the visit",
         widget=forms.Select(attrs={"class": "form-select"}),
     )

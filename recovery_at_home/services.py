@@ -492,7 +492,7 @@ CLOCK_ACTIONS = {
     "agree-later": (agree_later_time, _coordinator, "later time agreed"),
     "dispatch": (dispatch_responder, _coordinator, "responder dispatched"),
     "arrival": (record_arrival, _staff, "arrival recorded"),
-    "outcome": (record_outcome, may_record_outcome, "outcome recorded and closed"),
+    "outcome": (record_outcome, may_record_outcome, "outcome recorded"),
     "reablement-needed": (record_reablement_need, _staff, "need for reablement recorded"),
     "reablement-started": (record_reablement_start, _staff, "start of reablement care recorded"),
     "plan-visit": (care.plan_visit, _staff, "care visit planned"),

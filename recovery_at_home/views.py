@@ -192,7 +192,7 @@ def visit_arrival(request: HttpRequest, pk: int) -> HttpResponse:
 def record_planned_visit(request: HttpRequest, pk: int) -> HttpResponse:
     """A care visit recorded from "My visits" (`care.record_visit`, as the referral page)."""
     visit = (
-        PlannedVisit.objects.filter(pk=pk, responder=request.user, state=PlannedVisit.State.PLANNED)
+        PlannedVisit.objects.filter(pk=pk, responder=request.user)
         .select_related("care__episode__referral__patient")
         .first()
     )

@@ -473,7 +473,8 @@ def act_on_referral(*, referral: Referral, user: User, action: str, **fields) ->
     receiving side, audited with the change. A team's referral is accepted onto the
     caseload (with a key worker, `teams.services.accept_onto_caseload`), and once its
     work is on the caseload it is started and closed there (by contacts and discharge),
-    so the caseload entry never outlives its referral."""
+    so the caseload entry never outlives its referral; Recovery at Home's short-term care
+    likewise closes its referral at its own discharge."""
     check_receiver(referral=referral, user=user)
     if action == "accept" and referral.team_id is not None:
         raise TransitionRefused(
@@ -486,6 +487,15 @@ def act_on_referral(*, referral: Referral, user: User, action: str, **fields) ->
     ):
         raise TransitionRefused(
             "This referral's work is on the caseload: record contacts or discharge there."
+        )
+    if (
+        action == "close"
+        and Referral.objects.filter(pk=referral.pk, episode__care__discharged_at__isnull=True)
+        .exclude(episode__care=None)
+        .exists()
+    ):
+        raise TransitionRefused(
+            "This person is in short-term care: its review and discharge closes the referral."
         )
     perform = {
         "accept": accept_referral,

@@ -10,12 +10,14 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from core.email_delivery import send_unsent_emails
 from core.models import Role
 from recovery_at_home import alerts, care, selectors, services
 from recovery_at_home.models import Alert, CareDischarge, Episode, Outcome, PlannedVisit
 from referrals.models import Referral, ReferralEvent, Status
+from referrals.services import TransitionRefused, act_on_referral
 from tests.factories import PatientFactory, ReferralFactory, UserFactory
 from tests.recovery_at_home.test_alerts import TEN_AM, _at
 
@@ -131,11 +133,13 @@ def test_an_unrecorded_visit_is_alerted_once_across_sweeps(world, in_care):
     missed = Alert.objects.filter(kind=Alert.Kind.VISIT_MISSED)
     assert [(a.for_due_at, a.raised_at) for a in missed] == [(forgotten.window_end, _at(15, 31))]
     send_unsent_emails()
-    subjects = [e.subject for e in mail.outbox if "care visit" in e.subject]
-    assert subjects == [
-        f"Recovery at Home {in_care.reference} a care visit (until "
-        f"{forgotten.window_end.day} {forgotten.window_end:%b %Y %H:%M}) missed"
+    emails = [e for e in mail.outbox if "care visit" in e.subject]
+    ended = timezone.localtime(forgotten.window_end)
+    assert [e.subject for e in emails] == [
+        f"Recovery at Home {in_care.reference} care visit missed "
+        f"(its window ended {ended.day} {ended:%b %Y %H:%M})"
     ]
+    assert emails[0].body.startswith(f"Referral {in_care.reference} has a care visit missed")
     # On the queue's banner until acknowledged, though the person's clock stopped long ago.
     waiting, count = alerts.alerts_waiting()
     assert count == 1 and waiting[0].kind == "Care visit missed"
@@ -227,10 +231,12 @@ def test_a_care_visit_is_recorded_from_my_visits(world, in_care, client_for):
             reverse("recovery_at_home:record_planned_visit", args=[visit.pk]), {"outcome": "done"}
         )
         assert response.status_code == 302
-        refused = client.post(
-            reverse("recovery_at_home:record_planned_visit", args=[visit.pk]), {"outcome": "done"}
+        again = client.post(
+            reverse("recovery_at_home:record_planned_visit", args=[visit.pk]),
+            {"outcome": "done"},
+            follow=True,
         )
-    assert refused.status_code == 404  # no longer a visit to record
+    assert "already recorded: done" in again.content.decode()  # a second tap is told, not lost
     visit.refresh_from_db()
     assert visit.state == PlannedVisit.State.DONE and visit.recorded_by == world.users["rah_responder"]
 
@@ -283,3 +289,44 @@ def test_the_api_plans_and_records_a_visit_as_the_page_does(world, in_care, api)
             url + "record-visit/", {"visit": visit.pk, "outcome": "missed"}, format="json"
         )
     assert recorded.status_code == 400 and "note" in recorded.json()  # a missed visit says why
+
+
+def test_the_referral_is_not_closed_past_its_running_care(world, in_care, client_for):
+    """Closed by hand while the care ran, the care would be orphaned and never discharged."""
+    with pytest.raises(TransitionRefused, match="short-term care"):
+        act_on_referral(referral=in_care, user=world.users["rah_coordinator"], action="close", outcome="Done")
+    with time_machine.travel(_at(10, 30), tick=False):
+        page = client_for(world.users["rah_coordinator"]).get(in_care.get_absolute_url()).content.decode()
+    assert "Close with an outcome" not in page and "Review and discharge" in page
+
+
+def test_a_bad_new_time_for_a_moved_visit_is_said_beside_it(world, in_care, client_for):
+    visit = _plan(world, in_care, _at(14), _at(15))
+    with time_machine.travel(_at(13), tick=False):
+        client = client_for(world.users["rah_coordinator"])
+        response = client.post(
+            reverse("referral_clock_action", args=[in_care.reference, "record-visit"]),
+            {
+                "visit": visit.pk,
+                "outcome": "rescheduled",
+                "note": "Hospital appointment",
+                "new_start": "2099-01-01T18:00",
+                "new_end": "2099-01-01T17:00",
+            },
+        )
+    assert response.status_code == 400
+    form = response.context["record_visit_form"]
+    assert "end after it starts" in form.errors["new_end"][0]
+    assert form["note"].value() == "Hospital appointment"
+    visit.refresh_from_db()
+    assert visit.state == PlannedVisit.State.PLANNED
+
+
+def test_a_responder_is_offered_only_their_own_visits_to_record(world, in_care, client_for):
+    other = UserFactory(roles=[Role.RAH_RESPONDER], first_name="Otto")
+    _plan(world, in_care, _at(14), _at(15), tasks="Theirs")
+    _plan(world, in_care, _at(16), _at(17), responder=other, tasks="Otto's")
+    with time_machine.travel(_at(13), tick=False):
+        page = client_for(world.users["rah_responder"]).get(in_care.get_absolute_url())
+    offered = list(page.context["record_visit_form"].fields["visit"].queryset)
+    assert [v.tasks for v in offered] == ["Theirs"]
