@@ -20,10 +20,12 @@ from recovery_at_home.api import (
     AcknowledgeAlertView,
     BedBoardView,
     BedDischargeView,
+    CapacityView,
     MyVisitsView,
     OnTheWayView,
     QueueView,
     VisitArrivalView,
+    WhoCanGoView,
 )
 from referrals.api import ReferralViewSet
 from teams.api import ENTRY_ACTION_VIEWS, AcceptOntoCaseloadView, CaseloadView, MyCaseloadView
@@ -42,6 +44,8 @@ urlpatterns = [
     path("rah/queue/", QueueView.as_view(), name="rah-queue"),
     path("rah/visits/", MyVisitsView.as_view(), name="rah-visits"),
     path("rah/beds/", BedBoardView.as_view(), name="rah-beds"),
+    path("rah/capacity/", CapacityView.as_view(), name="rah-capacity"),
+    path("rah/referrals/<str:reference>/who-can-go/", WhoCanGoView.as_view(), name="rah-who-can-go"),
     path("rah/beds/stays/<int:pk>/discharge/", BedDischargeView.as_view(), name="rah-bed-discharge"),
     path("rah/visits/<int:pk>/on-the-way/", OnTheWayView.as_view(), name="rah-on-the-way"),
     path("rah/visits/<int:pk>/arrived/", VisitArrivalView.as_view(), name="rah-visit-arrival"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -15,9 +17,9 @@ from rest_framework.views import APIView
 from core.access import RAH_STAFF
 from core.api_forms import cleaned, form_data, form_schema
 from core.api_lists import audited_page
-from core.audit import record_patients_listed
-from core.models import Role
-from recovery_at_home import alerts, clock, selectors, services
+from core.audit import record_event, record_patients_listed
+from core.models import AuditAction, Role
+from recovery_at_home import alerts, capacity, clock, reach, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
 from recovery_at_home.models import BedStay, Episode
 from referrals.selectors import referral_or_refusal
@@ -320,3 +322,89 @@ class AcknowledgeAlertView(APIView):
                 {"detail": "That alert was already acknowledged."}, status=status.HTTP_409_CONFLICT
             )
         return _done("Acknowledged.")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    responder = serializers.SerializerMethodField()
+    arrives_at = serializers.DateTimeField()
+    minutes_to_spare = serializers.IntegerField(
+        allow_null=True, help_text="Negative: that many minutes late."
+    )
+    travel_minutes = serializers.IntegerField()
+    travel_known = serializers.BooleanField(
+        help_text="False: the matrix lacks the journey (30 minutes assumed)."
+    )
+    setting_out_from = serializers.CharField(source="setting_out_from.name")
+    visits_in_hand = serializers.ListField(
+        child=serializers.CharField(), help_text="Their references; send their count as visits_in_hand."
+    )
+    skill = serializers.CharField(allow_null=True)
+    has_skill = serializers.BooleanField()
+    in_time = serializers.BooleanField()
+    before_shift_ends = serializers.BooleanField()
+    can_go = serializers.BooleanField()
+    why = serializers.ListField(child=serializers.CharField())
+
+    def get_responder(self, suggestion) -> dict:
+        person = suggestion.responder
+        return {"id": person.pk, "name": str(person), "discipline": person.discipline}
+
+
+class WhoCanGoView(APIView):
+    """The responders on shift ranked for this referral, as "Who can go" on its page
+    (`recovery_at_home.reach`): for coordinators."""
+
+    @extend_schema(responses=SuggestionSerializer(many=True))
+    def get(self, request: Request, reference: str) -> Response:
+        if not request.user.has_role(Role.RAH_COORDINATOR):
+            raise Http404("No such resource.")
+        referral = referral_or_refusal(user=request.user, reference=reference)
+        episode = (
+            Episode.objects.select_related("referral__patient__practice__neighbourhood")
+            .filter(referral=referral)
+            .first()
+        )
+        if episode is None:
+            raise Http404("This referral has no Recovery at Home clock.")
+        with transaction.atomic():
+            record_event(
+                request=request,
+                action=AuditAction.VIEW,
+                patient=referral.patient,
+                obj=referral,
+                detail="API who can go",
+            )
+            suggestions = reach.suggest_responders(episode=episode)
+        return Response(SuggestionSerializer(suggestions, many=True).data)
+
+
+class CapacityView(APIView):
+    """Capacity against demand for the next hours, as the panel beside the queue
+    (`recovery_at_home.capacity`): counts only, for Recovery at Home staff."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "CapacityAhead",
+            {
+                "in_hand": serializers.IntegerField(),
+                "hours": inline_serializer(
+                    "HourAhead",
+                    {
+                        "starts_at": serializers.DateTimeField(),
+                        "ends_at": serializers.DateTimeField(),
+                        "due": serializers.IntegerField(),
+                        "nobody_sent": serializers.IntegerField(),
+                        "on_shift": serializers.IntegerField(),
+                        "can_reach": serializers.IntegerField(),
+                        "short": serializers.BooleanField(),
+                    },
+                    many=True,
+                ),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        ahead = capacity.capacity_ahead(now=timezone.now())
+        return Response({"in_hand": ahead.in_hand, "hours": [asdict(hour) for hour in ahead.hours]})

@@ -92,3 +92,15 @@ def test_the_queue_shows_the_panel_and_warns(world, busy_morning, client_for, dj
     assert panel.status_code == 200
     assert "Not enough cover by 13:00" in html
     assert "12:00 to 13:00" in html
+
+
+def test_the_api_gives_the_same_hours(world, busy_morning, api):
+    with time_machine.travel(TEN_AM, tick=False):
+        answer = api("rah_responder").get("/api/rah/capacity/")
+    assert answer.status_code == 200
+    assert [(h["due"], h["can_reach"], h["short"]) for h in answer.json()["hours"]] == [
+        (1, 2, False),
+        (0, 4, False),
+        (7, 6, True),
+        (0, 6, True),
+    ]

@@ -11,7 +11,7 @@ import time_machine
 from django.db import connection
 from django.urls import reverse
 
-from core.models import Discipline, Role
+from core.models import AuditAction, AuditEvent, Discipline, Role
 from recovery_at_home import reach, rota, services
 from recovery_at_home.models import Dispatch, Episode, Outcome, Skill, TravelTime, TriageCategory
 from referrals.models import Reason
@@ -275,3 +275,17 @@ def test_a_visit_overtaken_by_the_outcome_is_no_longer_in_hand(world, town, clie
         services.dispatch_responder(referral=fall, responder=fay, user=coordinator, visits_in_hand=0)
         day = client_for(fay).get(reverse("recovery_at_home:my_visits")).context["day"]
     assert [item.dispatch.episode.referral_id for item in day] == [fall.pk]
+
+
+def test_the_api_ranks_as_the_page_does_and_audits_the_look(world, four_on_shift, api):
+    fall, _ = four_on_shift
+    with time_machine.travel(TEN_AM, tick=False):
+        answer = api("rah_coordinator").get(f"/api/rah/referrals/{fall.reference}/who-can-go/")
+        not_theirs = api("rah_responder").get(f"/api/rah/referrals/{fall.reference}/who-can-go/")
+    assert answer.status_code == 200 and not_theirs.status_code == 404
+    ranked = answer.json()
+    assert [s["responder"]["name"].split()[0] for s in ranked] == ["Fay", "Bo", "Nat", "Lou"]
+    assert ranked[1]["visits_in_hand"] and ranked[2]["why"][-1] == "No falls assessment on this shift"
+    assert AuditEvent.objects.filter(
+        user=world.users["rah_coordinator"], action=AuditAction.VIEW, detail="API who can go"
+    ).exists()
