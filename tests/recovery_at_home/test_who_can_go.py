@@ -5,10 +5,11 @@ not stack a visit on a responder unseen."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from core.models import AuditAction, AuditEvent, Discipline, Role
@@ -202,41 +203,50 @@ def test_the_api_refuses_an_unseen_visit_naming_the_field(world, four_on_shift, 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_coordinators_sending_the_same_responder_at_once_one_is_told(world, town):
-    """Both saw Fay with nothing in hand; each sends her to a different person. One wins;
-    the other is told she now has a visit in hand, and nothing of theirs is saved."""
+    """Both saw Fay with nothing in hand and each sends her to a different person. The
+    second's dispatch waits on Fay's row while the first's is saved, then counts again
+    and is told: nothing of theirs is saved. (Without the row lock the second would not
+    wait, and this test says so.)"""
     coordinator = world.users["rah_coordinator"]
     second = UserFactory(roles=[Role.RAH_COORDINATOR])
     fay = _responder(world, "Fay", skills=[Skill.FALLS_ASSESSMENT])
     # Not triaged (a transactional test has no triage categories): due within two hours.
     first_fall = ReferralFactory(service=world.rah, patient=world.patient_b)
     second_fall = ReferralFactory(service=world.rah, patient=world.patient_a)
-    barrier = threading.Barrier(2)
-    outcomes = []
+    outcome = []
 
-    def send(referral, user):
+    def second_coordinator_sends():
         try:
-            barrier.wait()
-            with time_machine.travel(TEN_AM, tick=False):
-                services.act_on_clock(
-                    referral=referral, user=user, action="dispatch", responder=fay, visits_in_hand=0
-                )
-            outcomes.append("sent")
+            services.act_on_clock(
+                referral=second_fall, user=second, action="dispatch", responder=fay, visits_in_hand=0
+            )
+            outcome.append("sent")
         except services.ClockRefused as refused:
-            outcomes.append(str(refused))
+            outcome.append(str(refused))
         finally:
             connection.close()
 
-    threads = [
-        threading.Thread(target=send, args=(first_fall, coordinator)),
-        threading.Thread(target=send, args=(second_fall, second)),
+    with transaction.atomic():
+        services.act_on_clock(
+            referral=first_fall, user=coordinator, action="dispatch", responder=fay, visits_in_hand=0
+        )
+        racing = threading.Thread(target=second_coordinator_sends)
+        racing.start()
+        deadline = time.monotonic() + 10
+        while not _a_session_waits_for_a_lock():
+            assert time.monotonic() < deadline, "the second dispatch did not wait for Fay's row"
+            time.sleep(0.05)
+    racing.join(timeout=30)
+    assert len(outcome) == 1 and "already has 1 visit in hand" in outcome[0]
+    assert list(Dispatch.objects.filter(responder=fay).values_list("episode__referral", flat=True)) == [
+        first_fall.pk
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes, key=len)[0] == "sent"
-    assert "already has 1 visit in hand" in sorted(outcomes, key=len)[1]
-    assert Dispatch.objects.filter(responder=fay).count() == 1
+
+
+def _a_session_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
 
 
 def test_the_suggestion_reads_in_constant_queries(world, four_on_shift, django_assert_max_num_queries):
