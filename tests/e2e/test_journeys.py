@@ -9,10 +9,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.models import Role
+from recovery_at_home import rota
+from recovery_at_home import services as rah_services
 from recovery_at_home.forms import DispatchForm
-from referrals.models import Referral
+from recovery_at_home.models import Shift, Skill, TravelTime, TriageCategory
+from referrals.models import Reason, Referral
 from tests.e2e.conftest import assert_accessible, screenshot
-from tests.factories import PatientFactory, ReferralFactory, valid_nhs_number
+from tests.factories import PatientFactory, ReferralFactory, UserFactory, valid_nhs_number
 
 
 def test_a_gp_refers_a_new_patient_correcting_a_mistyped_nhs_number(world, person):
@@ -592,3 +596,111 @@ def test_the_mdt_minutes_print_and_lead_back_to_the_meeting(world, person, refer
     assert page.evaluate("() => window.atbPrinted === true")
     page.get_by_role("link", name="Back to the meeting").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("MDT: ")
+
+
+def _typed(moment: dt.datetime) -> str:
+    """A moment as a datetime-local box takes it: UK time."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_coordinator_builds_the_rota_dispatches_by_the_suggestion_and_discharges_the_care(
+    world, person, reference_data
+):
+    """Issue 22's journey: tomorrow's rota built; today's fall dispatched to the responder
+    "Who can go" puts first; the first visit and two follow-on care visits recorded on a
+    tablet; the care discharged to the team. axe on every page."""
+    coordinator, lead = world.users["rah_coordinator"], world.users["rah_coordinator"]
+    now = timezone.now()
+    fay = UserFactory(roles=[Role.RAH_RESPONDER], first_name="Fay", last_name="Falls", discipline="nurse")
+    nat = UserFactory(roles=[Role.RAH_RESPONDER], first_name="Nat", last_name="Near", discipline="nurse")
+    rota.add_shift(
+        staff=fay,
+        starts_at=now - dt.timedelta(hours=2),
+        ends_at=now + dt.timedelta(hours=8),
+        user=lead,
+        skills=[Skill.FALLS_ASSESSMENT],
+    )
+    rota.add_shift(
+        staff=nat, starts_at=now - dt.timedelta(hours=2), ends_at=now + dt.timedelta(hours=8), user=lead
+    )
+    TravelTime.objects.create(origin=None, destination=world.practice_b.neighbourhood, minutes=15)
+    referral = ReferralFactory(
+        service=world.rah,
+        patient=PatientFactory(family_name="Armstrong", practice=world.practice_b),
+        reason=Reason.FALL,
+    )
+    rah_services.triage_referral(
+        referral=referral, category=TriageCategory.objects.get(code="urgent"), user=coordinator
+    )
+
+    # Tomorrow's rota: Fay on the day shift.
+    page = person(coordinator)
+    page.goto("/recovery-at-home/rota/")
+    assert_accessible(page)
+    tomorrow = timezone.localtime(now).replace(hour=8, minute=0, second=0, microsecond=0) + dt.timedelta(
+        days=1
+    )
+    form = page.locator("form", has=page.get_by_role("button", name="Add shift"))
+    form.get_by_label("Who").select_option(label=DispatchForm().fields["responder"].label_from_instance(fay))
+    form.get_by_label("Starts (UK time)").fill(_typed(tomorrow))
+    form.get_by_label("Ends (UK time)").fill(_typed(tomorrow + dt.timedelta(hours=12)))
+    form.get_by_label("Falls assessment").check()
+    form.get_by_role("button", name="Add shift").click()
+    expect(page.get_by_role("status").first).to_contain_text("On the rota:")
+    assert Shift.objects.filter(staff=fay, starts_at=tomorrow).exists()
+    assert_accessible(page)
+
+    # The fall: Fay has the falls assessment, so she comes first; the coordinator sends her.
+    page.goto(referral.get_absolute_url())
+    suggestions = page.locator(".atb-who-can-go > li")
+    expect(suggestions.first).to_contain_text("Fay Falls")
+    expect(suggestions.nth(1)).to_contain_text("No falls assessment on this shift")
+    assert_accessible(page)
+    suggestions.first.get_by_role("button", name="Dispatch Fay Falls").click()
+    expect(page.get_by_role("status").first).to_contain_text("responder dispatched")
+
+    # On a tablet, Fay goes, arrives and records that the person stays at home with care.
+    tablet = person(fay, width=820)
+    card = tablet.locator("article.card", has_text="ARMSTRONG")
+    card.get_by_role("button", name="On my way").click()
+    card.get_by_role("button", name="Arrived now").click()
+    expect(card).to_contain_text("Arrived")
+    card.get_by_role("link", name="Record the outcome").click()
+    tablet.get_by_label("Outcome").select_option(label="Remained at home with short-term care")
+    tablet.get_by_label("Planned end of short-term care").fill(
+        (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+    )
+    tablet.get_by_role("button", name="Record outcome").click()
+    expect(tablet.get_by_role("heading", name="Short-term care")).to_be_visible()
+    assert_accessible(tablet)
+
+    # She plans the two visits that follow, and records each as done from her day.
+    for tasks, start in (("Help with washing", now - dt.timedelta(minutes=30)), ("Medication prompt", now)):
+        tablet.get_by_text("Plan a visit", exact=True).click()
+        plan = tablet.locator("form", has=tablet.get_by_role("button", name="Plan the visit"))
+        plan.get_by_label("Responder").select_option(
+            label=DispatchForm().fields["responder"].label_from_instance(fay)
+        )
+        plan.get_by_label("From (UK time)").fill(_typed(start))
+        plan.get_by_label("Until (UK time)").fill(_typed(start + dt.timedelta(hours=1)))
+        plan.get_by_label("Tasks (what the visit is for)").fill(tasks)
+        plan.get_by_role("button", name="Plan the visit").click()
+        expect(tablet.get_by_role("status").first).to_contain_text("care visit planned")
+    tablet.goto("/recovery-at-home/visits/")
+    assert_accessible(tablet)
+    for tasks in ("Help with washing", "Medication prompt"):
+        tablet.locator("article.card", has_text=tasks).get_by_role("button", name="Visit done").click()
+        expect(tablet.get_by_role("status").first).to_contain_text("recorded: done")
+    assert tablet.evaluate("() => document.documentElement.scrollWidth") <= 820
+    assert_accessible(tablet)
+
+    # The coordinator reviews and discharges the care to the team: the referral closes.
+    page.goto(referral.get_absolute_url())
+    page.get_by_text("Review and discharge", exact=True).click()
+    page.get_by_label("Discharge").select_option(label="To the Community Integrated Team")
+    page.get_by_role("button", name="Discharge from short-term care").click()
+    expect(page.get_by_role("status").first).to_contain_text("discharged from short-term care")
+    assert_accessible(page)
+    referral.refresh_from_db()
+    assert referral.status == "closed" and "then to the community integrated team" in referral.outcome
+    assert Referral.objects.filter(service__code="cit", patient=referral.patient).exists()
