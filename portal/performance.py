@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
 from django.utils import timezone
 
 from core.access import referral_record_scope
-from core.models import Neighbourhood, Service, User
+from core.models import Neighbourhood, Role, Service, User
 from core.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home import clock
-from recovery_at_home.models import BedStay, Episode, Outcome
+from recovery_at_home.models import BedStay, Episode, Outcome, Shift
 from referrals.models import Reason, Referral, Source
 from teams.models import CaseloadEntry
 
@@ -401,6 +401,59 @@ def overdue_mdt_actions(period: Period) -> list[dict]:
     return _counted(actions, "item__meeting__practice__name", {})
 
 
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def demand_and_capacity(period: Period) -> dict:
+    """Recovery at Home's demand against its capacity over the period, by hour of the day
+    and by day of the week (UK time): the referrals received then, and the responder-hours
+    on the rota then (`Shift`; the rota is the whole service's, whatever the locality).
+    Where referrals per responder-hour run high, the rota is thin for the demand."""
+    zone = timezone.get_current_timezone()
+    referrals = _referrals(period).filter(service__code=Service.Code.RECOVERY_AT_HOME)
+    hourly = dict(
+        referrals.annotate(hour=ExtractHour("received_at", tzinfo=zone))
+        .values("hour")
+        .annotate(count=Count("pk"))
+        .values_list("hour", "count")
+    )
+    daily = dict(
+        referrals.annotate(weekday=ExtractIsoWeekDay("received_at", tzinfo=zone))
+        .values("weekday")
+        .annotate(count=Count("pk"))
+        .values_list("weekday", "count")
+    )
+    hours_on = [0.0] * 24
+    days_on = [0.0] * 7
+    shifts = Shift.objects.filter(
+        staff__role_grants__role=Role.RAH_RESPONDER, starts_at__lt=period.until, ends_at__gt=period.since
+    ).values_list("starts_at", "ends_at")
+    for starts, ends in shifts.distinct():
+        moment, end = max(starts, period.since), min(ends, period.until)
+        while moment < end:  # hour by hour, the part of each hour on shift
+            local = timezone.localtime(moment)
+            # UK hours begin when UTC hours do (the offset is whole hours), so step in UTC.
+            next_hour = min(end, moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+            share = (next_hour - moment).total_seconds() / 3600
+            hours_on[local.hour] += share
+            days_on[local.weekday()] += share
+            moment = next_hour
+
+    def row(label: str, count: int, responder_hours: float) -> dict:
+        per_hour = round(count / responder_hours, 2) if responder_hours else None
+        return {
+            "label": label,
+            "referrals": count,
+            "responder_hours": round(responder_hours, 1),
+            "per_hour": per_hour,
+        }
+
+    return {
+        "by_hour": [row(f"{hour:02d}:00", hourly.get(hour, 0), hours_on[hour]) for hour in range(24)],
+        "by_weekday": [row(name, daily.get(n + 1, 0), days_on[n]) for n, name in enumerate(WEEKDAY_NAMES)],
+    }
+
+
 def dashboard(period: Period) -> dict:
     return {
         "two_hour": two_hour_standard(period),
@@ -413,4 +466,5 @@ def dashboard(period: Period) -> dict:
         "beds": bed_occupancy(period),
         "caseloads": caseload_sizes(period),
         "overdue_actions": overdue_mdt_actions(period),
+        "demand_capacity": demand_and_capacity(period),
     }

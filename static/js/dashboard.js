@@ -78,6 +78,31 @@
   bars("chart-locality", figures.referrals.locality, { horizontal: true });
   bars("chart-outcomes", figures.outcomes, { horizontal: true, label: "Episodes" });
   bars("chart-beds", figures.beds, { type: "line", label: "Beds in use" });
+
+  // Demand (referrals, bars) against capacity (responder-hours on the rota, a line) on
+  // axes of their own: the two are counted in different units.
+  function demandAndCapacity(id, rows) {
+    const canvas = document.getElementById(id);
+    if (!canvas) { return; }
+    new Chart(canvas, {
+      data: {
+        labels: rows.map(function (row) { return row.label; }),
+        datasets: [
+          { type: "bar", label: "Referrals received", data: rows.map(function (row) { return row.referrals; }), backgroundColor: blue, yAxisID: "y", order: 2 },
+          { type: "line", label: "Responder-hours on the rota", data: rows.map(function (row) { return row.responder_hours; }), borderColor: grey, backgroundColor: grey, yAxisID: "hours", order: 1 }
+        ]
+      },
+      options: {
+        scales: {
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Referrals" } },
+          hours: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "Responder-hours" } }
+        },
+        animation: false
+      }
+    });
+  }
+  demandAndCapacity("chart-demand-hour", figures.demand_capacity.by_hour);
+  demandAndCapacity("chart-demand-day", figures.demand_capacity.by_weekday);
   bars("chart-caseloads", figures.caseloads, { horizontal: true, label: "People" });
   bars("chart-actions", figures.overdue_actions, { horizontal: true, label: "Actions" });
   void grey;
