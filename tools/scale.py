@@ -22,7 +22,7 @@ from nhs_number import calculate_checksum
 
 from core.models import Neighbourhood, Practice, Role, RoleGrant, Service, Team, User
 from mdt.models import Action, AgendaItem, Meeting
-from recovery_at_home.models import Episode, TriageCategory
+from recovery_at_home.models import Episode, Shift, TriageCategory
 from referrals.models import Referral, ReferralEvent
 from teams.models import CaseloadEntry
 from tools.bulk import insert_select
@@ -39,6 +39,7 @@ class Scale:
     team_inbox: int = 600
     years: int = 10
     mdt_years: int = 5
+    responders: int = 500  # on the Recovery at Home rota, four weeks back and two ahead
 
 
 Step = Callable[[str, int], None]  # (what, rows) for the progress bar
@@ -53,6 +54,8 @@ def seed(scale: Scale, *, progress: Step) -> None:
     practices = _practices()
     staff = _staff(practices)
     progress("practices and staff", len(practices))
+    shifts = _rota(scale, staff)
+    progress("responders' shifts", shifts)
     first_patient = _patients(scale, practices)
     progress("patients", scale.patients)
     _referrals(scale, practices, staff, first_patient, progress)
@@ -116,6 +119,45 @@ def _staff(practices: list[Practice]) -> Staff:
         members=members,
         rah_coordinators=[u.pk for u in rah],
     )
+
+
+SCALE_SKILLS = [
+    '["falls_assessment"]',
+    '["catheter_care", "moving_and_handling"]',
+    '["prescribing"]',
+    '["end_of_life", "falls_assessment"]',
+    "[]",
+]
+
+
+def _rota(scale: Scale, staff: Staff) -> int:
+    """`scale.responders` responders on the rota from four weeks ago to two weeks ahead,
+    four twelve-hour shifts on and four off, a third of them on nights, with skills."""
+    responders = _users("resp", scale.responders, Role.RAH_RESPONDER)
+    rows = ", ".join(f"({user.pk}, {n})" for n, user in enumerate(responders))
+    today = timezone.localdate().isoformat()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert_select(
+                Shift,
+                {
+                    "staff": "u.id",
+                    "starts_at": f"(DATE '{today}' + d + CASE WHEN u.n % 3 = 0 THEN time '20:00' "
+                    "ELSE time '08:00' END) AT TIME ZONE 'Europe/London'",
+                    "ends_at": f"(DATE '{today}' + d + CASE WHEN u.n % 3 = 0 THEN time '20:00' "
+                    "ELSE time '08:00' END) AT TIME ZONE 'Europe/London' + interval '12 hours'",
+                    "base": "'Leechmere'",
+                    "skills": f"(ARRAY[{', '.join(repr(skills) for skills in SCALE_SKILLS)}])[1 + u.n % 5]::jsonb",
+                    "created_by": str(staff.rah_coordinators[0]),
+                    "created_at": "now()",
+                },
+                source=(
+                    f"(VALUES {rows}) AS u(id, n) CROSS JOIN generate_series(-28, 13) AS d "
+                    "WHERE (d + 28 + u.n) % 8 < 4"
+                ),
+            )
+        )
+        return cursor.rowcount
 
 
 def _nhs_numbers(count: int) -> Iterator[str]:

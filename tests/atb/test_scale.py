@@ -8,12 +8,13 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
-from core.models import Patient, Practice
+from core.models import Patient, Practice, Role, User
 from mdt.models import AgendaItem, Meeting
-from recovery_at_home.models import Episode
+from recovery_at_home import rota
+from recovery_at_home.models import Episode, Shift
 from referrals.models import ReferenceCounter, Referral, Status
 from teams.models import CaseloadEntry
 
@@ -52,6 +53,13 @@ def test_the_data_keeps_the_services_rules(seeded):
     entries = CaseloadEntry.objects.filter(referral__in=_scale_referrals())
     assert not entries.exclude(key_worker__teams=F("team")).exists()
     assert not AgendaItem.objects.exclude(patient__practice=F("meeting__practice")).exists()
+    # The rota: 500 responders, about half on shift at any moment, never on two shifts at once.
+    assert User.objects.filter(username__startswith="scale.resp").count() == 500
+    assert 150 <= rota.on_shift(role=Role.RAH_RESPONDER).count() <= 350
+    overlapping = Shift.objects.filter(
+        staff=OuterRef("staff"), starts_at__lt=OuterRef("ends_at"), ends_at__gt=OuterRef("starts_at")
+    ).exclude(pk=OuterRef("pk"))
+    assert not Shift.objects.filter(Exists(overlapping)).exists()
     # References are the portal's own, and the counters run on past them.
     references = list(_scale_referrals().values_list("reference", flat=True))
     assert all(reference.startswith("ATB-") for reference in references)
@@ -80,16 +88,12 @@ def test_a_second_run_is_refused(seeded):
 
 
 def test_the_queue_shows_the_open_work(seeded, client):
-    from core.models import User
-
     client.force_login(User.objects.get(username="scale.rah0"))
     response = client.get("/recovery-at-home/queue/")
     assert response.status_code == 200
     page = response.context["page"]
     assert page.counts.open >= SIZES["open_rah"]  # the seeded open work, plus the demo's
     assert len(response.context["rows"]) == min(page.counts.open, 25)
-    from recovery_at_home.models import Episode
-
     assert (
         not Episode.objects.filter(queue_open=True)
         .exclude(referral__status__in=["received", "accepted", "in_progress"])

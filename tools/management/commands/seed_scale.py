@@ -39,7 +39,7 @@ class Command(BaseCommand):
             patients=patients, referrals=referrals, open_rah=open_rah, open_caseload=open_caseload
         )
         started = time.perf_counter()
-        with tqdm(total=9, unit="step", desc="seed_scale") as bar, transaction.atomic():
+        with tqdm(total=10, unit="step", desc="seed_scale") as bar, transaction.atomic():
 
             def progress(what: str, rows: int) -> None:
                 bar.set_postfix_str(f"{what}: {rows:,}" if rows else what)
