@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
-from core.models import Role, User
+from core.models import Discipline, Role, RoleGrant, User
+from core.models.users import person_name
 from core.uk_time import uk_day_start
 from recovery_at_home.models import Shift, Skill
 
@@ -180,55 +182,151 @@ def remove_shift(*, shift: Shift, user: User) -> None:
         raise ShiftRefused("That shift was already taken off the rota.")
 
 
-# --- The week as the rota page shows it ----------------------------------------------
+# --- The week and the day as the rota page shows them ----------------------------------
+
+# A day of the week view lists this many shifts, then says how many more the day view has:
+# a service of 500 responders has 250 shifts a day, which no one reads in a week's table.
+SHOWN_PER_DAY = 30
+NAMES_PER_HOUR = 8
 
 
-def week_of(*, day: date) -> list[tuple[date, list[Shift]]]:
-    """The Monday-to-Sunday week holding `day`: each UK day with the shifts that start on
-    it, earliest first (one query)."""
-    monday = day - timedelta(days=day.weekday())
-    days = [monday + timedelta(days=n) for n in range(7)]
-    shifts = (
-        Shift.objects.filter(starts_at__gte=uk_day_start(monday), starts_at__lt=uk_day_start(monday + WEEK))
-        .select_related("staff")
-        .prefetch_related("staff__role_grants")
-        .order_by("starts_at", "staff__last_name")
+@dataclass(frozen=True)
+class RotaLine:
+    """One shift as the rota's tables show it."""
+
+    pk: int
+    staff_name: str
+    discipline: str
+    coordinating: bool
+    starts_at: datetime
+    ends_at: datetime
+    base: str
+    skills: list[str]
+
+    @property
+    def role_label(self) -> str:
+        return "Coordinator" if self.coordinating else "Responder"
+
+    @property
+    def skill_labels(self) -> list[str]:
+        return [Skill(value).label for value in self.skills if value in Skill.values]
+
+    def __str__(self) -> str:
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{self.staff_name}, {starts:%a %-d %b %H:%M} to {ends:%H:%M}"
+
+
+@dataclass
+class RotaDay:
+    day: date
+    shown: list[RotaLine]
+    coordinators: int = 0
+    responders: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.coordinators + self.responders - len(self.shown)
+
+
+def _coordinating() -> Exists:
+    return Exists(RoleGrant.objects.filter(user=OuterRef("staff"), role=Role.RAH_COORDINATOR))
+
+
+def _lines(shifts: QuerySet[Shift]) -> list[RotaLine]:
+    """The shifts as plain lines, in one query (no model per shift and person)."""
+    rows = shifts.annotate(coordinating=_coordinating()).values_list(
+        "pk",
+        "staff__first_name",
+        "staff__last_name",
+        "staff__username",
+        "staff__discipline",
+        "coordinating",
+        "starts_at",
+        "ends_at",
+        "base",
+        "skills",
     )
-    by_day: dict[date, list[Shift]] = {d: [] for d in days}
-    for shift in shifts:
-        by_day[timezone.localdate(shift.starts_at)].append(shift)
-    return list(by_day.items())
+    disciplines = dict(Discipline.choices)
+    return [
+        RotaLine(
+            pk=pk,
+            staff_name=person_name(first_name=first, last_name=last, username=username),
+            discipline=disciplines.get(discipline, ""),
+            coordinating=coordinating,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            base=base,
+            skills=skills or [],
+        )
+        for pk, first, last, username, discipline, coordinating, starts_at, ends_at, base, skills in rows
+    ]
+
+
+def week_of(*, day: date) -> list[RotaDay]:
+    """The Monday-to-Sunday week holding `day`: each UK day with how many coordinate and
+    respond on shifts that start on it, and the first `SHOWN_PER_DAY` of those shifts,
+    earliest first (two queries, whatever the number of shifts)."""
+    monday = day - timedelta(days=day.weekday())
+    days = {monday + timedelta(days=n): RotaDay(day=monday + timedelta(days=n), shown=[]) for n in range(7)}
+    local_day = TruncDate("starts_at", tzinfo=timezone.get_current_timezone())
+    shifts = Shift.objects.filter(
+        starts_at__gte=uk_day_start(monday), starts_at__lt=uk_day_start(monday + WEEK)
+    )
+    counts = (
+        shifts.annotate(local_day=local_day, coordinating=_coordinating())
+        .values("local_day", "coordinating")
+        .annotate(shifts=Count("pk"))
+        .values_list("local_day", "coordinating", "shifts")
+    )
+    for when, coordinating, count in counts:
+        if coordinating:
+            days[when].coordinators = count
+        else:
+            days[when].responders = count
+    order = [F("starts_at").asc(), F("staff__last_name").asc(), F("pk").asc()]
+    first_of_each_day = shifts.annotate(
+        place=Window(RowNumber(), partition_by=[local_day], order_by=order)
+    ).filter(place__lte=SHOWN_PER_DAY)
+    for line in _lines(first_of_each_day.order_by(*order)):
+        days[timezone.localdate(line.starts_at)].shown.append(line)
+    return list(days.values())
 
 
 @dataclass(frozen=True)
 class HourOfCover:
     starts_at: datetime
-    coordinators: list[User]
-    responders: list[User]
+    coordinators: list[str]
+    responders: int
+    responder_names: list[str]  # the first NAMES_PER_HOUR
+
+    @property
+    def more_responders(self) -> int:
+        return self.responders - len(self.responder_names)
 
 
-def day_of(*, day: date) -> tuple[list[Shift], list[HourOfCover]]:
+def day_of(*, day: date) -> tuple[list[RotaLine], list[HourOfCover]]:
     """A UK day of the rota: the shifts that cover any of it (a night shift from the day
     before too), and hour by hour who is on shift in each role (one query)."""
     start, end = uk_day_start(day), uk_day_start(day + timedelta(days=1))
-    shifts = list(
-        Shift.objects.filter(starts_at__lt=end, ends_at__gt=start)
-        .select_related("staff")
-        .prefetch_related("staff__role_grants")
-        .order_by("starts_at", "staff__last_name")
+    lines = _lines(
+        Shift.objects.filter(starts_at__lt=end, ends_at__gt=start).order_by(
+            "starts_at", "staff__last_name", "pk"
+        )
     )
     hours, moment = [], start
     while moment < end:  # 23 or 25 hours on the days the clocks change
-        on = [shift for shift in shifts if shift.starts_at <= moment < shift.ends_at]
+        on = [line for line in lines if line.starts_at <= moment < line.ends_at]
+        responding = [line.staff_name for line in on if not line.coordinating]
         hours.append(
             HourOfCover(
                 starts_at=moment,
-                coordinators=[shift.staff for shift in on if shift.role_label == "Coordinator"],
-                responders=[shift.staff for shift in on if shift.role_label == "Responder"],
+                coordinators=[line.staff_name for line in on if line.coordinating],
+                responders=len(responding),
+                responder_names=responding[:NAMES_PER_HOUR],
             )
         )
         moment += timedelta(hours=1)
-    return shifts, hours
+    return lines, hours
 
 
 def cover_gaps(*, since: datetime, until: datetime, role: str) -> list[tuple[datetime, datetime]]:

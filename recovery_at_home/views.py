@@ -330,8 +330,8 @@ def rota_week(request: HttpRequest) -> HttpResponse:
             },
         )
     week = rota.week_of(day=day)
-    since = max(uk_day_start(week[0][0]), timezone.now())
-    until = uk_day_start(week[-1][0] + timedelta(days=1))
+    since = max(uk_day_start(week[0].day), timezone.now())
+    until = uk_day_start(week[-1].day + timedelta(days=1))
     gaps = {
         label: rota.cover_gaps(since=since, until=until, role=role) if since < until else []
         for role, label in ((Role.RAH_COORDINATOR, "coordinator"), (Role.RAH_RESPONDER, "responder"))
@@ -341,8 +341,8 @@ def rota_week(request: HttpRequest) -> HttpResponse:
         "recovery_at_home/rota.html",
         {
             "week": week,
-            "previous": week[0][0] - timedelta(days=7),
-            "next": week[0][0] + timedelta(days=7),
+            "previous": week[0].day - timedelta(days=7),
+            "next": week[0].day + timedelta(days=7),
             "gaps": gaps,
             "shift_form": shift_form,
             "can_keep": coordinator,

@@ -211,8 +211,30 @@ def test_the_rota_page_runs_the_same_queries_for_a_busy_week(
             rota.add_shift(staff=person, starts_at=start, ends_at=start + dt.timedelta(hours=8), user=lead)
     with django_assert_max_num_queries(20):
         response = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
-    shown = sum(len(shifts) for _, shifts in response.context["week"])
+    shown = sum(len(rota_day.shown) for rota_day in response.context["week"])
     assert shown >= 12 and response.content.decode().count("<tr>") >= shown
+
+
+def test_a_crowded_day_shows_its_first_shifts_and_leads_to_the_day_for_the_rest(world, client_for):
+    """Forty responders on one day: the week lists the first thirty (what a week's table
+    can show) and says how many more the day view has; the day view lists all forty."""
+    lead = world.users["rah_coordinator"]
+    for n in range(40):
+        rota.add_shift(
+            staff=UserFactory(roles=[Role.RAH_RESPONDER]),
+            starts_at=_at(8) + dt.timedelta(minutes=n),
+            ends_at=_at(20),
+            user=lead,
+        )
+    client = client_for(lead)
+    week = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
+    (crowded,) = [d for d in week.context["week"] if d.day == _at(8).date()]
+    assert (crowded.responders, len(crowded.shown), crowded.more) == (40, 30, 10)
+    assert "10 more shifts on" in week.content.decode()
+    day = client.get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat(), "view": "day"})
+    assert len(day.context["shifts"]) == 40
+    noon = next(h for h in day.context["hours"] if timezone.localtime(h.starts_at).hour == 12)
+    assert noon.responders == 40 and len(noon.responder_names) == 8 and "and 32 more" in day.content.decode()
 
 
 # --- Repeating patterns, changes, the day ------------------------------------------------
@@ -341,7 +363,9 @@ def test_the_day_view_shows_who_is_on_shift_hour_by_hour(world, night_and_day, c
     after 20:00 nobody coordinates, and the hour says so."""
     shifts, hours = rota.day_of(day=_at(8).date())
     assert len(hours) in (23, 24, 25)
-    by_hour = {timezone.localtime(h.starts_at).hour: [u.first_name for u in h.coordinators] for h in hours}
+    by_hour = {
+        timezone.localtime(h.starts_at).hour: [name.split()[0] for name in h.coordinators] for h in hours
+    }
     assert by_hour[7] == ["Nina"] and by_hour[8] == ["Dee"] and by_hour[19] == ["Dee"] and by_hour[21] == []
     page = client_for(world.users["rah_coordinator"]).get(
         reverse("recovery_at_home:rota") + f"?view=day&day={_at(8).date()}"
