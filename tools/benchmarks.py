@@ -123,6 +123,7 @@ def targets(marker: str) -> list[Target]:
             queue_admin,
             headers={"HX-Request": "true"},
         ),
+        Target("Rota week view", "/recovery-at-home/rota/", "scale.rah0"),
         Target(
             "CIT caseload page",
             f"/teams/{team_id}/caseload/",
