@@ -16,6 +16,7 @@ import pytest
 import time_machine
 from django.apps import apps as django_apps
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -132,22 +133,8 @@ def test_a_worker_killed_mid_sweep_loses_no_alert_and_duplicates_none(background
         referrals = [ReferralFactory(service=rah, patient=patient) for _ in range(1000)]  # all overdue now
     _beat_last_swept_a_minute_ago()
 
-    # Hold the timeline table so the worker stops inside its delivery transaction, with a
-    # batch of alerts claimed but not delivered; then kill it there.
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE referrals_referralevent IN EXCLUSIVE MODE")
-        background.start_worker("doomed-worker")
-        background.start_beat()
-        background.wait_for(_a_sweep_is_waiting_to_write_the_timeline, seconds=60, what="the sweep to block")
-        assert Alert.objects.filter(kind=Alert.Kind.BREACHED).count() == 1000  # raised and committed
-        background.kill("doomed-worker")
-    # The dead worker's database session rolls back its claim when it finds no client.
-    background.wait_for(
-        lambda: not Alert.objects.filter(notified_at__isnull=False).exists(),
-        seconds=30,
-        what="the killed worker's claim to be rolled back",
-    )
+    raised = _kill_a_worker_mid_delivery(background)
+    assert raised == {Alert.Kind.BREACHED: 1000}  # raised and committed before the kill
     assert not ReferralEvent.objects.filter(kind=ReferralEvent.Kind.ALERT).exists()
 
     background.start_worker("new-worker")
@@ -169,6 +156,27 @@ def test_a_worker_killed_mid_sweep_loses_no_alert_and_duplicates_none(background
     emails = OutboundEmail.objects.filter(subject__contains="breached")
     assert emails.count() == 2000  # one per alert per coordinator
     assert set(emails.values_list("to", flat=True)) == {user.email for user in coordinators}
+
+
+def _kill_a_worker_mid_delivery(background) -> dict[str, int]:
+    """Hold the timeline table so the first worker stops inside its delivery transaction,
+    with a batch of alerts claimed but not delivered; kill it there, and wait for its
+    claim to be rolled back. Returns the alerts raised by then, by kind."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE referrals_referralevent IN EXCLUSIVE MODE")
+        background.start_worker("doomed-worker")
+        background.start_beat()
+        background.wait_for(_a_sweep_is_waiting_to_write_the_timeline, seconds=60, what="the sweep to block")
+        raised = dict(Alert.objects.values_list("kind").annotate(count=Count("pk")))
+        background.kill("doomed-worker")
+    # The dead worker's database session rolls back its claim when it finds no client.
+    background.wait_for(
+        lambda: not Alert.objects.filter(notified_at__isnull=False).exists(),
+        seconds=30,
+        what="the killed worker's claim to be rolled back",
+    )
+    return raised
 
 
 def _a_sweep_is_waiting_to_write_the_timeline() -> bool:
@@ -204,19 +212,7 @@ def test_a_missed_care_visit_is_alerted_once_across_sweeps_and_a_killed_worker(b
         )
     _beat_last_swept_a_minute_ago()
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE referrals_referralevent IN EXCLUSIVE MODE")
-        background.start_worker("doomed-worker")
-        background.start_beat()
-        background.wait_for(_a_sweep_is_waiting_to_write_the_timeline, seconds=60, what="the sweep to block")
-        assert Alert.objects.filter(kind=Alert.Kind.VISIT_MISSED).count() == 1  # raised and committed
-        background.kill("doomed-worker")
-    background.wait_for(
-        lambda: not Alert.objects.filter(notified_at__isnull=False).exists(),
-        seconds=30,
-        what="the killed worker's claim to be rolled back",
-    )
+    assert _kill_a_worker_mid_delivery(background) == {Alert.Kind.VISIT_MISSED: 1}
     started = timezone.now()
     background.start_worker("new-worker")
     background.wait_for(

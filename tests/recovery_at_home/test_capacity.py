@@ -9,21 +9,9 @@ from django.urls import reverse
 
 from core.models import Role
 from recovery_at_home import capacity, rota, services
-from recovery_at_home.models import TriageCategory
-from tests.factories import PatientFactory, ReferralFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory
 from tests.recovery_at_home.test_alerts import TEN_AM, _at
-
-
-def _urgent_referral(world, *, received):
-    """Received at `received` and triaged urgent: due two hours after."""
-    with time_machine.travel(received, tick=False):
-        referral = ReferralFactory(service=world.rah, patient=PatientFactory(practice=world.practice_b))
-        services.triage_referral(
-            referral=referral,
-            category=TriageCategory.objects.get(code="urgent"),
-            user=world.users["rah_coordinator"],
-        )
-    return referral
+from tests.recovery_at_home.test_who_can_go import _rah_referral
 
 
 @pytest.fixture
@@ -38,7 +26,7 @@ def busy_morning(world):
         rota.add_shift(staff=person, starts_at=_at(8), ends_at=_at(20), user=lead)
         people.append(person)
     overdue = world.referral_b
-    at_ten = [_urgent_referral(world, received=TEN_AM) for _ in range(7)]
+    at_ten = [_rah_referral(world, PatientFactory(practice=world.practice_b)) for _ in range(7)]
     return people, overdue, at_ten
 
 
