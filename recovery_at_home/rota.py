@@ -4,7 +4,7 @@ the alerts (and, as the rota grows, the queue's "who can go" and the dispatch)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
@@ -329,12 +329,69 @@ def day_of(*, day: date) -> tuple[list[RotaLine], list[HourOfCover]]:
     return lines, hours
 
 
-def cover_gaps(*, since: datetime, until: datetime, role: str) -> list[tuple[datetime, datetime]]:
-    """The stretches between `since` and `until` with nobody in the role on shift, as
-    (start, end): what the shifts together leave uncovered."""
+@dataclass(frozen=True)
+class NeededCover:
+    """Responders of these disciplines must be on shift, at all hours or between the UK
+    hours given (a therapist by day; a nurse or paramedic around the clock)."""
+
+    label: str
+    disciplines: frozenset[str]
+    hours: tuple[int, int] | None = None  # (from, until) in UK hours; None: all day
+
+
+NEEDED_COVER = [
+    NeededCover(
+        "nurse or paramedic",
+        frozenset(
+            {Discipline.NURSE, Discipline.DISTRICT_NURSE, Discipline.COMMUNITY_MATRON, Discipline.PARAMEDIC}
+        ),
+    ),
+    NeededCover(
+        "therapist (by day)",
+        frozenset({Discipline.PHYSIOTHERAPIST, Discipline.OCCUPATIONAL_THERAPIST}),
+        hours=(8, 20),
+    ),
+]
+
+
+def discipline_gaps(*, since: datetime, until: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
+    """For each `NEEDED_COVER`, the stretches from `since` to `until` (within its hours)
+    when no responder of those disciplines is on shift."""
+    gaps = {}
+    for needed in NEEDED_COVER:
+        stretches = cover_gaps(
+            since=since, until=until, role=Role.RAH_RESPONDER, disciplines=needed.disciplines
+        )
+        if needed.hours is not None:
+            stretches = [part for gap in stretches for part in _within_hours(gap, needed.hours)]
+        gaps[needed.label] = stretches
+    return gaps
+
+
+def _within_hours(gap: tuple[datetime, datetime], hours: tuple[int, int]) -> list[tuple[datetime, datetime]]:
+    """The parts of a gap that fall between the UK hours given, day by day."""
+    start, end = gap
+    parts, day = [], timezone.localdate(start)
+    while uk_day_start(day) < end:
+        opens = timezone.make_aware(datetime.combine(day, time(hours[0])))
+        closes = timezone.make_aware(datetime.combine(day, time(hours[1])))
+        if max(start, opens) < min(end, closes):
+            parts.append((max(start, opens), min(end, closes)))
+        day += timedelta(days=1)
+    return parts
+
+
+def cover_gaps(
+    *, since: datetime, until: datetime, role: str, disciplines: frozenset[str] | None = None
+) -> list[tuple[datetime, datetime]]:
+    """The stretches between `since` and `until` with nobody in the role (of these
+    disciplines, if given) on shift, as (start, end): what the shifts together leave
+    uncovered."""
     shifts = Shift.objects.filter(
         staff__is_active=True, staff__role_grants__role=role, starts_at__lt=until, ends_at__gt=since
     ).order_by("starts_at")
+    if disciplines is not None:
+        shifts = shifts.filter(staff__discipline__in=disciplines)
     gaps: list[tuple[datetime, datetime]] = []
     covered_until = since
     for start, end in shifts.values_list("starts_at", "ends_at").distinct():

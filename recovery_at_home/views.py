@@ -336,6 +336,8 @@ def rota_week(request: HttpRequest) -> HttpResponse:
         label: rota.cover_gaps(since=since, until=until, role=role) if since < until else []
         for role, label in ((Role.RAH_COORDINATOR, "coordinator"), (Role.RAH_RESPONDER, "responder"))
     }
+    if since < until:
+        gaps.update(rota.discipline_gaps(since=since, until=until))
     return render(
         request,
         "recovery_at_home/rota.html",

@@ -372,3 +372,20 @@ def test_the_day_view_shows_who_is_on_shift_hour_by_hour(world, night_and_day, c
     )
     html = page.content.decode()
     assert page.status_code == 200 and "Hour by hour" in html and "Nobody" in html
+
+
+def test_an_hour_without_a_needed_discipline_is_flagged(world, client_for):
+    """A nurse from 08:00 to 20:00 and a physiotherapist from 08:00 to 14:00: no nurse or
+    paramedic from 20:00, and no therapist from 14:00 until the day ends at 20:00 (by day
+    only: a night with no therapist is no gap)."""
+    lead = world.users["rah_coordinator"]
+    nurse = UserFactory(roles=[Role.RAH_RESPONDER], discipline="nurse")
+    physio = UserFactory(roles=[Role.RAH_RESPONDER], discipline="physiotherapist")
+    rota.add_shift(staff=nurse, starts_at=_at(8), ends_at=_at(20), user=lead)
+    rota.add_shift(staff=physio, starts_at=_at(8), ends_at=_at(14), user=lead)
+    gaps = rota.discipline_gaps(since=_at(8), until=_at(8) + dt.timedelta(days=1))
+    assert gaps["nurse or paramedic"] == [(_at(20), _at(8) + dt.timedelta(days=1))]
+    assert gaps["therapist (by day)"] == [(_at(14), _at(20))]
+    with time_machine.travel(_at(7), tick=False):
+        page = client_for(lead).get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
+    assert "No therapist (by day) on shift" in page.content.decode()
