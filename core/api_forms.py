@@ -13,21 +13,35 @@ from rest_framework.request import Request
 SCALARS = (str, int, float, bool, type(None))
 
 
-def form_data(request: Request) -> dict:
+def form_data(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
     """The body as a form's data: a JSON object of plain values (a form field reads text,
-    numbers or yes/no; a list or an object in their place is refused, naming the field)."""
+    numbers or yes/no; a list or an object in their place is refused, naming the field).
+    The fields named in `lists` (a form's several choices) take a list of plain values,
+    or one value alone."""
     data = request.data
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Send a JSON object of the action's fields."]})
-    wrong = {
-        name: ["Send a text, a number or true/false."]
-        for name, value in data.items()
-        if not isinstance(value, SCALARS)
-    }
+    wrong = {}
+    for name, value in data.items():
+        if name in lists and isinstance(value, list):
+            if not all(isinstance(item, SCALARS) and item is not None for item in value):
+                wrong[name] = ["Send a list of texts or numbers."]
+        elif not isinstance(value, SCALARS):
+            wrong[name] = ["Send a text, a number or true/false."]
     if wrong:
         raise ValidationError(wrong)
     # As a browser would send them: text (a form's date fields, say, read only text).
-    return {name: _as_text(value) for name, value in data.items() if value is not None}
+    return {
+        name: _as_form_value(value, several=name in lists)
+        for name, value in data.items()
+        if value is not None
+    }
+
+
+def _as_form_value(value, *, several: bool):
+    if several:
+        return [_as_text(item) for item in (value if isinstance(value, list) else [value])]
+    return _as_text(value)
 
 
 def _as_text(value) -> str:

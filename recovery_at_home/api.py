@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -19,9 +20,9 @@ from core.api_forms import cleaned, form_data, form_schema
 from core.api_lists import audited_page
 from core.audit import record_event, record_patients_listed
 from core.models import AuditAction, Role
-from recovery_at_home import alerts, capacity, clock, reach, selectors, services
-from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm
-from recovery_at_home.models import BedStay, Episode
+from recovery_at_home import alerts, capacity, clock, reach, rota, selectors, services
+from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm, ShiftForm
+from recovery_at_home.models import BedStay, Episode, Shift
 from referrals.selectors import referral_or_refusal
 
 REFUSED = inline_serializer("ClockRefused", {"detail": serializers.CharField()})
@@ -408,3 +409,107 @@ class CapacityView(APIView):
             raise Http404("No such resource.")
         ahead = capacity.capacity_ahead(now=timezone.now())
         return Response({"in_hand": ahead.in_hand, "hours": [asdict(hour) for hour in ahead.hours]})
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    staff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shift
+        fields = ["id", "staff", "starts_at", "ends_at", "base", "skills"]
+
+    def get_staff(self, shift) -> dict:
+        return {"id": shift.staff_id, "name": str(shift.staff), "discipline": shift.staff.discipline}
+
+
+class ShiftRangeSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="From (default: now).")
+    until = serializers.DateTimeField(required=False, help_text="Until (default: a week after `since`).")
+
+
+class ShiftsView(generics.ListAPIView):
+    """The rota (`recovery_at_home.rota`): GET the shifts that overlap a stretch of time,
+    earliest first (Recovery at Home staff); POST a shift, or a repeating pattern with
+    `repeat_weeks` and `repeat_days` (coordinators), as the rota page does."""
+
+    serializer_class = ShiftSerializer
+
+    @extend_schema(parameters=[ShiftRangeSerializer])
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        stretch = ShiftRangeSerializer(data=request.query_params)
+        stretch.is_valid(raise_exception=True)
+        since = stretch.validated_data.get("since") or timezone.now()
+        until = stretch.validated_data.get("until") or since + rota.WEEK
+        shifts = (
+            Shift.objects.filter(starts_at__lt=until, ends_at__gt=since)
+            .select_related("staff")
+            .order_by("starts_at", "staff__last_name", "pk")
+        )
+        page = self.paginate_queryset(shifts)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=form_schema("ShiftRequest", ShiftForm),
+        responses={201: ShiftSerializer(many=True), 400: FIELD_REFUSED},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        if not request.user.has_role(*RAH_STAFF):
+            raise Http404("No such resource.")
+        if not request.user.has_role(Role.RAH_COORDINATOR):
+            raise PermissionDenied("Only a Recovery at Home coordinator keeps the rota.")
+        fields = cleaned(ShiftForm(data=form_data(request, lists=("skills", "repeat_days"))))
+        weeks, weekdays = fields.pop("repeat_weeks"), fields.pop("repeat_days")
+        try:
+            if weeks:
+                shifts = rota.add_repeating_shifts(
+                    user=request.user, weeks=weeks, weekdays=weekdays, **fields
+                )
+            else:
+                shifts = [rota.add_shift(user=request.user, **fields)]
+        except rota.ShiftRefused as refused:
+            return Response(
+                {refused.field or "non_field_errors": [str(refused)]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(ShiftSerializer(shifts, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class CareVisitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField(source="care.episode.referral.reference")
+    patient = serializers.SerializerMethodField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    tasks = serializers.CharField()
+    state = serializers.CharField()
+
+    def get_patient(self, visit) -> dict:
+        patient = visit.care.episode.referral.patient
+        return {
+            "id": patient.pk,
+            "name": patient.full_name,
+            "nhs_number": patient.nhs_number,
+            "address": patient.address,
+            "postcode": patient.postcode,
+            "key_safety_information": patient.key_safety_information,
+        }
+
+
+class MyCareVisitsView(generics.ListAPIView):
+    """A responder's care visits planned for today and any earlier still unrecorded, as on
+    "My visits"; each is recorded through /api/rah/referrals/{reference}/record-visit/."""
+
+    serializer_class = CareVisitSerializer
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        if not request.user.has_role(Role.RAH_RESPONDER):
+            raise Http404("No such resource.")
+        return audited_page(
+            self,
+            request,
+            selectors.care_visits_for(responder=request.user, now=timezone.now()),
+            patient_of=lambda visit: visit.care.episode.referral.patient,
+            detail="API my care visits",
+            unless_listed_within=timedelta(minutes=15),
+        )

@@ -303,16 +303,26 @@ class DayItem:
         return episode.referral.patient
 
 
+def care_visits_for(*, responder: User, now: datetime) -> QuerySet[PlannedVisit]:
+    """A responder's care visits still to record: today's, and any earlier one, in time
+    order (the care still running)."""
+    tomorrow = uk_day_start(timezone.localdate(now) + timedelta(days=1))
+    return (
+        PlannedVisit.objects.filter(
+            responder=responder,
+            state=PlannedVisit.State.PLANNED,
+            care__discharged_at__isnull=True,
+            window_start__lt=tomorrow,
+        )
+        .select_related("care__episode__referral__patient")
+        .order_by("window_start", "pk")
+    )
+
+
 def responder_day(*, responder: User, now: datetime) -> list[DayItem]:
     """A responder's day in time order: first responses (soonest due first) with the care
     visits planned for them today, and any earlier one still unrecorded."""
-    tomorrow = uk_day_start(timezone.localdate(now) + timedelta(days=1))
-    planned = PlannedVisit.objects.filter(
-        responder=responder,
-        state=PlannedVisit.State.PLANNED,
-        care__discharged_at__isnull=True,
-        window_start__lt=tomorrow,
-    ).select_related("care__episode__referral__patient")
+    planned = care_visits_for(responder=responder, now=now)
     items = [
         DayItem(at=visit.episode.response_due_at, dispatch=visit) for visit in visits_for(responder=responder)
     ]

@@ -189,6 +189,8 @@ MATRIX = {
     "api:rah-visits": (None, {"rah_responder": 200}, 404),
     "api:rah-beds": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),
     "api:rah-capacity": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # counts only
+    "api:rah-shifts": (None, {"rah_coordinator": 200, "rah_responder": 200}, 404),  # staff, no people
+    "api:rah-care-visits": (None, {"rah_responder": 200}, 404),
     "api:rah-who-can-go": (lambda world: [world.referral_b.reference], {"rah_coordinator": 200}, 404),
     "api:schema": (None, {}, 200),
     "fhir:patient": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.email_delivery import send_unsent_emails
-from core.models import Role
+from core.models import AuditAction, AuditEvent, Role
 from recovery_at_home import alerts, care, selectors, services
 from recovery_at_home.models import Alert, CareDischarge, Episode, Outcome, PlannedVisit
 from referrals.models import Referral, ReferralEvent, Status
@@ -330,3 +330,13 @@ def test_a_responder_is_offered_only_their_own_visits_to_record(world, in_care, 
         page = client_for(world.users["rah_responder"]).get(in_care.get_absolute_url())
     offered = list(page.context["record_visit_form"].fields["visit"].queryset)
     assert [v.tasks for v in offered] == ["Theirs"]
+
+
+def test_the_api_lists_a_responders_care_visits_audited(world, in_care, api):
+    _plan(world, in_care, _at(14), _at(15), tasks="Help with washing")
+    with time_machine.travel(_at(13), tick=False):
+        answer = api("rah_responder").get("/api/rah/care-visits/")
+    assert answer.status_code == 200
+    (visit,) = answer.json()["results"]
+    assert visit["tasks"] == "Help with washing" and visit["reference"] == in_care.reference
+    assert AuditEvent.objects.filter(action=AuditAction.LIST, detail="API my care visits").exists()

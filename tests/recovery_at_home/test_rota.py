@@ -389,3 +389,27 @@ def test_an_hour_without_a_needed_discipline_is_flagged(world, client_for):
     with time_machine.travel(_at(7), tick=False):
         page = client_for(lead).get(reverse("recovery_at_home:rota"), {"day": _at(8).date().isoformat()})
     assert "No therapist (by day) on shift" in page.content.decode()
+
+
+def test_the_api_reads_the_rota_and_adds_a_pattern_as_the_page_does(world, api):
+    lead_api, responder = api("rah_coordinator"), world.users["rah_responder"]
+    pattern = {
+        "staff": responder.pk,
+        "starts_at": _typed(_at(8)),
+        "ends_at": _typed(_at(20)),
+        "skills": "falls_assessment",
+        "repeat_weeks": 1,
+        "repeat_days": (_at(8).weekday() + 2) % 7,
+    }
+    added = lead_api.post("/api/rah/shifts/", pattern, format="json")
+    assert added.status_code == 201 and len(added.json()) == 2
+    clash = lead_api.post("/api/rah/shifts/", {**pattern, "repeat_weeks": None}, format="json")
+    assert clash.status_code == 400 and "already has a shift" in clash.json()["starts_at"][0]
+    refused = api("rah_responder").post("/api/rah/shifts/", pattern, format="json")
+    assert refused.status_code == 403
+    listed = api("rah_responder").get(
+        "/api/rah/shifts/",
+        {"since": _at(0).isoformat(), "until": (_at(0) + dt.timedelta(days=7)).isoformat()},
+    )
+    shifts = listed.json()["results"]
+    assert [(s["staff"]["id"], s["skills"]) for s in shifts] == [(responder.pk, ["falls_assessment"])] * 2
