@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
 from django.utils import timezone
 
 from core.access import referral_record_scope
-from core.models import Neighbourhood, Role, Service, User
+from core.models import Neighbourhood, Role, RoleGrant, Service, User
 from core.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home import clock
@@ -425,11 +425,12 @@ def demand_and_capacity(period: Period) -> dict:
     )
     hours_on = [0.0] * 24
     days_on = [0.0] * 7
+    responding = RoleGrant.objects.filter(user=OuterRef("staff"), role=Role.RAH_RESPONDER)
     shifts = Shift.objects.filter(
-        staff__role_grants__role=Role.RAH_RESPONDER, starts_at__lt=period.until, ends_at__gt=period.since
+        Exists(responding), starts_at__lt=period.until, ends_at__gt=period.since
     ).values_list("starts_at", "ends_at")
-    for starts, ends in shifts.distinct():
-        moment, end = max(starts, period.since), min(ends, period.until)
+    for starts, ends in shifts:  # each shift once, however many share its times
+        moment, end = max(starts, period.since).astimezone(UTC), min(ends, period.until)
         while moment < end:  # hour by hour, the part of each hour on shift
             local = timezone.localtime(moment)
             # UK hours begin when UTC hours do (the offset is whole hours), so step in UTC.

@@ -20,6 +20,7 @@ from core.api_forms import cleaned, form_data, form_schema
 from core.api_lists import audited_page
 from core.audit import record_event, record_patients_listed
 from core.models import AuditAction, Role
+from core.validators import validate_in_era
 from recovery_at_home import alerts, capacity, clock, reach, rota, selectors, services
 from recovery_at_home.forms import CLOCK_FORMS, ArrivalForm, DischargeForm, ShiftForm
 from recovery_at_home.models import BedStay, Episode, Shift
@@ -423,8 +424,19 @@ class ShiftSerializer(serializers.ModelSerializer):
 
 
 class ShiftRangeSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="From (default: now).")
-    until = serializers.DateTimeField(required=False, help_text="Until (default: a week after `since`).")
+    since = serializers.DateTimeField(
+        required=False, validators=[validate_in_era], help_text="From (default: now)."
+    )
+    until = serializers.DateTimeField(
+        required=False, validators=[validate_in_era], help_text="Until (default: a week after `since`)."
+    )
+
+    def validate(self, data):
+        since = data.get("since") or timezone.now()
+        until = data.get("until") or since + rota.WEEK
+        if until <= since:
+            raise serializers.ValidationError({"until": ["Give a time after `since`."]})
+        return {"since": since, "until": until}
 
 
 class ShiftsView(generics.ListAPIView):
@@ -440,8 +452,7 @@ class ShiftsView(generics.ListAPIView):
             raise Http404("No such resource.")
         stretch = ShiftRangeSerializer(data=request.query_params)
         stretch.is_valid(raise_exception=True)
-        since = stretch.validated_data.get("since") or timezone.now()
-        until = stretch.validated_data.get("until") or since + rota.WEEK
+        since, until = stretch.validated_data["since"], stretch.validated_data["until"]
         shifts = (
             Shift.objects.filter(starts_at__lt=until, ends_at__gt=since)
             .select_related("staff")

@@ -139,25 +139,33 @@ def test_charts_by_week_cover_the_whole_period_named_one_way(world, ten_two_hour
 
 
 def test_demand_and_capacity_by_hour_of_day_and_day_of_week(world, ten_two_hour_referrals):
-    """The twelve referrals from 08:00 that Monday, three an hour, against a day shift from
-    07:30 to 19:30 and a night shift ending at 08:00 that began on the Sunday, before the
-    period: only its Monday hours count."""
+    """The twelve referrals from 08:00 that Monday, three an hour, against two responders on
+    the same day shift from 07:30 to 19:30 (each counts) and a night shift ending at 08:00
+    that began on the Sunday, before the period: only its Monday hours count."""
     lead = world.users["rah_coordinator"]
-    day, night = (UserFactory(roles=[Role.RAH_RESPONDER]) for _ in range(2))
-    rota.add_shift(
-        staff=day,
-        starts_at=MONDAY - dt.timedelta(minutes=30),
-        ends_at=MONDAY + dt.timedelta(hours=11.5),
-        user=lead,
-    )
+    # Two Robsons on the same times: the same row but for the person, and both count.
+    day, also_day = (UserFactory(roles=[Role.RAH_RESPONDER], last_name="Robson") for _ in range(2))
+    night = UserFactory(roles=[Role.RAH_RESPONDER])
+    for person in (day, also_day):
+        rota.add_shift(
+            staff=person,
+            starts_at=MONDAY - dt.timedelta(minutes=30),
+            ends_at=MONDAY + dt.timedelta(hours=11.5),
+            user=lead,
+        )
     rota.add_shift(staff=night, starts_at=MONDAY - dt.timedelta(hours=12), ends_at=MONDAY, user=lead)
     week = performance.Period(start=MONDAY.date(), end=MONDAY.date() + dt.timedelta(days=6))
     figures = performance.demand_and_capacity(week)
     by_hour = {row["label"]: (row["referrals"], row["responder_hours"]) for row in figures["by_hour"]}
     assert by_hour["00:00"] == (0, 1.0)
-    assert by_hour["07:00"] == (0, 1.5)  # the night's last hour and half the day's first
-    assert [by_hour[f"{h:02d}:00"] for h in (8, 9, 10, 11, 12)] == [(3, 1.0)] * 4 + [(0, 1.0)]
-    assert by_hour["19:00"] == (0, 0.5) and by_hour["20:00"] == (0, 0.0)
+    assert by_hour["07:00"] == (0, 2.0)  # the night's last hour and half of each day's first
+    assert [by_hour[f"{h:02d}:00"] for h in (8, 9, 10, 11, 12)] == [(3, 2.0)] * 4 + [(0, 2.0)]
+    assert by_hour["19:00"] == (0, 1.0) and by_hour["20:00"] == (0, 0.0)
     monday, *_, sunday = figures["by_weekday"]
-    assert monday == {"label": "Monday", "referrals": 12, "responder_hours": 20.0, "per_hour": 0.6}
+    assert monday == {
+        "label": "Monday",
+        "referrals": 12,
+        "responder_hours": 32.0,
+        "per_hour": round(12 / 32, 2),
+    }
     assert sunday == {"label": "Sunday", "referrals": 0, "responder_hours": 0.0, "per_hour": None}
