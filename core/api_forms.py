@@ -19,6 +19,8 @@ def form_data(request: Request, *, lists: tuple[str, ...] = ()) -> dict:
     The fields named in `lists` (a form's several choices) take a list of plain values,
     or one value alone."""
     data = request.data
+    if hasattr(data, "getlist"):  # a form-encoded body: each of the several choices, not the last
+        data = {name: data.getlist(name) if name in lists else data.get(name) for name in data}
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Send a JSON object of the action's fields."]})
     wrong = {}

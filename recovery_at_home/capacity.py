@@ -10,6 +10,7 @@ them, `recovery_at_home.reach`); visits already in hand come off the total.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,7 +32,7 @@ class HourAhead:
     due: int  # not yet reached, due in this hour (the first hour also holds those overdue)
     nobody_sent: int  # of those, with no responder sent
     on_shift: int  # responders on shift for any of the hour
-    can_reach: int  # people those on shift can reach from now to the hour's end, less visits in hand
+    can_reach: int  # people those on shift can reach from now to the hour's end, less their visits in hand
     short: bool  # more people due with nobody sent, from now to the hour's end, than can be reached
 
 
@@ -67,16 +68,26 @@ def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
         .values_list("staff_id", "starts_at", "ends_at")
         .distinct()
     )
-    everyone = {staff for staff, _, _ in shifts}
-    on_shift_now = {staff for staff, starts, ends in shifts if starts <= now < ends}
-    in_hand = Dispatch.objects.filter(reach.IN_HAND, responder__in=on_shift_now).count()
+    by_person: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for staff, starts, ends in shifts:
+        by_person[staff].append((starts, ends))
+    on_shift_now = [staff for staff, times in by_person.items() if any(s <= now < e for s, e in times)]
+    in_hand_of = Counter(
+        Dispatch.objects.filter(reach.IN_HAND, responder__in=on_shift_now).values_list(
+            "responder_id", flat=True
+        )
+    )
+    in_hand = sum(in_hand_of.values())
 
     result, unsent_so_far = [], 0
     for n in range(hours):
         start, end = edges[n], edges[n + 1]
         on_shift = {staff for staff, starts, ends in shifts if starts < end and ends > start}
-        reachable = sum(_reachable(staff, shifts, now=now, by=end) for staff in everyone)
-        can_reach = max(0, reachable - in_hand)
+        # Each responder's visits in hand come off their own reach, not anyone else's.
+        can_reach = sum(
+            max(0, _reachable(times, now=now, by=end) - in_hand_of[staff])
+            for staff, times in by_person.items()
+        )
         unsent_so_far += counts[f"unsent_{n}"]
         result.append(
             HourAhead(
@@ -92,15 +103,11 @@ def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
     return CapacityAhead(hours=result, in_hand=in_hand)
 
 
-def _reachable(staff: int, shifts, *, now: datetime, by: datetime) -> int:
-    """How many people one responder can reach from now until `by`: the first after a
-    journey, then one more for each visit and journey after it, within their shift time."""
+def _reachable(times: list[tuple[datetime, datetime]], *, now: datetime, by: datetime) -> int:
+    """How many people one responder (on shift at these times) can reach from now until
+    `by`: the first after a journey, then one more for each visit and journey after it."""
     available = sum(
-        (
-            min(ends, by) - max(starts, now)
-            for who, starts, ends in shifts
-            if who == staff and min(ends, by) > max(starts, now)
-        ),
+        (min(ends, by) - max(starts, now) for starts, ends in times if min(ends, by) > max(starts, now)),
         timedelta(0),
     )
     if available < TYPICAL_JOURNEY:

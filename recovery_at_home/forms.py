@@ -216,6 +216,12 @@ class ShiftForm(forms.Form):
         label="On these days too (the first shift's day always)",
     )
 
+    def clean(self):
+        data = super().clean()
+        if data.get("repeat_days") and not data.get("repeat_weeks"):
+            self.add_error("repeat_weeks", "Say for how many weeks the shift repeats on those days.")
+        return data
+
 
 class ShiftChangeForm(forms.Form):
     """A shift's times, base and skills changed (`rota.change_shift`)."""

@@ -4,7 +4,7 @@ the alerts (and, as the rota grows, the queue's "who can go" and the dispatch)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, QuerySet, Window
@@ -72,7 +72,9 @@ def _check_and_lock(
     unknown = sorted(set(skills) - set(Skill.values))
     if unknown:
         raise ShiftRefused(f"Not a skill the rota knows: {', '.join(unknown)}.", field="skills")
-    User.objects.select_for_update().get(pk=staff.pk)
+    # FOR NO KEY UPDATE: it does not wait on (or deadlock with) a shift row that names the
+    # person as its creator, only on another change to their rota.
+    User.objects.select_for_update(no_key=True).get(pk=staff.pk)
     clashes = Shift.objects.filter(staff=staff, starts_at__lt=ends_at, ends_at__gt=starts_at)
     if other_than is not None:
         clashes = clashes.exclude(pk=other_than.pk)
@@ -135,11 +137,13 @@ def add_repeating_shifts(
     names the day)."""
     if not 1 <= weeks <= LONGEST_PATTERN:
         raise ShiftRefused(f"Repeat for 1 to {LONGEST_PATTERN} weeks.", field="repeat_weeks")
-    local_start, length = timezone.localtime(starts_at), ends_at - starts_at
+    # The first shift's UK clock times, and the days its end falls after its start.
+    local_start, local_end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    days_later = timedelta(days=(local_end.date() - local_start.date()).days)
     shifts = []
     for day in pattern_days(starts_at=starts_at, weekdays=weekdays, weeks=weeks):
         start = timezone.make_aware(datetime.combine(day, local_start.time()))
-        end = timezone.make_aware(datetime.combine(day, local_start.time()) + length)
+        end = timezone.make_aware(datetime.combine(day + days_later, local_end.time()))
         try:
             shifts.append(
                 add_shift(staff=staff, starts_at=start, ends_at=end, user=user, base=base, skills=skills)
@@ -159,11 +163,21 @@ def change_shift(
     base: str = "Leechmere",
     skills: list[str] | tuple[str, ...] = (),
 ) -> Shift:
-    """Change a shift that has not ended (one that has is the record of who was on duty)."""
+    """Change a shift that has not ended (one that has is the record of who was on duty):
+    one under way keeps its start and ends from now on."""
     _keeper(user)
-    shift = Shift.objects.select_for_update().select_related("staff").get(pk=shift.pk)
-    if shift.ends_at <= timezone.now():
+    shift = Shift.objects.select_for_update(of=("self",)).select_related("staff").filter(pk=shift.pk).first()
+    if shift is None:
+        raise ShiftRefused("That shift was taken off the rota.")
+    now = timezone.now()
+    if shift.ends_at <= now:
         raise ShiftRefused("That shift is over: it stays as the record of who was on duty.")
+    if shift.starts_at <= now and starts_at != shift.starts_at:
+        raise ShiftRefused("The shift has begun: its start stays as it was.", field="starts_at")
+    if ends_at <= now:
+        raise ShiftRefused(
+            "Give an end still to come (the record of a shift is not rewritten).", field="ends_at"
+        )
     _check_and_lock(staff=shift.staff, starts_at=starts_at, ends_at=ends_at, skills=skills, other_than=shift)
     shift.starts_at, shift.ends_at = starts_at, ends_at
     shift.base, shift.skills = base.strip() or "Leechmere", sorted(set(skills))
@@ -313,7 +327,9 @@ def day_of(*, day: date) -> tuple[list[RotaLine], list[HourOfCover]]:
             "starts_at", "staff__last_name", "pk"
         )
     )
-    hours, moment = [], start
+    # Stepped in UTC: a wall-clock hour added to a UK time would count 24 hours on the
+    # days the clocks change (two rows for one instant in spring, one hour lost in autumn).
+    hours, moment = [], start.astimezone(UTC)
     while moment < end:  # 23 or 25 hours on the days the clocks change
         on = [line for line in lines if line.starts_at <= moment < line.ends_at]
         responding = [line.staff_name for line in on if not line.coordinating]

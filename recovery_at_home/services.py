@@ -279,7 +279,7 @@ def dispatch_responder(
         raise _not_open(episode.referral)
     if episode.dispatches.filter(responder=responder).exclude(state=Dispatch.State.STOOD_DOWN).exists():
         raise ClockRefused(f"{responder} is already dispatched to this person.")
-    User.objects.select_for_update().get(pk=responder.pk)
+    User.objects.select_for_update(no_key=True).get(pk=responder.pk)
     in_hand = reach.visits_in_hand(responder=responder)
     if len(in_hand) > (visits_in_hand or 0):
         latest = in_hand[-1]

@@ -53,9 +53,13 @@ def test_the_data_keeps_the_services_rules(seeded):
     entries = CaseloadEntry.objects.filter(referral__in=_scale_referrals())
     assert not entries.exclude(key_worker__teams=F("team")).exists()
     assert not AgendaItem.objects.exclude(patient__practice=F("meeting__practice")).exists()
-    # The rota: 500 responders, about half on shift at any moment, never on two shifts at once.
+    # The rota: 500 responders, two thirds on days and a third on nights, half of each on
+    # shift on a given day or night; never on two shifts at once.
     assert User.objects.filter(username__startswith="scale.resp").count() == 500
-    assert 150 <= rota.on_shift(role=Role.RAH_RESPONDER).count() <= 350
+    today = timezone.localdate()
+    for hour, low, high in ((10, 150, 185), (22, 70, 95)):
+        at = timezone.make_aware(datetime.combine(today, time(hour)))
+        assert low <= rota.on_shift(role=Role.RAH_RESPONDER, at=at).count() <= high, hour
     overlapping = Shift.objects.filter(
         staff=OuterRef("staff"), starts_at__lt=OuterRef("ends_at"), ends_at__gt=OuterRef("starts_at")
     ).exclude(pk=OuterRef("pk"))

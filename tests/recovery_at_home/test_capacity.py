@@ -92,3 +92,16 @@ def test_the_api_gives_the_same_hours(world, busy_morning, api):
         (7, 6, True),
         (0, 6, True),
     ]
+
+
+def test_one_responders_visits_in_hand_do_not_take_from_anothers_reach(world, busy_morning):
+    (fay, nat), _, at_ten = busy_morning
+    with time_machine.travel(TEN_AM, tick=False):
+        for n, referral in enumerate(at_ten[:3]):
+            services.dispatch_responder(
+                referral=referral, responder=fay, user=world.users["rah_coordinator"], visits_in_hand=n
+            )
+    ahead = _ahead()
+    assert ahead.in_hand == 3
+    # Fay reaches 1, 2, 3, 3 by each hour's end, less her three; Nat 1, 2, 3, 3 as ever.
+    assert [h.can_reach for h in ahead.hours] == [1, 2, 3, 3]

@@ -241,7 +241,8 @@ def test_a_crowded_day_shows_its_first_shifts_and_leads_to_the_day_for_the_rest(
 
 
 def _next_clock_change() -> dt.date:
-    """The next day on which UK clocks change (relative to today, whatever today is)."""
+    """The next day on which UK clocks change, at 01:00 UTC (relative to today, whatever
+    today is)."""
     day = timezone.localdate()
     while True:
         before = dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).utcoffset()
@@ -255,7 +256,7 @@ def test_a_repeating_pattern_puts_the_shift_on_each_chosen_day_at_the_same_uk_ti
     """Days 08:00 to 20:00 on Mondays, Wednesdays and Fridays for two weeks, across the
     next clock change: six shifts, each from 08:00 UK time."""
     change = _next_clock_change()
-    monday = change - dt.timedelta(days=change.weekday() + 7)  # the Monday of the week before
+    monday = change - dt.timedelta(days=change.weekday())  # the Monday of the week it changes
     first = dt.datetime.combine(monday, dt.time(8), tzinfo=LONDON)
     shifts = rota.add_repeating_shifts(
         staff=world.users["rah_responder"],
@@ -403,8 +404,27 @@ def test_the_api_reads_the_rota_and_adds_a_pattern_as_the_page_does(world, api):
     }
     added = lead_api.post("/api/rah/shifts/", pattern, format="json")
     assert added.status_code == 201 and len(added.json()) == 2
-    clash = lead_api.post("/api/rah/shifts/", {**pattern, "repeat_weeks": None}, format="json")
+    days_alone = lead_api.post("/api/rah/shifts/", {**pattern, "repeat_weeks": None}, format="json")
+    assert days_alone.status_code == 400 and "how many weeks" in days_alone.json()["repeat_weeks"][0]
+    clash = lead_api.post(
+        "/api/rah/shifts/", {**pattern, "repeat_weeks": None, "repeat_days": None}, format="json"
+    )
     assert clash.status_code == 400 and "already has a shift" in clash.json()["starts_at"][0]
+    form_encoded = lead_api.post(  # several choices as a form sends them: each kept
+        "/api/rah/shifts/",
+        {
+            **pattern,
+            "starts_at": _typed(_at(8) + dt.timedelta(days=14)),
+            "ends_at": _typed(_at(20) + dt.timedelta(days=14)),
+            "repeat_weeks": "",
+            "repeat_days": [],
+            "skills": ["prescribing", "end_of_life"],
+        },
+    )
+    assert form_encoded.status_code == 201 and form_encoded.json()[0]["skills"] == [
+        "end_of_life",
+        "prescribing",
+    ]
     refused = api("rah_responder").post("/api/rah/shifts/", pattern, format="json")
     assert refused.status_code == 403
     listed = api("rah_responder").get(
@@ -412,4 +432,52 @@ def test_the_api_reads_the_rota_and_adds_a_pattern_as_the_page_does(world, api):
         {"since": _at(0).isoformat(), "until": (_at(0) + dt.timedelta(days=7)).isoformat()},
     )
     shifts = listed.json()["results"]
-    assert [(s["staff"]["id"], s["skills"]) for s in shifts] == [(responder.pk, ["falls_assessment"])] * 2
+    assert [(s["staff"]["id"], s["skills"]) for s in shifts] == [
+        (responder.pk, ["falls_assessment"])
+    ] * 2  # not 14 days on
+
+
+def test_the_day_of_a_clock_change_has_23_or_25_hours_each_named_once(world):
+    change = _next_clock_change()  # the clocks change at 01:00 UTC that day
+    _, hours = rota.day_of(day=change)
+    names = [timezone.localtime(h.starts_at).strftime("%H:%M") for h in hours]
+    spring = dt.datetime.combine(change, dt.time(12), tzinfo=LONDON).utcoffset() == dt.timedelta(hours=1)
+    assert len(hours) == (23 if spring else 25)
+    assert len({h.starts_at for h in hours}) == len(hours)  # no instant twice
+    assert names.count("01:00") == (0 if spring else 2)
+
+
+def test_a_night_pattern_keeps_its_clock_times_when_the_first_night_crosses_a_change(world):
+    """The first night 20:00 to 08:00 spans the clock change (11 or 13 real hours); the
+    next night still runs 20:00 to 08:00 UK time."""
+    change_eve = _next_clock_change() - dt.timedelta(days=1)
+    first = dt.datetime.combine(change_eve, dt.time(20), tzinfo=LONDON)
+    ends = dt.datetime.combine(change_eve + dt.timedelta(days=1), dt.time(8), tzinfo=LONDON)
+    shifts = rota.add_repeating_shifts(
+        staff=world.users["rah_responder"],
+        starts_at=first,
+        ends_at=ends,
+        user=world.users["rah_coordinator"],
+        weekdays=[(change_eve.weekday() + 1) % 7],
+        weeks=1,
+    )
+    local = [
+        (timezone.localtime(s.starts_at).strftime("%H:%M"), timezone.localtime(s.ends_at).strftime("%H:%M"))
+        for s in shifts
+    ]
+    assert local == [("20:00", "08:00"), ("20:00", "08:00")]
+
+
+def test_a_shift_under_way_keeps_its_start_and_ends_from_now_on(world):
+    lead = world.users["rah_coordinator"]
+    shift = rota.add_shift(staff=world.users["rah_responder"], starts_at=_at(8), ends_at=_at(20), user=lead)
+    with time_machine.travel(_at(10), tick=False):
+        with pytest.raises(rota.ShiftRefused, match="its start stays") as refused:
+            rota.change_shift(shift=shift, user=lead, starts_at=_at(9), ends_at=_at(20))
+        assert refused.value.field == "starts_at"
+        with pytest.raises(rota.ShiftRefused, match="end still to come") as refused:
+            rota.change_shift(shift=shift, user=lead, starts_at=_at(8), ends_at=_at(9))
+        assert refused.value.field == "ends_at"
+        Shift.objects.filter(pk=shift.pk).delete()  # another coordinator took it off meanwhile
+        with pytest.raises(rota.ShiftRefused, match="taken off the rota"):
+            rota.change_shift(shift=shift, user=lead, starts_at=_at(8), ends_at=_at(18))

@@ -213,10 +213,13 @@ def test_two_coordinators_sending_the_same_responder_at_once_one_is_told(world, 
     # Not triaged (a transactional test has no triage categories): due within two hours.
     first_fall = ReferralFactory(service=world.rah, patient=world.patient_b)
     second_fall = ReferralFactory(service=world.rah, patient=world.patient_a)
-    outcome = []
+    outcome, backend = [], []
 
     def second_coordinator_sends():
         try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend.append(cursor.fetchone()[0])
             services.act_on_clock(
                 referral=second_fall, user=second, action="dispatch", responder=fay, visits_in_hand=0
             )
@@ -233,7 +236,7 @@ def test_two_coordinators_sending_the_same_responder_at_once_one_is_told(world, 
         racing = threading.Thread(target=second_coordinator_sends)
         racing.start()
         deadline = time.monotonic() + 10
-        while not _a_session_waits_for_a_lock():
+        while not (backend and _waits_for_a_lock(backend[0])):
             assert time.monotonic() < deadline, "the second dispatch did not wait for Fay's row"
             time.sleep(0.05)
     racing.join(timeout=30)
@@ -243,9 +246,10 @@ def test_two_coordinators_sending_the_same_responder_at_once_one_is_told(world, 
     ]
 
 
-def _a_session_waits_for_a_lock() -> bool:
+def _waits_for_a_lock(pid: int) -> bool:
+    """Whether that database session (the second coordinator's) is waiting for a lock."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid = %s", [pid])
         return cursor.fetchone()[0] > 0
 
 
