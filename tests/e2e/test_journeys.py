@@ -704,3 +704,24 @@ def test_a_coordinator_builds_the_rota_dispatches_by_the_suggestion_and_discharg
     referral.refresh_from_db()
     assert referral.status == "closed" and "then to the community integrated team" in referral.outcome
     assert Referral.objects.filter(service__code="cit", patient=referral.patient).exists()
+
+
+@pytest.mark.parametrize("width", [1366, 820, 390], ids=["desk", "tablet", "phone"])
+def test_the_rota_week_and_day_fit_a_desk_a_tablet_and_a_phone(world, person, width):
+    """The rota's tables scroll within themselves: their hidden "Change" labels once
+    widened a phone's page to 609 px."""
+    lead = world.users["rah_coordinator"]
+    start = timezone.localtime().replace(hour=8, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    for person_on_shift in (world.users["rah_responder"], lead):
+        rota.add_shift(
+            staff=person_on_shift, starts_at=start, ends_at=start + dt.timedelta(hours=12), user=lead
+        )
+    page = person(lead, width=width)
+    for path in (
+        f"/recovery-at-home/rota/?day={start.date()}",
+        f"/recovery-at-home/rota/?view=day&day={start.date()}",
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Rota")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        assert_accessible(page)
