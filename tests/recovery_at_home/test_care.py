@@ -298,6 +298,7 @@ def test_the_referral_is_not_closed_past_its_running_care(world, in_care, client
     with time_machine.travel(_at(10, 30), tick=False):
         page = client_for(world.users["rah_coordinator"]).get(in_care.get_absolute_url()).content.decode()
     assert "Close with an outcome" not in page and "Review and discharge" in page
+    assert "Act on it" not in page  # no empty heading: the care's section holds the actions
 
 
 def test_a_bad_new_time_for_a_moved_visit_is_said_beside_it(world, in_care, client_for):
