@@ -471,14 +471,8 @@ class ShiftsView(generics.ListAPIView):
         if not request.user.has_role(Role.RAH_COORDINATOR):
             raise PermissionDenied("Only a Recovery at Home coordinator keeps the rota.")
         fields = cleaned(ShiftForm(data=form_data(request, lists=("skills", "repeat_days"))))
-        weeks, weekdays = fields.pop("repeat_weeks"), fields.pop("repeat_days")
         try:
-            if weeks:
-                shifts = rota.add_repeating_shifts(
-                    user=request.user, weeks=weeks, weekdays=weekdays, **fields
-                )
-            else:
-                shifts = [rota.add_shift(user=request.user, **fields)]
+            shifts = rota.put_on_rota(user=request.user, **fields)
         except rota.ShiftRefused as refused:
             return Response(
                 {refused.field or "non_field_errors": [str(refused)]}, status=status.HTTP_400_BAD_REQUEST

@@ -153,6 +153,16 @@ def add_repeating_shifts(
     return shifts
 
 
+def put_on_rota(
+    *, user: User, repeat_weeks: int | None = None, repeat_days: list[int] | None = None, **shift
+) -> list[Shift]:
+    """What the rota page's form and the API add: one shift, or with `repeat_weeks` the same
+    shift repeated (`add_repeating_shifts`)."""
+    if repeat_weeks:
+        return add_repeating_shifts(user=user, weeks=repeat_weeks, weekdays=repeat_days or [], **shift)
+    return [add_shift(user=user, **shift)]
+
+
 @transaction.atomic
 def change_shift(
     *,

@@ -296,15 +296,8 @@ def rota_week(request: HttpRequest) -> HttpResponse:
         if shift_form is None:
             raise PermissionDenied("Only a Recovery at Home coordinator keeps the rota.")
         if shift_form.is_valid():
-            fields = dict(shift_form.cleaned_data)
-            weeks, weekdays = fields.pop("repeat_weeks"), fields.pop("repeat_days")
             try:
-                if weeks:
-                    shifts = rota.add_repeating_shifts(
-                        user=request.user, weeks=weeks, weekdays=weekdays, **fields
-                    )
-                else:
-                    shifts = [rota.add_shift(user=request.user, **fields)]
+                shifts = rota.put_on_rota(user=request.user, **shift_form.cleaned_data)
             except rota.ShiftRefused as refused:
                 shift_form.add_error(
                     refused.field if refused.field in shift_form.fields else None, str(refused)
