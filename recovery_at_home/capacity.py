@@ -19,6 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from core.models import Role
 from recovery_at_home import reach
 from recovery_at_home.models import Dispatch, Episode, Shift
+from recovery_at_home.selectors import ACTIVE_DISPATCH
 
 HOURS_AHEAD = 4
 TYPICAL_JOURNEY = timedelta(minutes=20)
@@ -50,9 +51,7 @@ class CapacityAhead:
 def capacity_ahead(*, now: datetime, hours: int = HOURS_AHEAD) -> CapacityAhead:
     """The next `hours` hours from now (three queries, whatever the queue's length)."""
     edges = [now + timedelta(hours=n) for n in range(hours + 1)]
-    sent = Dispatch.objects.filter(
-        episode=OuterRef("pk"), state__in=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY]
-    )
+    sent = Dispatch.objects.filter(episode=OuterRef("pk"), state__in=ACTIVE_DISPATCH)
     running = Episode.objects.filter(queue_open=True, arrived_at__isnull=True, response_due_at__lt=edges[-1])
     counts = running.annotate(sent=Exists(sent)).aggregate(
         **{f"due_{n}": Count("pk", filter=_in_hour(n, edges)) for n in range(hours)},

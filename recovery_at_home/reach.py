@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from core.models import Role, User
 from core.uk_time import uk_when
+from recovery_at_home import rota
 from recovery_at_home.models import Dispatch, Episode, Shift, Skill, TravelTime
+from recovery_at_home.selectors import ACTIVE_DISPATCH
 from referrals.models import OPEN_STATUSES, Reason
 
 # A first response from arrival to leaving: a local planning figure, not a standard. The
@@ -45,7 +47,7 @@ REASON_SKILLS: dict[str, str] = {
 # responder got there and the outcome followed is not in hand any more). Dispatch,
 # capacity and the suggestion all count by this.
 IN_HAND = Q(
-    state__in=[Dispatch.State.DISPATCHED, Dispatch.State.ON_THE_WAY],
+    state__in=ACTIVE_DISPATCH,
     episode__referral__status__in=OPEN_STATUSES,
     episode__outcome="",
 )
@@ -179,14 +181,7 @@ def suggest_responders(*, episode: Episode, now: datetime | None = None) -> list
     )
     shifts = [
         shift
-        for shift in Shift.objects.filter(
-            starts_at__lte=now,
-            ends_at__gt=now,
-            staff__is_active=True,
-            staff__role_grants__role=Role.RAH_RESPONDER,
-        )
-        .select_related("staff")
-        .distinct()
+        for shift in rota.shifts_at(role=Role.RAH_RESPONDER, at=now).select_related("staff")
         if shift.staff_id not in already_sent
     ]
     if not shifts:
@@ -219,7 +214,6 @@ def suggest_responders(*, episode: Episode, now: datetime | None = None) -> list
 @dataclass(frozen=True)
 class _Visit:
     reference: str
-    state: str
     sent_at: datetime
     on_the_way_at: datetime | None
     arrived_at: datetime | None
@@ -239,7 +233,6 @@ def _visits_this_shift(shifts: list[Shift], *, now: datetime) -> dict[int, list[
         )
         .values(
             "responder_id",
-            "state",
             "dispatched_at",
             "on_the_way_at",
             "arrived_at",
@@ -257,7 +250,6 @@ def _visits_this_shift(shifts: list[Shift], *, now: datetime) -> dict[int, list[
         visits[row["responder_id"]].append(
             _Visit(
                 reference=row["reference"],
-                state=row["state"],
                 sent_at=row["dispatched_at"],
                 on_the_way_at=row["on_the_way_at"],
                 arrived_at=row["arrived_at"],

@@ -30,15 +30,17 @@ class ShiftRefused(Exception):
         self.field = field
 
 
+def shifts_at(*, role: str, at: datetime) -> QuerySet[Shift]:
+    """The shifts covering the moment of active staff in the role (one each: a person's
+    shifts never overlap)."""
+    on_role = RoleGrant.objects.filter(user=OuterRef("staff"), role=role)
+    return Shift.objects.filter(Exists(on_role), staff__is_active=True, starts_at__lte=at, ends_at__gt=at)
+
+
 def on_shift(*, role: str, at: datetime | None = None) -> QuerySet[User]:
     """Active staff in the role with a shift covering the moment (now unless given)."""
     at = at or timezone.now()
-    return User.objects.filter(
-        is_active=True,
-        role_grants__role=role,
-        shifts__starts_at__lte=at,
-        shifts__ends_at__gt=at,
-    ).distinct()
+    return User.objects.filter(shifts__in=shifts_at(role=role, at=at)).distinct()
 
 
 def on_duty(*, role: str, at: datetime | None = None) -> QuerySet[User]:

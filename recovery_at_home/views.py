@@ -305,9 +305,7 @@ def rota_week(request: HttpRequest) -> HttpResponse:
             else:
                 added = f"{shifts[0]}" + (f", and {len(shifts) - 1} more like it" if len(shifts) > 1 else "")
                 messages.success(request, f"On the rota: {added}.")
-                return redirect(
-                    f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shifts[0].starts_at)}"
-                )
+                return redirect(_rota_week_of(shifts[0]))
     if request.GET.get("view") == "day":
         shifts, hours = rota.day_of(day=day)
         return render(
@@ -346,6 +344,11 @@ def rota_week(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _rota_week_of(shift: Shift) -> str:
+    """The rota's week holding the shift's day: where a coordinator returns to."""
+    return f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+
+
 @role_required(Role.RAH_COORDINATOR)
 def shift_change(request: HttpRequest, pk: int) -> HttpResponse:
     """One shift, to change (its times, base, skills) or to take off the rota."""
@@ -357,7 +360,7 @@ def shift_change(request: HttpRequest, pk: int) -> HttpResponse:
         "skills": shift.skills,
     }
     form = ShiftChangeForm(request.POST or None, initial=initial, auto_id="shift_%s")
-    back = f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+    back = _rota_week_of(shift)
     if request.method == "POST" and form.is_valid():
         try:
             shift = rota.change_shift(shift=shift, user=request.user, **form.cleaned_data)
@@ -378,7 +381,7 @@ def shift_change(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.RAH_COORDINATOR)
 def shift_remove(request: HttpRequest, pk: int) -> HttpResponse:
     shift = get_object_or_404(Shift.objects.select_related("staff"), pk=pk)
-    back = f"{reverse('recovery_at_home:rota')}?day={timezone.localdate(shift.starts_at)}"
+    back = _rota_week_of(shift)
     try:
         rota.remove_shift(shift=shift, user=request.user)
     except rota.ShiftRefused as refused:
