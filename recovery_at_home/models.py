@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.utils import timezone
 
-from core.models import BedUnit, Neighbourhood, Patient, Role
+from core.models import BedUnit, Neighbourhood, Patient
 from referrals.models import Referral
 
 
@@ -378,16 +378,6 @@ class Shift(models.Model):
     def __str__(self) -> str:
         starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
         return f"{self.staff}, {starts:%a %-d %b %H:%M} to {ends:%H:%M}"
-
-    @property
-    def role_label(self) -> str:
-        """Coordinating or responding on this shift (prefetch the person's role grants)."""
-        roles = {grant.role for grant in self.staff.role_grants.all()}
-        return "Coordinator" if Role.RAH_COORDINATOR in roles else "Responder"
-
-    @property
-    def skill_labels(self) -> list[str]:
-        return [Skill(value).label for value in self.skills if value in Skill.values]
 
 
 class TravelTime(models.Model):
