@@ -60,7 +60,7 @@ from recovery_at_home.services import (
 )
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
-from referrals.forms import CloseForm, DeclineForm, ExportForm, NoteForm, RedirectForm
+from referrals.forms import CloseForm, DeclineForm, ExportForm, NoteForm, RedirectForm, WithdrawForm
 from referrals.identity import SentPerson
 from referrals.models import Referral
 from referrals.selectors import referrals_of_patient
@@ -536,6 +536,11 @@ def _referral_page(
             "decline_form": DeclineForm(),
             "redirect_form": RedirectForm(),
             "close_form": CloseForm(),
+            "withdraw_form": WithdrawForm(),
+            "referrer_may_change": referral_services.may_change_as_referrer(
+                user=request.user, referral=referral
+            ),
+            "versions": referral_selectors.versions_of(referral=referral),
             "note_form": NoteForm(),
             "caseload_entry": _caseload_entry(referral) if referral.shows_record else None,
             "sent_person": SentPerson.from_stored(referral.person_as_sent),

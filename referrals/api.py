@@ -192,6 +192,22 @@ class CloseSerializer(serializers.Serializer):
     outcome = serializers.CharField(max_length=300)
 
 
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CorrectionSerializer(serializers.Serializer):
+    """Only the details that change; the rest stay as they are."""
+
+    reason = serializers.ChoiceField(choices=Reason.choices, required=False)
+    reason_other = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    clinical_summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    carer_breakdown = serializers.BooleanField(required=False)
+    safeguarding_concern = serializers.BooleanField(required=False)
+    key_safe = serializers.BooleanField(required=False)
+    consent_to_share = serializers.BooleanField(required=False)
+
+
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=4000)
 
@@ -362,6 +378,35 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def close(self, request: Request, reference: str) -> Response:
         return self._transition(request, "close", CloseSerializer)
+
+    def _as_referrer(self, request: Request, body, change) -> Response:
+        referral = self.get_object()
+        if not services.may_change_as_referrer(user=request.user, referral=referral):
+            raise services.NotTheReferrer("Only the referrer can withdraw or correct a referral.")
+        incoming = body(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        return self._changed(
+            request, lambda: change(referral=referral, user=request.user, **incoming.validated_data)
+        )
+
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses={200: ReferralSerializer, 409: REFUSED},
+        description="The referrer withdraws a referral that nobody has accepted yet.",
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, reference: str) -> Response:
+        return self._as_referrer(request, WithdrawSerializer, services.withdraw_referral)
+
+    @extend_schema(
+        request=CorrectionSerializer,
+        responses={200: ReferralSerializer, 409: REFUSED},
+        description="The referrer corrects what they sent, before anyone accepts it; the "
+        "version replaced is kept and the timeline names what changed.",
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, reference: str) -> Response:
+        return self._as_referrer(request, CorrectionSerializer, services.correct_referral)
 
     def _settle_identity(self, request: Request, settle) -> Response:
         referral = self.get_object()

@@ -36,6 +36,7 @@ STATUS = {
     Status.DECLINED: "revoked",
     Status.REDIRECTED: "revoked",
     Status.CLOSED: "completed",
+    Status.WITHDRAWN: "revoked",
 }
 # Triage category -> FHIR request priority; untriaged Recovery at Home is urgent, teams routine.
 PRIORITY = {"crisis": "stat", "urgent": "urgent", "same_day": "asap"}
@@ -290,6 +291,11 @@ def receive_message(*, message: dict, sender: User) -> Received:
             raise MessageRefused(("duplicate", f"Message id {message_id} was used by another sender."))
         return Received(referral=already.referral, created=False)
 
+    summary = _clinical_summary(request, resources)
+    earlier = _referral_named(request, sender=sender)
+    if earlier is not None or request.status == "revoked":
+        return _cancel_or_update(request, earlier, sender=sender, message_id=message_id, summary=summary)
+
     destination = " ".join(
         [d.name or "" for d in (header.destination or [])]
         + [p.display or "" for p in (request.performer or [])]
@@ -304,10 +310,6 @@ def receive_message(*, message: dict, sender: User) -> Received:
         raise MessageRefused(
             ("business-rule", "A team referral needs the patient's GP practice (its ODS code).")
         )
-    notes = [n.text for n in (request.note or []) if n.text]
-    encounter = _one(resources, "Encounter", required=False)
-    if encounter is not None:
-        notes += [r.text for r in (getattr(encounter, "reasonCode", None) or []) if r.text]
     flags = [(f.code.text or "") for f in resources.get("Flag", []) if f.code]
     consent = _one(resources, "Consent", required=False)
     source_name = (header.source.name or header.source.endpoint or "") if header.source else ""
@@ -316,7 +318,7 @@ def receive_message(*, message: dict, sender: User) -> Received:
         raise MessageRefused(
             ("value", "ServiceRequest.requester.display: too long (200 characters at most).")
         )
-    reason, reason_other = _reason([c.text or "" for c in (request.reasonCode or [])], service=service)
+    reason, reason_other = _reason(_reason_texts(request), service=service)
     try:
         referral = services.submit_referral(
             person=person,
@@ -330,7 +332,7 @@ def receive_message(*, message: dict, sender: User) -> Received:
             source=_source(source_name or sender.get_full_name()),
             reason=reason,
             reason_other=reason_other,
-            clinical_summary="\n".join(notes + [f"Flag: {text}" for text in flags])[:4000],
+            clinical_summary=summary,
             carer_breakdown=False,
             safeguarding_concern=any("safeguard" in text.lower() for text in flags),
             key_safe=any("key safe" in text.lower() for text in flags),
@@ -341,7 +343,79 @@ def receive_message(*, message: dict, sender: User) -> Received:
         raise MessageRefused(("business-rule", str(refused))) from None
     try:
         with transaction.atomic():
-            InboundMessage.objects.create(message_id=message_id, sender=sender, referral=referral)
+            InboundMessage.objects.create(
+                message_id=message_id, sender=sender, referral=referral, service_request_id=request.id or ""
+            )
     except IntegrityError:  # the same message, a moment ago, on another connection
         raise MessageRefused(("duplicate", f"Message {message_id} is being processed already.")) from None
     return Received(referral=referral, created=True)
+
+
+def _clinical_summary(request, resources: dict) -> str:
+    """The notes, the Encounter's reasons and the Flags, as the referral's summary."""
+    notes = [n.text for n in (request.note or []) if n.text]
+    encounter = _one(resources, "Encounter", required=False)
+    if encounter is not None:
+        notes += [r.text for r in (getattr(encounter, "reasonCode", None) or []) if r.text]
+    flags = [(f.code.text or "") for f in resources.get("Flag", []) if f.code]
+    return "\n".join(notes + [f"Flag: {text}" for text in flags])[:4000]
+
+
+def _reason_texts(request) -> list[str]:
+    return [c.text or "" for c in (request.reasonCode or [])]
+
+
+def _referral_named(request, *, sender: User) -> Referral | None:
+    """The referral a cancel or update names: by the reference we gave it (the identifier
+    our ServiceRequest carries back), or by the sender's own ServiceRequest id; only among
+    the referrals this sender's messages made (another system's referral is not found)."""
+    ours = [i.value for i in (request.identifier or []) if i.system == REFERRAL_REFERENCE and i.value]
+    theirs = InboundMessage.objects.filter(sender=sender, kind=InboundMessage.Kind.REQUEST)
+    if ours:
+        found = theirs.filter(referral__reference=ours[0])
+    elif request.id:
+        found = theirs.filter(service_request_id=request.id)
+    else:
+        return None
+    message = found.select_related("referral__service").first()
+    return message.referral if message else None
+
+
+def _cancel_or_update(
+    request, referral: Referral | None, *, sender: User, message_id: str, summary: str
+) -> Received:
+    """BaRS cancellation (the ServiceRequest sent again as `revoked`) withdraws the referral;
+    an update (sent again, still `active`) corrects it: the same services as the referrer's
+    own buttons, so a referral already accepted is refused the same way."""
+    if referral is None:
+        raise MessageRefused(("not-found", "No referral from this sender has that ServiceRequest id."))
+    notes = [n.text for n in (request.note or []) if n.text]
+    try:
+        if request.status == "revoked":
+            kind = InboundMessage.Kind.CANCEL
+            referral = services.withdraw_referral(
+                referral=referral,
+                user=sender,
+                reason=("\n".join(notes) or "Cancelled by the sending system.")[:2000],
+            )
+        else:
+            kind = InboundMessage.Kind.UPDATE
+            reason, reason_other = _reason(_reason_texts(request), service=referral.service)
+            wanted = {"reason": reason, "reason_other": reason_other, "clinical_summary": summary}
+            changes = {name: value for name, value in wanted.items() if getattr(referral, name) != value}
+            if changes:
+                referral = services.correct_referral(referral=referral, user=sender, **changes)
+    except services.TransitionRefused as refused:
+        raise MessageRefused(("business-rule", str(refused))) from None
+    try:
+        with transaction.atomic():
+            InboundMessage.objects.create(
+                message_id=message_id,
+                sender=sender,
+                referral=referral,
+                kind=kind,
+                service_request_id=request.id or "",
+            )
+    except IntegrityError:
+        raise MessageRefused(("duplicate", f"Message {message_id} is being processed already.")) from None
+    return Received(referral=referral, created=False)

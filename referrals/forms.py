@@ -396,3 +396,41 @@ class ExportForm(forms.Form):
         cleaned = super().clean()
         check_period(self, "received_from", "received_to")
         return cleaned
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="Why are you withdrawing it?",
+        error_messages={"required": "Say why the referral is withdrawn."},
+    )
+
+
+class CorrectionForm(forms.Form):
+    """The referrer's correction of the need they described (`services.CORRECTABLE`),
+    started from the referral as it stands."""
+
+    reason = forms.ChoiceField(error_messages={"required": "Choose the reason for the referral."})
+    reason_other = ReferralForm.base_fields["reason_other"]
+    clinical_summary = ReferralForm.base_fields["clinical_summary"]
+    carer_breakdown = ReferralForm.base_fields["carer_breakdown"]
+    safeguarding_concern = ReferralForm.base_fields["safeguarding_concern"]
+    key_safe = ReferralForm.base_fields["key_safe"]
+    consent_to_share = ReferralForm.base_fields["consent_to_share"]
+
+    def __init__(self, *args, referral, **kwargs):
+        initial = {name: getattr(referral, name) for name in services.CORRECTABLE}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.referral = referral
+        offered = REASONS_BY_SERVICE.get(referral.service.code, [])
+        self.fields["reason"].choices = [(r.value, r.label) for r in offered]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "reason" in cleaned and "reason_other" in cleaned:
+            for field, problem in services.reason_problems(
+                reason=cleaned["reason"], reason_other=cleaned["reason_other"], service=self.referral.service
+            ).items():
+                self.add_error(field, problem)
+        return cleaned

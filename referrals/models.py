@@ -95,6 +95,7 @@ class Status(models.TextChoices):
     REDIRECTED = "redirected", "Redirected"
     IN_PROGRESS = "in_progress", "In progress"
     CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 OPEN_STATUSES = [Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS]
@@ -156,6 +157,7 @@ class Referral(models.Model):
         related_name="+",
     )
     decline_reason = models.TextField(max_length=2000, blank=True)
+    withdrawal_reason = models.TextField(max_length=2000, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
     # The person as the sender described them, kept whatever record the referral was
     # matched to: what a sender without a relationship to that record is shown.
@@ -209,6 +211,10 @@ class Referral(models.Model):
                 name="referral_closed_has_outcome",
             ),
             models.CheckConstraint(condition=Q(consent_to_referral=True), name="referral_has_consent"),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawal_reason=""),
+                name="referral_withdrawn_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -294,6 +300,8 @@ class ReferralEvent(models.Model):
         IDENTITY_SEPARATED = "identity_separated", "Not the person on record: registered as sent"
         NOTE = "note", "Note"
         CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Withdrawn by the referrer"
+        CORRECTED = "corrected", "Corrected by the referrer"
 
     # What the sender of a referral is told of it: where it is, not the work on it.
     FOR_REFERRER = frozenset(
@@ -304,13 +312,18 @@ class ReferralEvent(models.Model):
             Kind.REDIRECTED,
             Kind.REDIRECTED_IN,
             Kind.STARTED,
+            Kind.ARRIVED,
             Kind.OUTCOME,
             Kind.CLOSED,
+            Kind.WITHDRAWN,
+            Kind.CORRECTED,
         }
     )
 
     # Whose notes the sender reads: why it was declined, where it went, how it ended.
-    NOTES_FOR_REFERRER = frozenset({Kind.DECLINED, Kind.REDIRECTED, Kind.OUTCOME, Kind.CLOSED})
+    NOTES_FOR_REFERRER = frozenset(
+        {Kind.DECLINED, Kind.REDIRECTED, Kind.OUTCOME, Kind.CLOSED, Kind.WITHDRAWN, Kind.CORRECTED}
+    )
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -355,12 +368,46 @@ class ReferenceCounter(models.Model):
 
 class InboundMessage(models.Model):
     """A referral message received from another system (BaRS), by its message id: the same
-    message sent again finds its referral instead of making a second."""
+    message sent again finds its referral instead of making a second. A referral made by
+    a message has its request, then any cancellation or updates the sender sent."""
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", "Referral"
+        UPDATE = "update", "Update (correction)"
+        CANCEL = "cancel", "Cancellation (withdrawal)"
 
     message_id = models.CharField(max_length=200, unique=True)
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="inbound_message")
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="inbound_messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REQUEST)
+    # The sender's own id of its ServiceRequest: how its later cancel or update names it.
+    service_request_id = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sender", "service_request_id"], name="inboundmessage_request_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class ReferralVersion(models.Model):
+    """What a referral said before the referrer corrected it: every version is kept, and
+    the timeline's "Corrected" line says which details changed."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(help_text="1 is the referral as first sent.")
+    details = models.JSONField(help_text="The referral's details as they stood in this version.")
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["referral", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "number"], name="referralversion_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} version {self.number}"

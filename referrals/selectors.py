@@ -10,7 +10,7 @@ from django.db.models import BooleanField, Case, OuterRef, Prefetch, Q, QuerySet
 from core import access
 from core.audit import Refused
 from core.models import Service, User
-from referrals.models import Referral, ReferralEvent, Status
+from referrals.models import Referral, ReferralEvent, ReferralVersion, Status, shown_reason
 
 
 def _with_list_columns(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
@@ -150,3 +150,13 @@ def referral_or_refusal(*, user: User, reference: str) -> Referral:
     if referral is None:
         raise refusal_of(reference=reference)
     return referral
+
+
+def versions_of(*, referral: Referral) -> list[ReferralVersion]:
+    """The versions a correction replaced, oldest first, each with the reason as shown."""
+    versions = list(referral.versions.select_related("replaced_by"))
+    for version in versions:
+        version.reason_shown = shown_reason(
+            version.details.get("reason", ""), version.details.get("reason_other", "")
+        )
+    return versions

@@ -30,6 +30,7 @@ from referrals.models import (
     ReferenceCounter,
     Referral,
     ReferralEvent,
+    ReferralVersion,
     Status,
 )
 from referrals.signals import referral_moved, referral_received
@@ -41,6 +42,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "redirect": ((Status.RECEIVED,), Status.REDIRECTED),
     "start": ((Status.ACCEPTED,), Status.IN_PROGRESS),
     "close": ((Status.ACCEPTED, Status.IN_PROGRESS), Status.CLOSED),
+    # The sending side's own: only before the receiving service has taken it on.
+    "withdraw": ((Status.RECEIVED,), Status.WITHDRAWN),
 }
 EVENT_FOR_STATUS = {
     Status.ACCEPTED: ReferralEvent.Kind.ACCEPTED,
@@ -48,6 +51,7 @@ EVENT_FOR_STATUS = {
     Status.REDIRECTED: ReferralEvent.Kind.REDIRECTED,
     Status.IN_PROGRESS: ReferralEvent.Kind.STARTED,
     Status.CLOSED: ReferralEvent.Kind.CLOSED,
+    Status.WITHDRAWN: ReferralEvent.Kind.WITHDRAWN,
 }
 
 
@@ -340,6 +344,7 @@ ACTION_DONE = {
     "redirect": "redirected",
     "start": "started",
     "close": "closed",
+    "withdraw": "withdrawn",
 }
 
 
@@ -529,3 +534,121 @@ def record_viewed_by_receiver(*, referral: Referral, user: User) -> bool:
         return False
     ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.VIEWED, user=user)
     return True
+
+
+# --- The sending side: withdraw or correct a referral not yet taken on ------------------
+
+# What a referrer may correct: the need as they described it (not who it is about, where
+# it came from or the consent to refer, which would make it another referral).
+CORRECTABLE = (
+    "reason",
+    "reason_other",
+    "clinical_summary",
+    "carer_breakdown",
+    "safeguarding_concern",
+    "key_safe",
+    "consent_to_share",
+)
+
+
+class NotTheReferrer(PermissionDenied):
+    """Only the sending side withdraws or corrects a referral."""
+
+
+def may_change_as_referrer(*, user: User, referral: Referral) -> bool:
+    """The user who sent it (a GP, or a sending system's account), or a referrer at the
+    practice it was sent from."""
+    if referral.referred_by_id == user.pk:
+        return True
+    return (
+        referral.referring_practice_id is not None
+        and user.has_role(Role.REFERRER)
+        and user.practices.filter(pk=referral.referring_practice_id).exists()
+    )
+
+
+def _check_referrer(*, referral: Referral, user: User) -> None:
+    if not may_change_as_referrer(user=user, referral=referral):
+        raise NotTheReferrer("Only the referrer can withdraw or correct a referral.")
+
+
+@transaction.atomic
+def withdraw_referral(*, referral: Referral, user: User, reason: str) -> Referral:
+    """The referrer no longer needs it (the person went to hospital, another plan was
+    made): only while nobody has accepted it; the receiving service sees it leave its
+    inbox with the reason."""
+    _check_referrer(referral=referral, user=user)
+    reason = reason.strip()
+    if not reason:
+        raise TransitionRefused("Say why the referral is withdrawn.")
+    referral = _transition(
+        referral=referral, user=user, action="withdraw", note=reason, withdrawal_reason=reason
+    )
+    record_event(
+        action=AuditAction.UPDATE, user=user, patient=referral.patient, obj=referral, detail="withdraw"
+    )
+    return referral
+
+
+def _shown(name: str, value) -> str:
+    """A detail's value as the "Corrected" line says it."""
+    if name == "reason":
+        return Reason(value).label
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "(empty)" if value == "" else str(value) if len(str(value)) <= 60 else "changed"
+
+
+@transaction.atomic
+def correct_referral(*, referral: Referral, user: User, **changes) -> Referral:
+    """The referrer corrects what they sent, while nobody has accepted it. The version it
+    replaces is kept, and the timeline says which details changed, so the receiving
+    service sees what it is now reading differently."""
+    _check_referrer(referral=referral, user=user)
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise TransitionRefused(f"These cannot be corrected: {', '.join(sorted(unknown))}.")
+    locked = Referral.objects.select_for_update().select_related("service").get(pk=referral.pk)
+    if locked.status == Status.WITHDRAWN:
+        raise TransitionRefused("This referral was withdrawn: it cannot be corrected; make a new referral.")
+    if locked.status != Status.RECEIVED:
+        raise TransitionRefused(
+            f"A referral that is {locked.get_status_display().lower()} cannot be corrected: "
+            f"contact {locked.team or locked.service}."
+        )
+    before = {name: getattr(locked, name) for name in CORRECTABLE}
+    after = {**before, **changes}
+    after["reason_other"] = after["reason_other"].strip() if after["reason"] == Reason.OTHER else ""
+    if problems := reason_problems(
+        reason=after["reason"], reason_other=after["reason_other"], service=locked.service
+    ):
+        raise TransitionRefused(" ".join(problems.values()))
+    changed = [name for name in CORRECTABLE if after[name] != before[name]]
+    if not changed:
+        raise TransitionRefused("Nothing was changed.")
+    number = locked.versions.count() + 1
+    ReferralVersion.objects.create(referral=locked, number=number, details=before, replaced_by=user)
+    Referral.objects.filter(pk=locked.pk).update(**{name: after[name] for name in changed})
+    labels = {name: Referral._meta.get_field(name).verbose_name for name in changed}
+    ReferralEvent.objects.create(
+        referral=locked,
+        kind=ReferralEvent.Kind.CORRECTED,
+        user=user,
+        note="Changed: "
+        + "; ".join(
+            f"{labels[name]} ({_shown(name, before[name])} → {_shown(name, after[name])})"
+            if name not in ("clinical_summary", "reason_other")
+            else labels[name]
+            for name in changed
+        )
+        + f". Version {number} kept.",
+    )
+    record_event(
+        action=AuditAction.UPDATE,
+        user=user,
+        patient=locked.patient,
+        obj=locked,
+        detail=f"corrected: {', '.join(changed)}",
+    )
+    referral.refresh_from_db()
+    return referral

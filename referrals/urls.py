@@ -11,6 +11,8 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("phone-in/", views.phone_in, name="phone_in"),
     path("patient-lookup/", views.patient_lookup, name="patient_lookup"),
+    path("<str:reference>/withdraw/", views.withdraw, name="withdraw"),
+    path("<str:reference>/correct/", views.correct, name="correct"),
     path("<str:reference>/identity/<slug:decision>/", views.settle_identity, name="identity"),
     path("<str:reference>/<slug:action>/", views.act, name="act"),
 ]

@@ -18,11 +18,13 @@ from core.selectors import patients_visible_to
 from referrals import selectors, services
 from referrals.forms import (
     CloseForm,
+    CorrectionForm,
     DeclineForm,
     NoteForm,
     RedirectForm,
     ReferralFilterForm,
     ReferralForm,
+    WithdrawForm,
 )
 
 PAGE_SIZE = 25
@@ -168,6 +170,49 @@ def settle_identity(request: HttpRequest, reference: str, decision: str) -> Http
     else:
         messages.success(request, f"Referral {referral.reference}: identity settled.")
     return redirect(referral)
+
+
+@require_POST
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    """The referrer withdraws a referral nobody has accepted yet."""
+    referral = selectors.referral_or_refusal(user=request.user, reference=reference)
+    if not services.may_change_as_referrer(user=request.user, referral=referral):
+        raise PermissionDenied("Only the referrer can withdraw a referral.")
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(referral)
+    try:
+        services.withdraw_referral(referral=referral, user=request.user, reason=form.cleaned_data["reason"])
+    except services.TransitionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Referral {referral.reference}: withdrawn.")
+    return redirect(referral)
+
+
+def correct(request: HttpRequest, reference: str) -> HttpResponse:
+    """The referrer corrects what they sent, before anyone has accepted it."""
+    referral = selectors.referral_or_refusal(user=request.user, reference=reference)
+    if not services.may_change_as_referrer(user=request.user, referral=referral):
+        raise PermissionDenied("Only the referrer can correct a referral.")
+    form = CorrectionForm(request.POST or None, referral=referral)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correct_referral(referral=referral, user=request.user, **form.cleaned_data)
+        except services.TransitionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request, f"Referral {referral.reference}: corrected; the service sees what changed."
+            )
+            return redirect(referral)
+    return render(
+        request,
+        "referrals/correct.html",
+        {"referral": referral, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 ACTION_FORMS = {"decline": DeclineForm, "redirect": RedirectForm, "close": CloseForm}

@@ -150,6 +150,9 @@ MATRIX = {
     "referral_detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "referrals:act": (lambda world: [world.referral_a.reference, "accept"], {}, 405),  # POST only
     "referrals:identity": (lambda world: [world.referral_a.reference, "confirm"], {}, 405),  # POST only
+    "referrals:withdraw": (_referral_a, {}, 405),  # POST only
+    # Only the referrer corrects; those who see the referral but did not send it are refused.
+    "referrals:correct": (_referral_a, {"gp_a": 200, "cit_member_a": 403, "mdt_coordinator_a": 403}, 404),
     "api:referral-list": (None, {}, 200),  # everyone gets the list of what they may see
     "api:referral-detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "api:referral-accept": (_referral_a, {}, 405),  # transitions are POST only
@@ -158,6 +161,8 @@ MATRIX = {
     "api:referral-start": (_referral_a, {}, 405),
     "api:referral-close": (_referral_a, {}, 405),
     "api:referral-notes": (_referral_a, {}, 405),
+    "api:referral-withdraw": (_referral_a, {}, 405),
+    "api:referral-correct": (_referral_a, {}, 405),
     "api:referral-confirm-identity": (_referral_a, {}, 405),
     "api:referral-separate-identity": (_referral_a, {}, 405),
     # The clock's actions and the caseload entry's: POST only, like the pages' forms.
