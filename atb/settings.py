@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "recovery_at_home",
     "teams",
     "mdt",
+    "closed_loop",
     "portal",
 ]
 
@@ -311,6 +312,20 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ATB Portal <atb-port
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people open the portal: emails link here (they are sent by workers, with no request).
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- Messages to the person or carer: GOV.UK Notify ---------------------------------
+# Without a key nothing is sent (messages wait, queued). Templates are made in Notify and
+# configured here by id; each takes the personalisation `closed_loop.person_messages` gives.
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+NOTIFY_TEMPLATES = {
+    "on_the_way_sms": env.str("NOTIFY_TEMPLATE_ON_THE_WAY_SMS", default=""),
+    "on_the_way_email": env.str("NOTIFY_TEMPLATE_ON_THE_WAY_EMAIL", default=""),
+    "visit_changed_sms": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_SMS", default=""),
+    "visit_changed_email": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_EMAIL", default=""),
+}
+# The number a person can call back on, in every message.
+RAH_PHONE = env.str("RAH_PHONE", default="0191 000 0000")
 
 # --- Forms, API -------------------------------------------------------------------
 

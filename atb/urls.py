@@ -58,6 +58,7 @@ urlpatterns = [
     path("recovery-at-home/", include("recovery_at_home.urls")),
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),
+    path("updates/", include("closed_loop.urls")),
     path("api/", include("atb.api_urls")),
     path("fhir/", include("referrals.fhir_urls")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from core.fields import UKPhoneField
 from core.models import Patient, Practice, Service, Team
 from referrals.identity import SentPerson
+from referrals.signals import referral_event_recorded
 
 
 class Source(models.TextChoices):
@@ -346,6 +347,12 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            referral_event_recorded.send(sender=ReferralEvent, event=self)
 
     @property
     def who(self) -> str:

@@ -13,14 +13,11 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from core.access import referral_scope
 from core.audit import record_event
 from core.models import AuditAction, Patient, Practice, Role, Service, Team, User
-from core.notifications import portal_link, queue_email
 from core.uk_time import uk_when
 from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
@@ -376,30 +373,9 @@ def _transition(*, referral: Referral, user: User, action: str, note: str = "", 
     return referral
 
 
-def _tell_referrer(referral: Referral, what: str) -> None:
-    referrer = referral.referred_by
-    if referrer is None or not referrer.email:
-        return
-    queue_email(
-        key=f"referral-{referral.pk}-{referral.status}",
-        to=referrer.email,
-        subject=f"Referral {referral.reference} {what}",
-        body=(
-            f"Your referral {referral.reference} to {referral.team or referral.service} "
-            f"was {what} at "
-            f"{date_format(timezone.localtime(referral.status_changed_at), 'j M Y H:i')}.\n\n"
-            f"{referral.decline_reason or ''}\n"
-            "See the referral and its timeline in the ATB Portal: "
-            f"{portal_link(reverse('referral_detail', args=[referral.reference]))}"
-        ).replace("\n\n\n", "\n\n"),
-    )
-
-
 @transaction.atomic
 def accept_referral(*, referral: Referral, user: User, note: str = "") -> Referral:
-    referral = _transition(referral=referral, user=user, action="accept", note=note)
-    _tell_referrer(referral, "accepted")
-    return referral
+    return _transition(referral=referral, user=user, action="accept", note=note)
 
 
 @transaction.atomic
@@ -407,9 +383,7 @@ def decline_referral(*, referral: Referral, user: User, reason: str) -> Referral
     reason = reason.strip()
     if not reason:
         raise TransitionRefused("Say why the referral is declined.")
-    referral = _transition(referral=referral, user=user, action="decline", note=reason, decline_reason=reason)
-    _tell_referrer(referral, "declined")
-    return referral
+    return _transition(referral=referral, user=user, action="decline", note=reason, decline_reason=reason)
 
 
 @transaction.atomic
@@ -452,7 +426,6 @@ def redirect_referral(
         user=user,
         note=f"From {referral.team or referral.service} ({referral.reference}). {note}".strip(),
     )
-    _tell_referrer(referral, f"redirected to {destination}")
     return redirected
 
 

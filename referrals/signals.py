@@ -8,3 +8,8 @@ referral_moved = Signal()
 # Sent inside the transaction that created a referral, a new one or one redirected to
 # another service (keyword: referral): Recovery at Home starts its response clock on it.
 referral_received = Signal()
+
+# Sent inside the transaction that recorded a line of a referral's timeline (keyword:
+# event): closing the loop tells the referrer and the sending system of the changes
+# meant for them.
+referral_event_recorded = Signal()

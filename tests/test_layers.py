@@ -18,6 +18,7 @@ FLOORS = [
     ["referrals"],
     ["recovery_at_home", "teams"],
     ["mdt"],
+    ["closed_loop"],
     ["portal"],
     ["atb"],
     ["tools"],

@@ -153,6 +153,10 @@ MATRIX = {
     "referrals:withdraw": (_referral_a, {}, 405),  # POST only
     # Only the referrer corrects; those who see the referral but did not send it are refused.
     "referrals:correct": (_referral_a, {"gp_a": 200, "cit_member_a": 403, "mdt_coordinator_a": 403}, 404),
+    # A referrer's own updates: the list is theirs alone, whoever else signs in.
+    "closed_loop:updates": (None, {"gp_a": 200, "gp_b": 200}, 403),
+    "closed_loop:updates_rows": (None, {"gp_a": 200, "gp_b": 200}, 403),
+    "closed_loop:update_settings": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "api:referral-list": (None, {}, 200),  # everyone gets the list of what they may see
     "api:referral-detail": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "api:referral-accept": (_referral_a, {}, 405),  # transitions are POST only

@@ -160,9 +160,9 @@ def test_only_the_receiving_side_may_move_a_referral(world, client_for):
 @pytest.mark.parametrize(
     ("action", "fields", "subject"),
     [
-        ("accept", {"key_worker": "cit_member_a"}, "accepted"),
-        ("decline", {"reason": "Already under the district nurses"}, "declined"),
-        ("redirect", {"service": "rah", "note": "Needs a 2-hour response"}, "redirected to Recovery at Home"),
+        ("accept", {"key_worker": "cit_member_a"}, "accepted by"),
+        ("decline", {"reason": "Already under the district nurses"}, "declined by"),
+        ("redirect", {"service": "rah", "note": "Needs a 2-hour response"}, "redirected by"),
     ],
 )
 def test_the_referrer_is_emailed_when_the_referral_is_accepted_declined_or_redirected(
@@ -183,6 +183,10 @@ def test_the_referrer_is_emailed_when_the_referral_is_accepted_declined_or_redir
     assert send_unsent_emails() == {"sent": 1}
     (email,) = mail.outbox
     assert email.to == [world.users["gp_a"].email]
-    assert email.subject == f"Referral {world.referral_a.reference} {subject}"
+    assert email.subject == f"Referral {world.referral_a.reference} {subject} {world.team_a}"
     assert f"http://portal.test/referrals/{world.referral_a.reference}/" in email.body
+    # The reference and a link: nothing of the person, nor the reason given.
+    patient = world.patient_a
+    for private in (patient.family_name, patient.nhs_number, "district nurses", "2-hour response"):
+        assert private not in email.body and private not in email.subject
     assert send_unsent_emails() == {}  # sent once, never again

@@ -1,0 +1,16 @@
+"""Each line of a referral's timeline, as it is recorded (in its transaction): the
+referrer's update, the sending system's response, the person's message."""
+
+from django.dispatch import receiver
+
+from closed_loop import person_messages, referrer_updates, system_responses
+from referrals.models import ReferralEvent
+from referrals.signals import referral_event_recorded
+
+
+@receiver(referral_event_recorded, sender=ReferralEvent)
+def close_the_loop(sender, *, event: ReferralEvent, **kwargs) -> None:
+    if event.kind in referrer_updates.UPDATE_FOR_EVENT:
+        referrer_updates.record_update(event=event)
+        system_responses.queue_response(event=event)
+    person_messages.queue_for_event(event=event)

@@ -1,0 +1,71 @@
+"""The referrer's pages: what happened to my referrals, and how I am told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from closed_loop import referrer_updates
+from closed_loop.forms import UpdateSettingsForm
+from core.audit import record_patients_listed
+from core.models import Role
+from core.permissions import role_required
+
+PAGE_SIZE = 30
+
+
+def _page(request: HttpRequest, *, polled: bool = False):
+    """A page of updates, the people they name audited as listed (a poll records a person
+    already recorded in the last hour only once)."""
+    listed = Paginator(referrer_updates.updates_for(user=request.user), PAGE_SIZE)
+    page = listed.get_page(request.GET.get("page"))
+    record_patients_listed(
+        request=request,
+        patients=[update.referral.patient_id for update in page.object_list],
+        detail="referral updates",
+        unless_listed_within=timedelta(hours=1) if polled else None,
+    )
+    return page
+
+
+@role_required(Role.REFERRER)
+@transaction.atomic
+def updates(request: HttpRequest) -> HttpResponse:
+    """The list, newest first, with the unread marked as new; opening it marks those shown
+    as read (one arriving meanwhile stays new). It refreshes itself every half minute."""
+    page = _page(request)
+    shown = referrer_updates.described(page.object_list)
+    response = render(request, "closed_loop/updates.html", {"page": page, "updates": shown})
+    if shown and page.number == 1:
+        referrer_updates.mark_read(user=request.user, up_to=max(shown, key=lambda u: u.pk))
+    return response
+
+
+@require_GET
+@role_required(Role.REFERRER)
+@transaction.atomic
+def updates_rows(request: HttpRequest) -> HttpResponse:
+    """The list's rows, for htmx to swap in: progress appears without reloading."""
+    page = _page(request, polled=True)
+    shown = referrer_updates.described(page.object_list)
+    return render(request, "closed_loop/_update_rows.html", {"updates": shown})
+
+
+@role_required(Role.REFERRER)
+def update_settings(request: HttpRequest) -> HttpResponse:
+    form = UpdateSettingsForm(
+        request.POST or None, initial={"emailed": sorted(referrer_updates.emailed_kinds(user=request.user))}
+    )
+    if request.method == "POST" and form.is_valid():
+        referrer_updates.choose_emails(user=request.user, emailed=set(form.cleaned_data["emailed"]))
+        messages.success(request, "Saved: you will be emailed about the updates you ticked.")
+        return redirect("closed_loop:updates")
+    return render(
+        request, "closed_loop/update_settings.html", {"form": form}, status=400 if form.errors else 200
+    )
