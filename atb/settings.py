@@ -324,6 +324,9 @@ NOTIFY_TEMPLATES = {
     "visit_changed_sms": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_SMS", default=""),
     "visit_changed_email": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_EMAIL", default=""),
 }
+# How long posting a response to a sending system may take before it counts as failed
+# (and is tried again with back-off: `closed_loop.response_delivery`).
+SYSTEM_RESPONSE_TIMEOUT_SECONDS = env.float("SYSTEM_RESPONSE_TIMEOUT_SECONDS", default=10.0)
 # The number a person can call back on, in every message.
 RAH_PHONE = env.str("RAH_PHONE", default="0191 000 0000")
 

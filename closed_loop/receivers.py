@@ -4,8 +4,8 @@ referrer's update, the sending system's response, the person's message."""
 from django.dispatch import receiver
 
 from closed_loop import person_messages, referrer_updates, system_responses
-from referrals.models import ReferralEvent
-from referrals.signals import referral_event_recorded
+from referrals.models import InboundMessage, ReferralEvent
+from referrals.signals import referral_event_recorded, referral_message_received
 
 
 @receiver(referral_event_recorded, sender=ReferralEvent)
@@ -14,3 +14,8 @@ def close_the_loop(sender, *, event: ReferralEvent, **kwargs) -> None:
         referrer_updates.record_update(event=event)
         system_responses.queue_response(event=event)
     person_messages.queue_for_event(event=event)
+
+
+@receiver(referral_message_received, sender=InboundMessage)
+def answer_the_message(sender, *, message: InboundMessage, **kwargs) -> None:
+    system_responses.answer_message(message=message)

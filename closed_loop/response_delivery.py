@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import requests
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from closed_loop.models import SystemResponse
 
-# How long a post may take before it counts as failed (and is tried again).
-POST_TIMEOUT_SECONDS = 10
 # A claimed response not delivered within this is due again (its worker died).
 CLAIM_TIMEOUT = timedelta(minutes=2)
 # After this many failed tries a response is shown as failing (it is still retried).
@@ -66,7 +65,10 @@ def deliver(*, response_id: int) -> str:
         headers["Authorization"] = f"Bearer {response.system.outbound_token}"
     try:
         answer = requests.post(
-            response.system.endpoint_url, json=response.bundle, headers=headers, timeout=POST_TIMEOUT_SECONDS
+            response.system.endpoint_url,
+            json=response.bundle,
+            headers=headers,
+            timeout=settings.SYSTEM_RESPONSE_TIMEOUT_SECONDS,
         )
         if answer.status_code >= 300:
             raise requests.HTTPError(f"HTTP {answer.status_code}: {answer.text[:200]}")

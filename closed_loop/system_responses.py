@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from closed_loop.models import SendingSystem, SystemResponse
-from closed_loop.referrer_updates import status_change_of
+from closed_loop.referrer_updates import UPDATE_FOR_EVENT, status_change_of
 from closed_loop.tasks import send_system_responses
 from referrals.fhir import service_request_resource
 from referrals.models import InboundMessage, Referral, ReferralEvent
@@ -53,23 +53,45 @@ def _request_message(
 
 def queue_response(*, event: ReferralEvent) -> SystemResponse | None:
     """Owe the sending system a response for this status change, if the referral came in
-    as a message from a registered system. Call inside the change's transaction."""
+    as a message from a registered system. A change the system's own message made (the
+    referral itself, a cancellation, an update) is answered as that message is recorded
+    (`answer_message`), naming it. Call inside the change's transaction."""
     if status_change_of(event=event) is None:
         return None
     referral = Referral.objects.select_related("service", "team", "referred_by").get(pk=event.referral_id)
     message, system = _request_message(referral, before=event.at)
-    if system is None:
+    if system is None or event.user_id == system.account_id:
         return None
+    return _queue(system=system, referral=referral, event=event, answering=message.message_id)
+
+
+def answer_message(*, message: InboundMessage) -> list[SystemResponse]:
+    """The answer to a message just recorded: a response for each status change it made."""
+    system = SendingSystem.objects.filter(account_id=message.sender_id, active=True).first()
+    if system is None:
+        return []
+    referral = Referral.objects.select_related("service", "team", "referred_by").get(pk=message.referral_id)
+    answered = SystemResponse.objects.filter(system=system, referral=referral).values("event_id")
+    made = ReferralEvent.objects.filter(
+        referral=referral, user_id=message.sender_id, kind__in=list(UPDATE_FOR_EVENT)
+    ).exclude(pk__in=answered)
+    return [
+        _queue(system=system, referral=referral, event=event, answering=message.message_id)
+        for event in made.order_by("at", "id")
+        if status_change_of(event=event) is not None
+    ]
+
+
+def _queue(
+    *, system: SendingSystem, referral: Referral, event: ReferralEvent, answering: str
+) -> SystemResponse:
     # The row lock orders this referral's responses: two changes committing at once get
     # consecutive numbers, never the same one.
     Referral.objects.select_for_update(no_key=True).filter(pk=referral.pk).exists()
-    last = SystemResponse.objects.filter(system=system, referral=referral).aggregate(last=Max("sequence"))[
-        "last"
-    ]
-    response = SystemResponse(system=system, referral=referral, event=event, sequence=(last or 0) + 1)
-    response.bundle = response_bundle(
-        referral=referral, event=event, answering=message.message_id, key=response.key
-    )
+    owed = SystemResponse.objects.filter(system=system, referral=referral)
+    last = owed.aggregate(last=Max("sequence"))["last"] or 0
+    response = SystemResponse(system=system, referral=referral, event=event, sequence=last + 1)
+    response.bundle = response_bundle(referral=referral, event=event, answering=answering, key=response.key)
     response.save()
     transaction.on_commit(_ask_a_worker)
     return response

@@ -23,6 +23,7 @@ from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import REASONS_BY_SERVICE, InboundMessage, Reason, Referral, Source, Status
 from referrals.serializers import SentPersonSerializer
+from referrals.signals import referral_message_received
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -343,11 +344,12 @@ def receive_message(*, message: dict, sender: User) -> Received:
         raise MessageRefused(("business-rule", str(refused))) from None
     try:
         with transaction.atomic():
-            InboundMessage.objects.create(
+            message = InboundMessage.objects.create(
                 message_id=message_id, sender=sender, referral=referral, service_request_id=request.id or ""
             )
     except IntegrityError:  # the same message, a moment ago, on another connection
         raise MessageRefused(("duplicate", f"Message {message_id} is being processed already.")) from None
+    referral_message_received.send(sender=InboundMessage, message=message)
     return Received(referral=referral, created=True)
 
 
@@ -409,7 +411,7 @@ def _cancel_or_update(
         raise MessageRefused(("business-rule", str(refused))) from None
     try:
         with transaction.atomic():
-            InboundMessage.objects.create(
+            message = InboundMessage.objects.create(
                 message_id=message_id,
                 sender=sender,
                 referral=referral,
@@ -418,4 +420,5 @@ def _cancel_or_update(
             )
     except IntegrityError:
         raise MessageRefused(("duplicate", f"Message {message_id} is being processed already.")) from None
+    referral_message_received.send(sender=InboundMessage, message=message)
     return Received(referral=referral, created=False)

@@ -13,3 +13,7 @@ referral_received = Signal()
 # event): closing the loop tells the referrer and the sending system of the changes
 # meant for them.
 referral_event_recorded = Signal()
+
+# Sent inside the transaction that recorded a BaRS message from another system (keyword:
+# message), once the changes it asked for are made: the system's answer is owed to it.
+referral_message_received = Signal()
