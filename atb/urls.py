@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from closed_loop import views as closed_loop_views
 from core import audit_views, sessions, two_factor
 from portal import views
 
@@ -59,6 +60,11 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),
     path("updates/", include("closed_loop.urls")),
+    path(
+        "referrals/<str:reference>/messages/consent/",
+        closed_loop_views.contact_consent,
+        name="contact_consent",
+    ),
     path("api/", include("atb.api_urls")),
     path("fhir/", include("referrals.fhir_urls")),
     path("admin/", admin.site.urls),

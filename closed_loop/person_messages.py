@@ -83,12 +83,13 @@ def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
         kind = PersonMessage.Kind.ON_THE_WAY
         personalisation = {"expected_by": _when(episode.response_due_at)}
     else:
-        visit = PlannedVisit.objects.filter(care__referral=referral).order_by("-pk").first()
+        visit = PlannedVisit.objects.filter(care__episode__referral=referral).order_by("-pk").first()
         kind = PersonMessage.Kind.VISIT_CHANGED
         personalisation = {
             "visit_from": _when(visit.window_start),
             "visit_to": f"{timezone.localtime(visit.window_end):%H:%M}",
-            "changed": "yes" if PlannedVisit.objects.filter(rescheduled_as=visit).exists() else "no",
+            # A visit being moved is marked so before its replacement is planned.
+            "changed": "yes" if _being_moved(referral) else "no",
         }
     personalisation |= {"service": "Recovery at Home", "phone": settings.RAH_PHONE}
     message = PersonMessage.objects.create(
@@ -102,6 +103,14 @@ def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
     )
     transaction.on_commit(_ask_a_worker)
     return message
+
+
+def _being_moved(referral: Referral) -> bool:
+    return PlannedVisit.objects.filter(
+        care__episode__referral=referral,
+        state=PlannedVisit.State.RESCHEDULED,
+        rescheduled_as=None,
+    ).exists()
 
 
 def _ask_a_worker() -> None:

@@ -9,13 +9,15 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from closed_loop import referrer_updates
-from closed_loop.forms import UpdateSettingsForm
-from core.audit import record_patients_listed
-from core.models import Role
+from closed_loop import person_messages, referrer_updates
+from closed_loop.forms import ContactConsentForm, UpdateSettingsForm
+from core.access import RAH_STAFF
+from core.audit import record_event, record_patients_listed
+from core.models import AuditAction, Role
 from core.permissions import role_required
+from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 30
 
@@ -69,3 +71,32 @@ def update_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request, "closed_loop/update_settings.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@require_POST
+@role_required(*RAH_STAFF)
+@transaction.atomic
+def contact_consent(request: HttpRequest, reference: str) -> HttpResponse:
+    """Record, from the referral's page, whether and how the person or their carer is told
+    that Recovery at Home is on its way or a visit changed."""
+    referral = referral_selectors.referral_or_refusal(user=request.user, reference=reference)
+    form = ContactConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            person_messages.record_consent(patient=referral.patient, user=request.user, **form.cleaned_data)
+        except ValueError as refused:
+            messages.error(request, f"Not saved: {refused}")
+        else:
+            record_event(
+                request=request,
+                action=AuditAction.UPDATE,
+                patient=referral.patient,
+                obj=referral,
+                detail="consent to messages recorded",
+            )
+            messages.success(request, "Saved: what they agreed to be told.")
+    else:
+        messages.error(
+            request, "Not saved: " + " ".join(e for errors in form.errors.values() for e in errors)
+        )
+    return redirect(referral)

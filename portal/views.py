@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from closed_loop.forms import ContactConsentForm
+from closed_loop.models import ContactConsent, PersonMessage
 from core.access import (
     BREAK_GLASS_ROLES,
     CITY_WIDE_PERFORMANCE_ROLES,
@@ -23,13 +25,14 @@ from core.access import (
     FLAGGING_ROLES,
     PATIENT_SEARCH_ROLES,
     PERFORMANCE_ROLES,
+    RAH_STAFF,
     REGISTERING_ROLES,
 )
 from core.audit import record_event, record_patients_listed
 from core.break_glass import break_glass
 from core.health import redis_status
 from core.heartbeats import heartbeat_age, heartbeat_status
-from core.models import AuditAction, Patient, Role, RoleGrant
+from core.models import AuditAction, Patient, Role, RoleGrant, Service
 from core.models.audit import EMERGENCY_VIEW
 from core.permissions import people_page_for, role_required
 from core.selectors import (
@@ -548,9 +551,32 @@ def _referral_page(
             **(_clock_forms(request.user, referral, bound) if referral.shows_record else {}),
             "who_can_go": _who_can_go(request.user, referral) if referral.shows_record else None,
             **(_care(referral) if referral.shows_record else {}),
+            **(_person_messages(request.user, referral) if referral.shows_record else {}),
         },
         status=status,
     )
+
+
+def _person_messages(user, referral: Referral) -> dict:
+    """Recovery at Home's staff see what the person agreed to be told, and what was sent."""
+    if referral.service.code != Service.Code.RECOVERY_AT_HOME or not user.has_role(*RAH_STAFF):
+        return {}
+    consent = ContactConsent.objects.filter(patient=referral.patient).first()
+    initial = (
+        {
+            "recipient": consent.recipient,
+            "channel": consent.channel,
+            "email": consent.email,
+            "opted_out": consent.opted_out,
+        }
+        if consent
+        else {}
+    )
+    return {
+        "contact_consent": consent,
+        "contact_consent_form": ContactConsentForm(initial=initial),
+        "person_messages": PersonMessage.objects.filter(referral=referral).order_by("created_at")[:20],
+    }
 
 
 @role_required(Role.SERVICE_MANAGER, Role.ADMINISTRATOR)

@@ -159,10 +159,17 @@ def record_visit(
     now = timezone.now()
     if outcome == VisitOutcome.DONE and visit.window_start > now + timedelta(hours=1):
         raise ClockRefused("The visit's window has not begun: it cannot be done yet.", field="outcome")
-    moved_to = None
+    if outcome == VisitOutcome.RESCHEDULED and (new_start is None or new_end is None):
+        raise ClockRefused("Give the new time of the visit.", field="new_start")
+    changed = PlannedVisit.objects.filter(pk=visit.pk, state=PlannedVisit.State.PLANNED).update(
+        state=outcome, recorded_at=now, recorded_by=user, note=note
+    )
+    if not changed:
+        current = PlannedVisit.objects.get(pk=visit.pk)
+        raise ClockRefused(f"This visit was already recorded: {current.get_state_display().lower()}.")
     if outcome == VisitOutcome.RESCHEDULED:
-        if new_start is None or new_end is None:
-            raise ClockRefused("Give the new time of the visit.", field="new_start")
+        # Planned once this one is marked moved, so that the new visit is known, as it is
+        # planned, to replace it (the person is told of a change, not of a new visit).
         try:
             moved_to = plan_visit(
                 referral=referral,
@@ -175,12 +182,7 @@ def record_visit(
         except ClockRefused as refused:  # said beside the new time's own fields
             field = {"window_start": "new_start", "window_end": "new_end"}.get(refused.field, refused.field)
             raise ClockRefused(str(refused), field=field) from None
-    changed = PlannedVisit.objects.filter(pk=visit.pk, state=PlannedVisit.State.PLANNED).update(
-        state=outcome, recorded_at=now, recorded_by=user, note=note, rescheduled_as=moved_to
-    )
-    if not changed:
-        current = PlannedVisit.objects.get(pk=visit.pk)
-        raise ClockRefused(f"This visit was already recorded: {current.get_state_display().lower()}.")
+        PlannedVisit.objects.filter(pk=visit.pk).update(rescheduled_as=moved_to)
     visit.refresh_from_db()
     said = {
         VisitOutcome.DONE: "done",

@@ -80,3 +80,44 @@ class SendingSystemReceiver(_Peer):
                 seen.add(message["key"])
                 kept.append(message)
         return kept
+
+
+class _NotifyHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_POST(self):
+        notify = self.server.peer
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if not self.headers.get("Authorization", "").startswith("Bearer "):
+            return self._answer(403, {"errors": [{"error": "AuthError", "message": "no token"}]})
+        if notify.answer_with:
+            status = notify.answer_with.popleft()
+            return self._answer(status, {"errors": [{"error": "Error", "message": f"refused {status}"}]})
+        notification_id = f"00000000-0000-4000-8000-{len(notify.sent) + 1:012d}"
+        channel = self.path.rsplit("/", 1)[-1]
+        notify.sent.append({"id": notification_id, "channel": channel, **body})
+        self._answer(201, {"id": notification_id, "reference": body.get("reference")})
+
+    def do_GET(self):
+        notification_id = self.path.rsplit("/", 1)[-1]
+        self._answer(200, {"id": notification_id, "status": self.server.peer.status})
+
+
+class FakeNotify(_Peer):
+    """GOV.UK Notify's API as its client calls it: sends are recorded (or refused with the
+    statuses in `answer_with`, in turn) and every notification reports `status`."""
+
+    def __init__(self, *, status="delivered"):
+        super().__init__(_NotifyHandler)
+        self.sent: list[dict] = []
+        self.answer_with: deque[int] = deque()
+        self.status = status
