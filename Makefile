@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install browser screenshots lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
+.PHONY: demo test install pango browser screenshots lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed pango
+
+# Debian's Pango, which WeasyPrint draws the outcome letters' PDFs with.
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0 || $(SUDO) apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0)
 
 # Debian's Chromium for the browser tests (tests/e2e): installed by the project's own files.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

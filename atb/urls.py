@@ -7,6 +7,7 @@ from django.urls import include, path
 from closed_loop import views as closed_loop_views
 from core import audit_views, sessions, two_factor
 from portal import views
+from referrals import fhir_urls
 
 admin.site.site_header = "ATB Portal administration"
 admin.site.site_title = "ATB Portal"
@@ -66,6 +67,23 @@ urlpatterns = [
         name="contact_consent",
     ),
     path("api/", include("atb.api_urls")),
-    path("fhir/", include("referrals.fhir_urls")),
+    # The FHIR endpoints of the features, under one namespace: the outcome letter is
+    # closing the loop's, above referrals, so it is added here rather than there.
+    path(
+        "fhir/",
+        include(
+            (
+                [
+                    *fhir_urls.urlpatterns,
+                    path(
+                        "DocumentReference/<int:pk>",
+                        closed_loop_views.DocumentReferenceRead.as_view(),
+                        name="document-reference",
+                    ),
+                ],
+                "fhir",
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.db.models import Max
 
+from closed_loop.fhir_letters import document_reference
 from closed_loop.models import SendingSystem, SystemResponse
+from closed_loop.outcome_letters import letter_for_referral
 from closed_loop.referrer_updates import UPDATE_FOR_EVENT, status_change_of
 from closed_loop.tasks import send_system_responses
 from referrals.fhir import service_request_resource
@@ -127,6 +129,12 @@ def response_bundle(*, referral: Referral, event: ReferralEvent, answering: str,
                 "fullUrl": f"ServiceRequest/{referral.reference}",
                 "resource": request,
             },
+            *(
+                [{"fullUrl": f"DocumentReference/{letter.pk}", "resource": document_reference(letter)}]
+                if event.kind == ReferralEvent.Kind.CLOSED
+                and (letter := letter_for_referral(referral=referral)) is not None
+                else []
+            ),
         ],
     }
 

@@ -10,14 +10,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework.response import Response
 
-from closed_loop import person_messages, referrer_updates
+from closed_loop import fhir_letters, letter_documents, outcome_letters, person_messages, referrer_updates
 from closed_loop.forms import ContactConsentForm, UpdateSettingsForm
+from closed_loop.models import OutcomeLetter
 from core.access import RAH_STAFF
-from core.audit import record_event, record_patients_listed
+from core.audit import Refused, record_event, record_patients_listed
 from core.models import AuditAction, Role
 from core.permissions import role_required
 from referrals import selectors as referral_selectors
+from referrals.fhir_views import FhirView
 
 PAGE_SIZE = 30
 
@@ -100,3 +104,68 @@ def contact_consent(request: HttpRequest, reference: str) -> HttpResponse:
             request, "Not saved: " + " ".join(e for errors in form.errors.values() for e in errors)
         )
     return redirect(referral)
+
+
+@role_required(Role.REFERRER, Role.MDT_COORDINATOR)
+@transaction.atomic
+def letters(request: HttpRequest) -> HttpResponse:
+    """The practice's outcome letters: about the people this user may see, newest first."""
+    page = Paginator(outcome_letters.letters_visible_to(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    record_patients_listed(
+        request=request, patients=[letter.patient_id for letter in page.object_list], detail="outcome letters"
+    )
+    return render(request, "closed_loop/letters.html", {"page": page})
+
+
+def _letter_or_refusal(request: HttpRequest, pk: int) -> OutcomeLetter:
+    letter = outcome_letters.letters_visible_to(user=request.user).filter(pk=pk).first()
+    if letter is None:
+        raise Refused("No outcome letter that you may see.", patient=_patient_of_letter(pk))
+    return letter
+
+
+def _patient_of_letter(pk: int):
+    letter = OutcomeLetter.objects.filter(pk=pk).select_related("patient").first()
+    return letter.patient if letter else None
+
+
+@transaction.atomic
+def letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """One letter, laid out to print on A4."""
+    found = _letter_or_refusal(request, pk)
+    record_event(
+        request=request, action=AuditAction.VIEW, patient=found.patient, obj=found, detail="outcome letter"
+    )
+    return render(request, "closed_loop/letter.html", {"letter": found})
+
+
+@transaction.atomic
+def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same letter as a PDF (WeasyPrint), to file in the practice's record."""
+    found = _letter_or_refusal(request, pk)
+    record_event(
+        request=request,
+        action=AuditAction.VIEW,
+        patient=found.patient,
+        obj=found,
+        detail="outcome letter PDF",
+    )
+    response = HttpResponse(letter_documents.pdf_of(found), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="outcome-letter-{found.pk}.pdf"'
+    return response
+
+
+class DocumentReferenceRead(FhirView):
+    """FHIR R4 DocumentReference: an outcome letter, by the same relationship as its page."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="FHIR R4 DocumentReference (outcome letter)")
+    def get(self, request, pk: int):
+        found = outcome_letters.letters_visible_to(user=request.user).filter(pk=pk).first()
+        if found is None:
+            raise Refused("No outcome letter that you may see.", patient=_patient_of_letter(pk))
+        record_event(
+            request=request, action=AuditAction.VIEW, patient=found.patient, obj=found, detail="FHIR"
+        )
+        return Response(fhir_letters.document_reference(found))

@@ -32,6 +32,7 @@ from mdt.models import (
     MeetingSchedule,
     OverdueNotice,
 )
+from mdt.signals import minutes_closed
 from teams.models import CaseloadEntry, CaseloadEvent
 
 LONDON = ZoneInfo("Europe/London")
@@ -352,6 +353,7 @@ def close_minutes(*, meeting: Meeting, user: User) -> Meeting:
         closed_at=now,
         closed_by=user,
     )
+    minutes_closed.send(sender=Meeting, meeting=meeting)
     if sends_minutes_summary(meeting):
         discussed = meeting.items.exclude(discussion="").count()
         actions = Action.objects.filter(item__meeting=meeting).count()

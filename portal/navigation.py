@@ -41,6 +41,8 @@ WORKSPACES = [
     Workspace(Role.CIT_MEMBER, "Team inbox", "referrals:inbox"),
     Workspace(Role.CIT_MEMBER, "MDT actions", "mdt:my_actions"),
     Workspace(Role.REFERRER, "MDT actions", "mdt:my_actions"),
+    Workspace(Role.REFERRER, "Outcome letters", "closed_loop:letters"),
+    Workspace(Role.MDT_COORDINATOR, "Outcome letters", "closed_loop:letters"),
 ]
 
 

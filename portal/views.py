@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from closed_loop.forms import ContactConsentForm
 from closed_loop.models import ContactConsent, PersonMessage
+from closed_loop.outcome_letters import letter_for_referral
 from core.access import (
     BREAK_GLASS_ROLES,
     CITY_WIDE_PERFORMANCE_ROLES,
@@ -552,6 +553,7 @@ def _referral_page(
             "who_can_go": _who_can_go(request.user, referral) if referral.shows_record else None,
             **(_care(referral) if referral.shows_record else {}),
             **(_person_messages(request.user, referral) if referral.shows_record else {}),
+            "outcome_letter": letter_for_referral(referral=referral) if referral.shows_record else None,
         },
         status=status,
     )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from closed_loop.models import OutcomeLetter
 from core.models import AuditAction, AuditEvent
 from recovery_at_home.models import Shift
 from recovery_at_home.rota import add_shift
@@ -74,6 +75,24 @@ def _shift(world):
 
 def _entry_a_and(*more):
     return lambda world: [*_entry_a(world), *more]
+
+
+def _letter_a(world):
+    """An outcome letter about patient_a (team A's discharge of referral_a)."""
+    letter, _ = OutcomeLetter.objects.get_or_create(
+        key="matrix-letter-a",
+        defaults={
+            "patient": world.patient_a,
+            "practice": world.practice_a,
+            "referral": world.referral_a,
+            "occasion": OutcomeLetter.Occasion.CASELOAD_DISCHARGE,
+            "title": "Team A: outcome",
+            "what_was_done": "Four visits.",
+            "outcome": "Goals met",
+            "written_by": world.users["cit_member_a"],
+        },
+    )
+    return [letter.pk]
 
 
 CIT_ONLY = {"cit_member_a": 200}
@@ -206,6 +225,11 @@ MATRIX = {
     "fhir:patient": (_patient_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "fhir:service-request": (_referral_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "fhir:process-message": (None, {}, 405),  # POST only
+    # Outcome letters: the people the user may see (the practice, the team), else 404.
+    "fhir:document-reference": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "closed_loop:letter": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "closed_loop:letter_pdf": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    "closed_loop:letters": (None, {"gp_a": 200, "gp_b": 200, "mdt_coordinator_a": 200}, 403),
     "api:docs": (None, {}, 200),
     "recovery_at_home:home": (None, {"rah_coordinator": 200, "rah_responder": 200}, 403),
     # The queue shows people: outside Recovery at Home it does not exist.

@@ -1,0 +1,47 @@
+"""The outcome letter for other systems: a FHIR R4 DocumentReference whose attachment is the
+letter's PDF (read with the same relationship check as the page)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from django.urls import reverse
+from fhir.resources.R4B.documentreference import DocumentReference
+
+from closed_loop.models import OutcomeLetter
+from core.notifications import portal_link
+from referrals.fhir import REFERRAL_REFERENCE
+
+# SNOMED CT: 373942005 "Discharge summary"; 371531000 "Report of clinical encounter".
+LETTER_TYPE = {
+    OutcomeLetter.Occasion.RAH_DISCHARGE: ("373942005", "Discharge summary"),
+    OutcomeLetter.Occasion.CASELOAD_DISCHARGE: ("373942005", "Discharge summary"),
+    OutcomeLetter.Occasion.MDT_DISCUSSION: ("371531000", "Report of clinical encounter"),
+}
+
+
+def document_reference(letter: OutcomeLetter) -> dict:
+    code, display = LETTER_TYPE[letter.occasion]
+    resource = {
+        "resourceType": "DocumentReference",
+        "id": str(letter.pk),
+        "status": "current",
+        "type": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
+        "subject": {"reference": f"Patient/{letter.patient_id}"},
+        "date": letter.written_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "description": letter.title,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": portal_link(reverse("closed_loop:letter_pdf", args=[letter.pk])),
+                    "title": letter.title,
+                }
+            }
+        ],
+    }
+    if letter.referral_id:
+        resource["context"] = {
+            "related": [{"identifier": {"system": REFERRAL_REFERENCE, "value": letter.referral.reference}}]
+        }
+    return DocumentReference.model_validate(resource).model_dump(mode="json", exclude_none=True)
