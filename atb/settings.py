@@ -327,6 +327,8 @@ NOTIFY_TEMPLATES = {
 # How long posting a response to a sending system may take before it counts as failed
 # (and is tried again with back-off: `closed_loop.response_delivery`).
 SYSTEM_RESPONSE_TIMEOUT_SECONDS = env.float("SYSTEM_RESPONSE_TIMEOUT_SECONDS", default=10.0)
+# How often a referrer's "What happened to my referrals" refreshes itself (htmx).
+UPDATES_POLL_SECONDS = env.int("UPDATES_POLL_SECONDS", default=15)
 # The number a person can call back on, in every message.
 RAH_PHONE = env.str("RAH_PHONE", default="0191 000 0000")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from rest_framework.authtoken.models import Token
 
-from closed_loop.models import PersonMessage, SendingSystem, SystemResponse
+from closed_loop.models import SendingSystem, SystemResponse
 from closed_loop.response_delivery import FAILING_AFTER
 
 
@@ -48,24 +48,6 @@ class SystemResponseAdmin(admin.ModelAdmin):
     list_select_related = ["referral", "system"]
     search_fields = ["referral__reference"]
     readonly_fields = [field.name for field in SystemResponse._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(PersonMessage)
-class PersonMessageAdmin(admin.ModelAdmin):
-    """Messages to people and carers, with what Notify said of them; no content beyond
-    the time and the service."""
-
-    list_display = ["referral", "kind", "channel", "status", "created_at", "last_error"]
-    list_filter = ["status", "kind", "channel"]
-    list_select_related = ["referral"]
-    search_fields = ["referral__reference"]
-    exclude = ["to"]  # the number or address is the person's: read on their record
 
     def has_add_permission(self, request):
         return False

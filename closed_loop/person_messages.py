@@ -16,7 +16,8 @@ from django.utils.formats import date_format
 
 from closed_loop.models import ContactConsent, PersonMessage
 from closed_loop.tasks import send_person_messages
-from core.models import Patient, User
+from core.audit import record_event
+from core.models import AuditAction, Patient, User
 from recovery_at_home.models import Episode, PlannedVisit
 from referrals.models import Referral, ReferralEvent
 
@@ -31,6 +32,7 @@ def _when(moment: datetime) -> str:
     return f"{local:%H:%M} on {date_format(local, 'l j F')}"
 
 
+@transaction.atomic
 def record_consent(
     *, patient: Patient, user: User, recipient: str, channel: str, email: str = "", opted_out: bool = False
 ) -> ContactConsent:
@@ -44,7 +46,7 @@ def record_consent(
                 raise ValueError(
                     "There is no phone number on the record for them: add it to the person's details first."
                 )
-    consent, _ = ContactConsent.objects.update_or_create(
+    consent, created = ContactConsent.objects.update_or_create(
         patient=patient,
         defaults={
             "recipient": recipient,
@@ -54,6 +56,12 @@ def record_consent(
             "recorded_at": timezone.now(),
             "recorded_by": user,
         },
+    )
+    record_event(
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        user=user,
+        patient=patient,
+        detail="consent to messages recorded" + (" (opted out)" if opted_out else ""),
     )
     return consent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -47,7 +48,11 @@ def updates(request: HttpRequest) -> HttpResponse:
     as read (one arriving meanwhile stays new). It refreshes itself every half minute."""
     page = _page(request)
     shown = referrer_updates.described(page.object_list)
-    response = render(request, "closed_loop/updates.html", {"page": page, "updates": shown})
+    response = render(
+        request,
+        "closed_loop/updates.html",
+        {"page": page, "updates": shown, "poll_seconds": settings.UPDATES_POLL_SECONDS},
+    )
     if shown and page.number == 1:
         referrer_updates.mark_read(user=request.user, up_to=max(shown, key=lambda u: u.pk))
     return response
@@ -91,13 +96,6 @@ def contact_consent(request: HttpRequest, reference: str) -> HttpResponse:
         except ValueError as refused:
             messages.error(request, f"Not saved: {refused}")
         else:
-            record_event(
-                request=request,
-                action=AuditAction.UPDATE,
-                patient=referral.patient,
-                obj=referral,
-                detail="consent to messages recorded",
-            )
             messages.success(request, "Saved: what they agreed to be told.")
     else:
         messages.error(

@@ -513,15 +513,7 @@ def record_viewed_by_receiver(*, referral: Referral, user: User) -> bool:
 
 # What a referrer may correct: the need as they described it (not who it is about, where
 # it came from or the consent to refer, which would make it another referral).
-CORRECTABLE = (
-    "reason",
-    "reason_other",
-    "clinical_summary",
-    "carer_breakdown",
-    "safeguarding_concern",
-    "key_safe",
-    "consent_to_share",
-)
+CORRECTABLE = tuple(name for name in REFERRAL_DETAILS if name not in ("source", "consent_to_referral"))
 
 
 class NotTheReferrer(PermissionDenied):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from closed_loop.person_messages import record_consent
 from core.models import BedUnit, Patient, Service, User
 from mdt import selectors as mdt_selectors
 from mdt import services as mdt_services
@@ -91,6 +92,9 @@ def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     services.redirect_referral(
         referral=redirected, user=coordinator, service=cit, note="Not urgent; needs ongoing support"
     )
+    # The GP learnt the person had gone into hospital overnight, before anyone accepted it.
+    withdrawn = refer(north[2], rah, Reason.FRAILTY, 9, user=gp_b)
+    services.withdraw_referral(referral=withdrawn, user=gp_b, reason="Admitted to hospital overnight")
     accepted_rah = refer(north[1], rah, Reason.CATHETER, 3, user=gp_b)
     services.accept_referral(referral=accepted_rah, user=coordinator)
     _seed_recovery_at_home(coordinator, users["rah.responder"], people=east + north)
@@ -194,6 +198,17 @@ def _seed_recovery_at_home(coordinator: User, responder: User, *, people: list[P
         .first()
     )
     if first is not None:
+        # Their daughter agreed to be texted when someone is on the way (the demo has no
+        # GOV.UK Notify key: the message waits, queued, on the referral's page).
+        patient = first.referral.patient
+        if not patient.carer_phone:
+            patient.carer_name, patient.carer_relationship, patient.carer_phone = (
+                "Joanne",
+                "daughter",
+                "07700 900461",
+            )
+            patient.save(update_fields=["carer_name", "carer_relationship", "carer_phone"])
+        record_consent(patient=patient, user=coordinator, recipient="carer", channel="sms")
         rah.dispatch_responder(
             referral=first.referral,
             responder=responder,

@@ -194,7 +194,10 @@ def test_consent_is_recorded_from_the_referral_page_and_audited(world, client_fo
     consent = ContactConsent.objects.get(patient=world.patient_b)
     assert (consent.channel, consent.opted_out) == ("sms", False)
     assert AuditEvent.objects.filter(
-        action=AuditAction.UPDATE, patient=world.patient_b, detail="consent to messages recorded"
+        action=AuditAction.CREATE,
+        user=world.users["rah_coordinator"],
+        patient=world.patient_b,
+        detail="consent to messages recorded",
     ).exists()
     page = client.get(world.referral_b.get_absolute_url())
     assert b"The person by text message" in page.content

@@ -725,3 +725,71 @@ def test_the_rota_week_and_day_fit_a_desk_a_tablet_and_a_phone(world, person, wi
         expect(page.get_by_role("heading", level=1)).to_contain_text("Rota")
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         assert_accessible(page)
+
+
+def _refer_to_recovery_at_home(page, *, family_name: str) -> Referral:
+    page.goto("/referrals/")
+    page.get_by_role("link", name="Refer a patient").first.click()
+    page.get_by_label("First name").fill("Alma")
+    page.get_by_label("Last name").fill(family_name)
+    page.get_by_label("Day").fill("3")
+    page.get_by_label("Month").fill("9")
+    page.get_by_label("Year").fill("1939")
+    page.get_by_label("Recovery at Home").check()
+    page.get_by_label("Reason").select_option(label="Fall without serious injury")
+    page.get_by_label("The person (or their representative) agrees to this referral").check()
+    page.get_by_label("Your contact number").fill("0191 555 0100")
+    page.get_by_role("button", name=re.compile("Send", re.IGNORECASE)).click()
+    page.wait_for_url(re.compile(r"/referrals/ATB-\d{4}-\d{6}/$"))
+    return Referral.objects.get(patient__family_name=family_name)
+
+
+def test_a_gp_sees_the_referral_progress_to_the_outcome_letter_and_withdraws_another(
+    world, person, reference_data, settings
+):
+    settings.UPDATES_POLL_SECONDS = 1
+    gp, coordinator, responder = (
+        world.users["gp_a"],
+        world.users["rah_coordinator"],
+        world.users["rah_responder"],
+    )
+    page = person(gp)
+    followed = _refer_to_recovery_at_home(page, family_name="Lindqvist")
+    second = _refer_to_recovery_at_home(page, family_name="Okafor")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Updates")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("What happened to my referrals")
+    rows = page.locator("#update-rows")
+    # Recovery at Home acts; the GP's page shows each step as it happens, without a reload.
+    rah_services.triage_referral(
+        referral=followed, category=TriageCategory.objects.get(code="urgent"), user=coordinator
+    )
+    expect(rows.get_by_text("Accepted by Recovery at Home")).to_be_visible(timeout=10_000)
+    expect(rows.get_by_text("New").first).to_be_visible()
+    rah_services.record_arrival(referral=followed, user=responder)
+    expect(rows.get_by_text("First contact made by Recovery at Home")).to_be_visible(timeout=10_000)
+    rah_services.record_outcome(
+        referral=followed, user=responder, outcome="hospital", note="Hip pain on standing"
+    )
+    expect(rows.get_by_text("Closed by Recovery at Home")).to_be_visible(timeout=10_000)
+    assert_accessible(page)
+    screenshot(page, "referrer-updates")
+
+    rows.get_by_role("link", name=followed.reference).first.click()
+    page.get_by_role("link", name="Outcome letter to the practice").click()
+    expect(page.get_by_role("heading", name="What was done")).to_be_visible()
+    expect(page.get_by_text("Hip pain on standing")).to_be_visible()
+    expect(page.get_by_role("link", name="Download as PDF")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "outcome-letter")
+
+    # The second is not accepted yet: the GP withdraws it, saying why.
+    page.goto(second.get_absolute_url())
+    page.get_by_text("Withdraw it", exact=True).click()
+    page.get_by_label("Why are you withdrawing it?").fill("Admitted to hospital overnight")
+    page.get_by_role("button", name="Withdraw the referral").click()
+    expect(page.get_by_text(f"Referral {second.reference}: withdrawn.")).to_be_visible()
+    expect(page.get_by_text("Admitted to hospital overnight").first).to_be_visible()
+    assert_accessible(page)
+    second.refresh_from_db()
+    assert second.status == "withdrawn"
