@@ -13,7 +13,6 @@ from django.utils.formats import date_format
 from closed_loop.models import OutcomeLetter
 from core.models import User
 from core.selectors import patients_visible_to
-from core.uk_time import uk_when
 from mdt.models import Meeting
 from recovery_at_home.models import Episode, PlannedVisit
 from referrals.models import Referral, ReferralEvent
@@ -57,9 +56,8 @@ def write_for_closed_referral(*, event: ReferralEvent) -> OutcomeLetter | None:
 
 
 def _recovery_at_home(referral: Referral, episode: Episode) -> tuple[str, str]:
-    lines = [
-        f"Referred {uk_when(referral.received_at)} ({_day(referral.received_at)}): {referral.reason_shown}."
-    ]
+    received = timezone.localtime(referral.received_at)
+    lines = [f"Referred {_day(received)} at {received:%H:%M}: {referral.reason_shown}."]
     if episode.category:
         lines.append(f"Triaged as {episode.category}.")
     if episode.arrived_at:
@@ -83,7 +81,7 @@ def _recovery_at_home(referral: Referral, episode: Episode) -> tuple[str, str]:
                 f"Handed over to the Community Integrated Team ({care.handover_referral.reference})."
             )
     if episode.outcome_note:
-        lines.append(episode.outcome_note)
+        lines.append(f"Noted at the outcome: {episode.outcome_note}")
     if episode.handover_referral_id:
         actions.append(
             f"Handed over to the Community Integrated Team ({episode.handover_referral.reference})."
