@@ -80,6 +80,7 @@ urlpatterns = [
                         closed_loop_views.DocumentReferenceRead.as_view(),
                         name="document-reference",
                     ),
+                    path("Binary/<int:pk>", closed_loop_views.LetterBinary.as_view(), name="binary"),
                 ],
                 "fhir",
             )

@@ -12,7 +12,7 @@ class SendingSystemAdmin(admin.ModelAdmin):
     """A system that sends referrals: the account it calls as (its API token is made
     here), where our responses go, and the token it gave us for those calls."""
 
-    list_display = ["name", "account", "endpoint_url", "active", "inbound_token"]
+    list_display = ["name", "account", "endpoint_url", "active"]
     readonly_fields = ["inbound_token"]
     autocomplete_fields = ["account"]
 

@@ -10,7 +10,8 @@ from fhir.resources.R4B.documentreference import DocumentReference
 
 from closed_loop.models import OutcomeLetter
 from core.notifications import portal_link
-from referrals.fhir import REFERRAL_REFERENCE
+from referrals.fhir import NHS_NUMBER, REFERRAL_REFERENCE
+from referrals.identity import SentPerson
 
 # SNOMED CT: 373942005 "Discharge summary"; 371531000 "Report of clinical encounter".
 LETTER_TYPE = {
@@ -20,21 +21,32 @@ LETTER_TYPE = {
 }
 
 
-def document_reference(letter: OutcomeLetter) -> dict:
+def document_reference(letter: OutcomeLetter, *, as_sent: bool = False) -> dict:
+    """The letter's DocumentReference. `as_sent`: for a reader who may not see the record
+    (the sending system that referred), the person as it sent them."""
     code, display = LETTER_TYPE[letter.occasion]
+    if as_sent:
+        sent = SentPerson.from_stored(letter.referral.person_as_sent)
+        subject = {
+            "identifier": {"system": NHS_NUMBER, "value": sent.nhs_number} if sent.nhs_number else None,
+            "display": sent.full_name,
+        }
+        subject = {key: value for key, value in subject.items() if value}
+    else:
+        subject = {"reference": f"Patient/{letter.patient_id}"}
     resource = {
         "resourceType": "DocumentReference",
         "id": str(letter.pk),
         "status": "current",
         "type": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
-        "subject": {"reference": f"Patient/{letter.patient_id}"},
+        "subject": subject,
         "date": letter.written_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "description": letter.title,
         "content": [
             {
                 "attachment": {
                     "contentType": "application/pdf",
-                    "url": portal_link(reverse("closed_loop:letter_pdf", args=[letter.pk])),
+                    "url": portal_link(reverse("fhir:binary", args=[letter.pk])),
                     "title": letter.title,
                 }
             }

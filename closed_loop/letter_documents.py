@@ -11,11 +11,14 @@ from weasyprint.document import Document
 from closed_loop.models import OutcomeLetter
 
 
-def laid_out(letter: OutcomeLetter) -> Document:
-    """The letter laid out on A4 pages (one, unless what was recorded runs long)."""
-    html = render_to_string("closed_loop/letter_document.html", {"letter": letter})
+def laid_out(letter: OutcomeLetter, *, person=None) -> Document:
+    """The letter laid out on A4 pages (one, unless what was recorded runs long), naming
+    the person as given (the record, unless the reader may only see what they sent)."""
+    html = render_to_string(
+        "closed_loop/letter_document.html", {"letter": letter, "person": person or letter.patient}
+    )
     return HTML(string=html).render(stylesheets=[CSS(filename=finders.find("css/letter.css"))])
 
 
-def pdf_of(letter: OutcomeLetter) -> bytes:
-    return laid_out(letter).write_pdf()
+def pdf_of(letter: OutcomeLetter, *, person=None) -> bytes:
+    return laid_out(letter, person=person).write_pdf()

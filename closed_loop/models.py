@@ -105,8 +105,10 @@ class SystemResponse(models.Model):
 
     system = models.ForeignKey(SendingSystem, on_delete=models.PROTECT, related_name="responses")
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    # The referral the system's message made: a redirected one's responses follow its own.
+    thread = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(ReferralEvent, on_delete=models.CASCADE, related_name="+")
-    sequence = models.PositiveIntegerField(help_text="Order among this referral's responses.")
+    sequence = models.PositiveIntegerField(help_text="Order among the thread's responses.")
     key = models.UUIDField(default=uuid.uuid4, unique=True, help_text="Idempotency key and message id.")
     bundle = models.JSONField(help_text="The FHIR message as it stood at the change.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -118,10 +120,10 @@ class SystemResponse(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["referral", "sequence"]
+        ordering = ["thread", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["system", "event"], name="systemresponse_once"),
-            models.UniqueConstraint(fields=["system", "referral", "sequence"], name="systemresponse_order"),
+            models.UniqueConstraint(fields=["system", "thread", "sequence"], name="systemresponse_order"),
         ]
         indexes = [
             models.Index(
@@ -172,9 +174,11 @@ class PersonMessage(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent to Notify"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Not sent: no longer applied"
 
     key = models.CharField(max_length=200, unique=True, help_text="Idempotency key.")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
@@ -182,8 +186,11 @@ class PersonMessage(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=ContactConsent.Channel.choices)
     to = models.CharField(max_length=254)
+    # The moments the message is about; its words are made when it is sent.
     personalisation = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Due to be tried; a claim moves it forward, so a worker that dies leaves it due again.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     notify_id = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
@@ -194,7 +201,9 @@ class PersonMessage(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(
-                fields=["created_at"], name="personmessage_queued_idx", condition=Q(status="queued")
+                fields=["next_attempt_at"],
+                name="personmessage_due_idx",
+                condition=Q(status__in=["queued", "sending"]),
             ),
         ]
 

@@ -163,3 +163,15 @@ def letters_visible_to(*, user: User) -> QuerySet[OutcomeLetter]:
 
 def letter_for_referral(*, referral: Referral) -> OutcomeLetter | None:
     return OutcomeLetter.objects.filter(referral=referral).first()
+
+
+def letter_for_its_referrer(*, user: User, pk: int) -> OutcomeLetter | None:
+    """The letter of a referral this user sent (a sending system, say), whether or not they
+    may see the person's record: the outcome of their own referral is theirs to know."""
+    letter = OutcomeLetter.objects.filter(pk=pk, referral__isnull=False).select_related("referral").first()
+    if letter is None:
+        return None
+    referral = letter.referral
+    while referral.redirected_from_id is not None:
+        referral = Referral.objects.get(pk=referral.redirected_from_id)
+    return letter if referral.referred_by_id == user.pk else None

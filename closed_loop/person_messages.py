@@ -7,19 +7,19 @@ number to call. Sent through GOV.UK Notify with its official client, templates b
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from closed_loop.models import ContactConsent, PersonMessage
-from closed_loop.tasks import send_person_messages
 from core.audit import record_event
 from core.models import AuditAction, Patient, User
 from recovery_at_home.models import Episode, PlannedVisit
-from referrals.models import Referral, ReferralEvent
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent
 
 logger = logging.getLogger(__name__)
 
@@ -72,58 +72,98 @@ def _address(consent: ContactConsent, patient: Patient) -> str:
     return patient.carer_phone if consent.recipient == ContactConsent.Recipient.CARER else patient.phone
 
 
+# A responder is expected no sooner than this after being sent, whatever the due time.
+SOONEST_ARRIVAL = timedelta(minutes=30)
+
+
 def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
-    """A responder sent, or a visit planned or moved: a message, if they agreed to them."""
+    """The first responder sent, or a care visit moved: a message, if they agreed to them.
+    What it says is worked out when it is sent (`wording`), and whether it is still
+    wanted is asked again then (`still_wanted`)."""
     if event.kind not in (ReferralEvent.Kind.DISPATCHED, ReferralEvent.Kind.VISIT_PLANNED):
         return None
     referral = Referral.objects.select_related("patient__contact_consent").get(pk=event.referral_id)
     patient = referral.patient
     consent = getattr(patient, "contact_consent", None)
-    if consent is None or consent.opted_out:
-        return None
-    to = _address(consent, patient)
-    if not to:
+    if consent is None or consent.opted_out or not _address(consent, patient):
         return None
     if event.kind == ReferralEvent.Kind.DISPATCHED:
         episode = Episode.objects.get(referral=referral)
         if episode.dispatches.exclude(state="stood_down").count() > 1:
             return None  # a second responder: the person was told already
         kind = PersonMessage.Kind.ON_THE_WAY
-        personalisation = {"expected_by": _when(episode.response_due_at)}
+        expected = max(episode.response_due_at, event.at + SOONEST_ARRIVAL)
+        moments = {"expected_by": expected.isoformat()}
     else:
+        moved = _being_moved(referral)
+        if moved is None:
+            return None  # a new visit of the plan: the person agreed the plan with the team
         visit = PlannedVisit.objects.filter(care__episode__referral=referral).order_by("-pk").first()
         kind = PersonMessage.Kind.VISIT_CHANGED
-        personalisation = {
-            "visit_from": _when(visit.window_start),
-            "visit_to": f"{timezone.localtime(visit.window_end):%H:%M}",
-            # A visit being moved is marked so before its replacement is planned.
-            "changed": "yes" if _being_moved(referral) else "no",
+        moments = {
+            "visit": visit.pk,
+            "visit_from": visit.window_start.isoformat(),
+            "visit_to": visit.window_end.isoformat(),
         }
-    personalisation |= {"service": "Recovery at Home", "phone": settings.RAH_PHONE}
     message = PersonMessage.objects.create(
         key=f"person-{event.pk}",
         patient=patient,
         referral=referral,
         kind=kind,
         channel=consent.channel,
-        to=to,
-        personalisation=personalisation,
+        to=_address(consent, patient),
+        personalisation=moments,
     )
     transaction.on_commit(_ask_a_worker)
     return message
 
 
-def _being_moved(referral: Referral) -> bool:
+def _being_moved(referral: Referral) -> PlannedVisit | None:
+    """The visit being moved now: marked so before its replacement is planned."""
     return PlannedVisit.objects.filter(
         care__episode__referral=referral,
         state=PlannedVisit.State.RESCHEDULED,
         rescheduled_as=None,
-    ).exists()
+    ).first()
+
+
+def still_wanted(message: PersonMessage) -> str:
+    """Where to send it now, or "" when it should not go: consent withdrawn or changed
+    since, the referral ended, the responder already there, the visit past or moved again."""
+    patient = Patient.objects.select_related("contact_consent").get(pk=message.patient_id)
+    consent = getattr(patient, "contact_consent", None)
+    if consent is None or consent.opted_out or consent.channel != message.channel:
+        return ""
+    now = timezone.now()
+    if message.kind == PersonMessage.Kind.ON_THE_WAY:
+        episode = Episode.objects.select_related("referral").get(referral_id=message.referral_id)
+        if episode.arrived_at is not None or episode.referral.status not in OPEN_STATUSES:
+            return ""
+    else:
+        visit = PlannedVisit.objects.filter(pk=message.personalisation.get("visit")).first()
+        if visit is None or visit.state != PlannedVisit.State.PLANNED or visit.window_end <= now:
+            return ""
+    return _address(consent, patient)
+
+
+def wording(message: PersonMessage) -> dict:
+    """The template's personalisation, as the person reads it at the moment it is sent: a
+    time, the service and a number to call; no name, nothing clinical."""
+    moments = message.personalisation
+    if message.kind == PersonMessage.Kind.ON_THE_WAY:
+        said = {"expected_by": _when(datetime.fromisoformat(moments["expected_by"]))}
+    else:
+        said = {
+            "visit_from": _when(datetime.fromisoformat(moments["visit_from"])),
+            "visit_to": f"{timezone.localtime(datetime.fromisoformat(moments['visit_to'])):%H:%M}",
+        }
+    return {**said, "service": "Recovery at Home", "phone": settings.RAH_PHONE}
 
 
 def _ask_a_worker() -> None:
-    """Only a shortcut: the minute sweep sends whatever this does not."""
+    """Only a shortcut: the minute sweep sends whatever this does not. By the task's name,
+    as `closed_loop.tasks` imports the sending, which asks this module's rules."""
     try:
-        send_person_messages.delay()
+        current_app.send_task("closed_loop.tasks.send_person_messages")
     except Exception:
         logger.warning("Broker unavailable; messages wait for the minute sweep.", exc_info=True)

@@ -145,12 +145,10 @@ def unread_count(*, user: User) -> int:
     return ReferrerUpdate.objects.filter(user=user, read_at=None).count()
 
 
-def mark_read(*, user: User, up_to: ReferrerUpdate | None = None) -> int:
-    """Mark the user's updates read, those listed (up to the newest shown) only: one that
-    arrives while they read stays unread."""
-    unread = ReferrerUpdate.objects.filter(user=user, read_at=None)
-    if up_to is not None:
-        unread = unread.filter(pk__lte=up_to.pk)
+def mark_read(*, user: User, shown: list[ReferrerUpdate]) -> int:
+    """Mark read the updates the user was shown: one that arrives while they read stays
+    unread."""
+    unread = ReferrerUpdate.objects.filter(user=user, read_at=None, pk__in=[update.pk for update in shown])
     return unread.update(read_at=timezone.now())
 
 

@@ -27,10 +27,10 @@ def back_off(attempts: int) -> timedelta:
 
 def due(*, now: datetime) -> QuerySet[SystemResponse]:
     """The responses to try now: undelivered, due, and the first undelivered of their
-    referral for their system (a later one waits for it)."""
+    thread for their system (a later one waits for it)."""
     earlier_undelivered = SystemResponse.objects.filter(
         system=OuterRef("system"),
-        referral=OuterRef("referral"),
+        thread=OuterRef("thread"),
         sequence__lt=OuterRef("sequence"),
         delivered_at=None,
     )
@@ -82,21 +82,29 @@ def deliver(*, response_id: int) -> str:
     return "delivered"
 
 
-def send_due_responses(*, limit: int = 200) -> dict[str, int]:
+def send_due_responses(*, limit: int = 200, within: timedelta = timedelta(seconds=50)) -> dict[str, int]:
     """The sweep (and what a change's worker runs): every response whose turn has come,
-    then the ones that turn came for as those were delivered."""
+    then those whose turn came as those were delivered. A system that fails once is left
+    for the next sweep, and the sweep stops within a minute, so one endpoint that does
+    not answer holds up neither the other systems nor the next sweep."""
     results: dict[str, int] = {}
-    for _ in range(limit):
-        batch = list(due(now=timezone.now()).values_list("pk", flat=True)[:50])
+    stop_at = timezone.now() + within
+    failed_systems: set[int] = set()
+    tried = 0
+    while tried < limit and timezone.now() < stop_at:
+        batch = list(
+            due(now=timezone.now()).exclude(system__in=failed_systems).values_list("pk", "system_id")[:50]
+        )
         if not batch:
             break
-        progressed = False
-        for response_id in batch:
+        for response_id, system_id in batch:
+            if system_id in failed_systems or timezone.now() >= stop_at:
+                continue
             outcome = deliver(response_id=response_id)
             results[outcome] = results.get(outcome, 0) + 1
-            progressed |= outcome == "delivered"
-        if not progressed:
-            break
+            tried += 1
+            if outcome == "failed":
+                failed_systems.add(system_id)
     return results
 
 

@@ -34,14 +34,20 @@ logger = logging.getLogger(__name__)
 BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 
 
+def _chain(referral: Referral) -> list[Referral]:
+    """The referral and those it was redirected from, back to the one first sent."""
+    chain = [referral]
+    while chain[-1].redirected_from_id is not None:
+        chain.append(Referral.objects.only("id", "redirected_from_id").get(pk=chain[-1].redirected_from_id))
+    return chain
+
+
 def _request_message(
     referral: Referral, *, before: datetime
 ) -> tuple[InboundMessage | None, SendingSystem | None]:
     """The latest message that made or changed this referral (or the referral it was
     redirected from) before the event, and the registered system that sent it."""
-    chain = [referral]
-    while chain[-1].redirected_from_id is not None:
-        chain.append(Referral.objects.only("id", "redirected_from_id").get(pk=chain[-1].redirected_from_id))
+    chain = _chain(referral)
     message = (
         InboundMessage.objects.filter(referral__in=chain, received_at__lte=before)
         .order_by("-received_at", "-id")
@@ -87,12 +93,14 @@ def answer_message(*, message: InboundMessage) -> list[SystemResponse]:
 def _queue(
     *, system: SendingSystem, referral: Referral, event: ReferralEvent, answering: str
 ) -> SystemResponse:
-    # The row lock orders this referral's responses: two changes committing at once get
-    # consecutive numbers, never the same one.
-    Referral.objects.select_for_update(no_key=True).filter(pk=referral.pk).exists()
-    owed = SystemResponse.objects.filter(system=system, referral=referral)
+    # The first referral's row lock orders the thread's responses (a redirected referral's
+    # with its own): two changes committing at once get consecutive numbers, in the order
+    # they commit.
+    thread = _chain(referral)[-1]
+    Referral.objects.select_for_update(no_key=True).filter(pk=thread.pk).exists()
+    owed = SystemResponse.objects.filter(system=system, thread=thread)
     last = owed.aggregate(last=Max("sequence"))["last"] or 0
-    response = SystemResponse(system=system, referral=referral, event=event, sequence=last + 1)
+    response = SystemResponse(system=system, referral=referral, thread=thread, event=event, sequence=last + 1)
     response.bundle = response_bundle(referral=referral, event=event, answering=answering, key=response.key)
     response.save()
     transaction.on_commit(_ask_a_worker)
@@ -130,7 +138,12 @@ def response_bundle(*, referral: Referral, event: ReferralEvent, answering: str,
                 "resource": request,
             },
             *(
-                [{"fullUrl": f"DocumentReference/{letter.pk}", "resource": document_reference(letter)}]
+                [
+                    {
+                        "fullUrl": f"DocumentReference/{letter.pk}",
+                        "resource": document_reference(letter, as_sent=True),
+                    }
+                ]
                 if event.kind == ReferralEvent.Kind.CLOSED
                 and (letter := letter_for_referral(referral=referral)) is not None
                 else []

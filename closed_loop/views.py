@@ -23,6 +23,7 @@ from core.models import AuditAction, Role
 from core.permissions import role_required
 from referrals import selectors as referral_selectors
 from referrals.fhir_views import FhirView
+from referrals.identity import SentPerson
 
 PAGE_SIZE = 30
 
@@ -45,7 +46,7 @@ def _page(request: HttpRequest, *, polled: bool = False):
 @transaction.atomic
 def updates(request: HttpRequest) -> HttpResponse:
     """The list, newest first, with the unread marked as new; opening it marks those shown
-    as read (one arriving meanwhile stays new). It refreshes itself every half minute."""
+    as read (one arriving meanwhile stays new). It refreshes itself (UPDATES_POLL_SECONDS)."""
     page = _page(request)
     shown = referrer_updates.described(page.object_list)
     response = render(
@@ -53,8 +54,7 @@ def updates(request: HttpRequest) -> HttpResponse:
         "closed_loop/updates.html",
         {"page": page, "updates": shown, "poll_seconds": settings.UPDATES_POLL_SECONDS},
     )
-    if shown and page.number == 1:
-        referrer_updates.mark_read(user=request.user, up_to=max(shown, key=lambda u: u.pk))
+    referrer_updates.mark_read(user=request.user, shown=shown)
     return response
 
 
@@ -136,7 +136,7 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
     record_event(
         request=request, action=AuditAction.VIEW, patient=found.patient, obj=found, detail="outcome letter"
     )
-    return render(request, "closed_loop/letter.html", {"letter": found})
+    return render(request, "closed_loop/letter.html", {"letter": found, "person": found.patient})
 
 
 @transaction.atomic
@@ -156,14 +156,38 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class DocumentReferenceRead(FhirView):
-    """FHIR R4 DocumentReference: an outcome letter, by the same relationship as its page."""
+    """FHIR R4 DocumentReference: an outcome letter, by the same relationship as its page;
+    to the referral's own referrer without one (a sending system), naming the person as
+    they sent them."""
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="FHIR R4 DocumentReference (outcome letter)")
     def get(self, request, pk: int):
-        found = outcome_letters.letters_visible_to(user=request.user).filter(pk=pk).first()
-        if found is None:
-            raise Refused("No outcome letter that you may see.", patient=_patient_of_letter(pk))
+        found, as_sent = _letter_for_system(request, pk)
         record_event(
             request=request, action=AuditAction.VIEW, patient=found.patient, obj=found, detail="FHIR"
         )
-        return Response(fhir_letters.document_reference(found))
+        return Response(fhir_letters.document_reference(found, as_sent=as_sent))
+
+
+class LetterBinary(FhirView):
+    """FHIR R4 Binary: the outcome letter's PDF, for a system reading it by token."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY}, summary="Outcome letter PDF")
+    def get(self, request, pk: int):
+        found, as_sent = _letter_for_system(request, pk)
+        record_event(
+            request=request, action=AuditAction.VIEW, patient=found.patient, obj=found, detail="FHIR Binary"
+        )
+        person = SentPerson.from_stored(found.referral.person_as_sent) if as_sent else None
+        return HttpResponse(letter_documents.pdf_of(found, person=person), content_type="application/pdf")
+
+
+def _letter_for_system(request, pk: int) -> tuple[OutcomeLetter, bool]:
+    """The letter, and whether its reader sees the person only as they sent them."""
+    found = outcome_letters.letters_visible_to(user=request.user).filter(pk=pk).first()
+    if found is not None:
+        return found, False
+    found = outcome_letters.letter_for_its_referrer(user=request.user, pk=pk)
+    if found is None:
+        raise Refused("No outcome letter that you may see.", patient=_patient_of_letter(pk))
+    return found, True

@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from closed_loop.models import ContactConsent
 from core.models import AuditEvent, Patient, User
 from mdt.models import MdtFlag
 from teams.models import CaseloadEntry
@@ -90,6 +91,13 @@ def merge_patients(*, keep: Patient, duplicate: Patient, user: User) -> MergeRes
         MdtFlag.objects.filter(patient=duplicate, cleared_at__isnull=True).update(
             cleared_at=timezone.now(), cleared_by=user, cleared_note=f"Record merged into #{keep.pk}."
         )
+
+    # One consent to messages a person (not a one-to-many relation, so moved here): the one
+    # recorded last stands, on the record kept.
+    consents = ContactConsent.objects.filter(patient__in=[keep, duplicate]).order_by("-recorded_at")
+    for older in list(consents)[1:]:
+        older.delete()
+    ContactConsent.objects.filter(patient=duplicate).update(patient=keep)
 
     moved = {}
     for relation in _relations_to_move():

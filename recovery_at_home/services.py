@@ -150,10 +150,11 @@ def record_arrival(
     note = f"Arrived {_local(arrived_at)}" + (
         f" (recorded later: {late_reason.strip()})" if late_reason else ""
     )
-    ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.ARRIVED, user=user, note=note)
-    # Reaching the person means the service took the referral, triaged or not.
+    # Reaching the person means the service took the referral, triaged or not: accepted
+    # and started first, so the timeline (and what the referrer hears) reads in order.
     _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
     _move_referral(referral, user, from_status=Status.ACCEPTED, move=referral_services.start_referral)
+    ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.ARRIVED, user=user, note=note)
     return episode
 
 
@@ -290,6 +291,9 @@ def dispatch_responder(
             field="responder",
         )
     now = timezone.now()
+    # Sending someone is taking the referral on: from here the referrer can no longer
+    # withdraw or correct it under the responder's feet.
+    _move_referral(referral, user, from_status=Status.RECEIVED, move=referral_services.accept_referral)
     dispatch = Dispatch.objects.create(
         episode=episode, responder=responder, dispatched_at=now, dispatched_by=user
     )

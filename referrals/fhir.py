@@ -294,8 +294,15 @@ def receive_message(*, message: dict, sender: User) -> Received:
 
     summary = _clinical_summary(request, resources)
     earlier = _referral_named(request, sender=sender)
-    if earlier is not None or request.status == "revoked":
-        return _cancel_or_update(request, earlier, sender=sender, message_id=message_id, summary=summary)
+    if earlier is not None or request.status in CANCELLING:
+        return _cancel_or_update(
+            request,
+            earlier,
+            sender=sender,
+            message_id=message_id,
+            summary=summary,
+            person=_person_from(fhir_patient),
+        )
 
     destination = " ".join(
         [d.name or "" for d in (header.destination or [])]
@@ -367,33 +374,65 @@ def _reason_texts(request) -> list[str]:
     return [c.text or "" for c in (request.reasonCode or [])]
 
 
+# A ServiceRequest sent again with one of these statuses cancels the referral; "active"
+# (or "draft", "on-hold") updates it; anything else ("completed") is not the sender's to say.
+CANCELLING = {"revoked", "entered-in-error"}
+UPDATING = {"active", "draft", "on-hold"}
+
+
 def _referral_named(request, *, sender: User) -> Referral | None:
-    """The referral a cancel or update names: by the reference we gave it (the identifier
-    our ServiceRequest carries back), or by the sender's own ServiceRequest id; only among
-    the referrals this sender's messages made (another system's referral is not found)."""
+    """The referral a cancel or update names: by a reference we gave (the identifier our
+    ServiceRequests carry back, a redirected one's included), or by the sender's own
+    ServiceRequest id; only among the referrals this sender's messages made (another
+    system's referral is not found). A redirected referral is followed to where it went."""
     ours = [i.value for i in (request.identifier or []) if i.system == REFERRAL_REFERENCE and i.value]
     theirs = InboundMessage.objects.filter(sender=sender, kind=InboundMessage.Kind.REQUEST)
     if ours:
-        found = theirs.filter(referral__reference=ours[0])
+        referral = Referral.objects.filter(reference=ours[0]).select_related("service").first()
+        root = referral
+        while root is not None and root.redirected_from_id is not None:
+            root = Referral.objects.get(pk=root.redirected_from_id)
+        if root is None or not theirs.filter(referral=root).exists():
+            return None
     elif request.id:
-        found = theirs.filter(service_request_id=request.id)
+        message = theirs.filter(service_request_id=request.id).select_related("referral__service").first()
+        referral = message.referral if message else None
     else:
         return None
-    message = found.select_related("referral__service").first()
-    return message.referral if message else None
+    while referral is not None and referral.status == Status.REDIRECTED:
+        referral = Referral.objects.select_related("service").filter(redirected_from=referral).first()
+    return referral
+
+
+def _same_person(person: SentPerson, referral: Referral) -> bool:
+    """Whether a cancel or update is about the person the referral was sent about: by NHS
+    number when both have one, else by name and date of birth."""
+    sent = SentPerson.from_stored(referral.person_as_sent)
+    if person.nhs_number and sent.nhs_number:
+        return person.nhs_number == sent.nhs_number
+    return (person.family_name.lower(), person.date_of_birth) == (
+        sent.family_name.lower(),
+        sent.date_of_birth,
+    )
 
 
 def _cancel_or_update(
-    request, referral: Referral | None, *, sender: User, message_id: str, summary: str
+    request, referral: Referral | None, *, sender: User, message_id: str, summary: str, person: SentPerson
 ) -> Received:
     """BaRS cancellation (the ServiceRequest sent again as `revoked`) withdraws the referral;
     an update (sent again, still `active`) corrects it: the same services as the referrer's
     own buttons, so a referral already accepted is refused the same way."""
     if referral is None:
         raise MessageRefused(("not-found", "No referral from this sender has that ServiceRequest id."))
+    if not _same_person(person, referral):
+        raise MessageRefused(
+            ("business-rule", "The Patient differs from the one this ServiceRequest was sent about.")
+        )
+    if request.status not in CANCELLING | UPDATING:
+        raise MessageRefused(("business-rule", f"A ServiceRequest sent as {request.status} changes nothing."))
     notes = [n.text for n in (request.note or []) if n.text]
     try:
-        if request.status == "revoked":
+        if request.status in CANCELLING:
             kind = InboundMessage.Kind.CANCEL
             referral = services.withdraw_referral(
                 referral=referral,
@@ -405,7 +444,7 @@ def _cancel_or_update(
             reason, reason_other = _reason(_reason_texts(request), service=referral.service)
             wanted = {"reason": reason, "reason_other": reason_other, "clinical_summary": summary}
             changes = {name: value for name, value in wanted.items() if getattr(referral, name) != value}
-            if changes:
+            if changes or referral.status != Status.RECEIVED:  # once accepted: refused, as the page
                 referral = services.correct_referral(referral=referral, user=sender, **changes)
     except services.TransitionRefused as refused:
         raise MessageRefused(("business-rule", str(refused))) from None

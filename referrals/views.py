@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.access import PHONE_IN_ROLES, RAH_STAFF, REFERRING_ROLES
-from core.audit import record_patients_listed
-from core.models import Role, Service
+from core.audit import record_event, record_patients_listed
+from core.models import AuditAction, Role, Service
 from core.nhs_numbers import normalise_nhs_number
 from core.pages import audited_page
 from core.permissions import role_required
@@ -197,6 +197,10 @@ def correct(request: HttpRequest, reference: str) -> HttpResponse:
     if not services.may_change_as_referrer(user=request.user, referral=referral):
         raise PermissionDenied("Only the referrer can correct a referral.")
     form = CorrectionForm(request.POST or None, referral=referral)
+    if request.method != "POST":
+        record_event(
+            request=request, action=AuditAction.VIEW, patient=referral.patient, obj=referral, detail="correct"
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.correct_referral(referral=referral, user=request.user, **form.cleaned_data)

@@ -227,6 +227,8 @@ MATRIX = {
     "fhir:process-message": (None, {}, 405),  # POST only
     # Outcome letters: the people the user may see (the practice, the team), else 404.
     "fhir:document-reference": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
+    # gp_a also made referral_a: its own referrer may read the letter as it sent the person.
+    "fhir:binary": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "closed_loop:letter": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "closed_loop:letter_pdf": (_letter_a, {"gp_a": 200, "cit_member_a": 200, "mdt_coordinator_a": 200}, 404),
     "closed_loop:letters": (None, {"gp_a": 200, "gp_b": 200, "mdt_coordinator_a": 200}, 403),

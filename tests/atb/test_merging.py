@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from closed_loop.models import ContactConsent
+from closed_loop.person_messages import record_consent
 from core.models import AuditAction, AuditEvent, Patient
 from mdt.services import flag_for_mdt
 from portal import merging
@@ -109,3 +111,17 @@ def test_two_open_entries_on_one_team_must_be_resolved_first(world, twin):
     with pytest.raises(merging.MergeRefused, match="Both records are open on the caseload"):
         merging.merge_patients(keep=world.patient_a, duplicate=twin, user=world.users["administrator"])
     assert twin.caseload_entries.count() == 1
+
+
+def test_the_consent_to_messages_recorded_last_stands_after_a_merge(world, twin, time_machine):
+    coordinator = world.users["rah_coordinator"]
+    for patient in (world.patient_a, twin):
+        patient.phone = "07700 900123"
+        patient.save()
+    time_machine.move_to(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+    record_consent(patient=world.patient_a, user=coordinator, recipient="person", channel="sms")
+    time_machine.move_to(dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC), tick=False)
+    record_consent(patient=twin, user=coordinator, recipient="person", channel="sms", opted_out=True)
+    merging.merge_patients(keep=world.patient_a, duplicate=twin, user=world.users["administrator"])
+    (consent,) = ContactConsent.objects.all()
+    assert consent.patient == world.patient_a and consent.opted_out  # they opted out since

@@ -95,7 +95,15 @@ def test_a_recovery_at_home_episode_closing_writes_a_letter_offered_to_the_sendi
     closed = SystemResponse.objects.filter(referral=referral).order_by("-sequence").first()
     document = closed.bundle["entry"][2]["resource"]
     DocumentReference.model_validate(document)
-    assert document["content"][0]["attachment"]["url"].endswith(f"/updates/letters/{letter.pk}.pdf")
+    # The system did not send a record link, and is not given one: the person as it sent them.
+    assert document["subject"] == {"display": "Margaret Ridley"}
+    url = document["content"][0]["attachment"]["url"]
+    assert url.endswith(f"/fhir/Binary/{letter.pk}")
+    # It reads the letter by its token, as the referral's own referrer; nobody else does.
+    pdf = api("nhs111").get(f"/fhir/Binary/{letter.pk}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert api("nhs111").get(f"/fhir/DocumentReference/{letter.pk}").json()["subject"] == document["subject"]
+    assert api("gp_b").get(f"/fhir/Binary/{letter.pk}").status_code == 404
 
 
 def test_each_person_discussed_at_the_mdt_gets_a_letter_with_the_actions_agreed(world, client_for):

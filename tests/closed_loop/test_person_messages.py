@@ -72,7 +72,7 @@ def test_the_person_is_texted_that_someone_is_on_the_way_and_its_delivery_is_kep
     assert sms["template_id"] == TEMPLATES["on_the_way_sms"]
     # Urgent: two hours from receipt, as the person reads a time.
     assert sms["personalisation"] == {
-        "expected_by": "12:00 today",
+        "expected_by": "12:00 today",  # the response due time (urgent: two hours)
         "service": "Recovery at Home",
         "phone": "0191 555 0100",
     }
@@ -99,7 +99,7 @@ def test_nothing_clinical_nor_the_persons_name_is_in_any_message(world, notify):
         assert private not in said
 
 
-def test_the_carer_is_told_when_a_visit_is_set_and_when_it_moves(world, notify, frozen_clock):
+def test_the_carer_is_told_when_a_visit_moves_not_of_each_visit_planned(world, notify, frozen_clock):
     _consent(world, recipient="carer", channel="sms")
     responder, coordinator = world.users["rah_responder"], world.users["rah_coordinator"]
     rah.record_arrival(referral=world.referral_b, user=responder)
@@ -110,18 +110,22 @@ def test_the_carer_is_told_when_a_visit_is_set_and_when_it_moves(world, notify, 
         planned_end_date=(NOW + dt.timedelta(days=5)).date(),
     )
     tomorrow = NOW + dt.timedelta(days=1)
-    visit = care.plan_visit(
-        referral=world.referral_b,
-        user=coordinator,
-        responder=responder,
-        window_start=tomorrow,
-        window_end=tomorrow + dt.timedelta(hours=1),
-        tasks="Help with washing",
-    )
+    visits = [
+        care.plan_visit(
+            referral=world.referral_b,
+            user=coordinator,
+            responder=responder,
+            window_start=tomorrow + dt.timedelta(days=day),
+            window_end=tomorrow + dt.timedelta(days=day, hours=1),
+            tasks="Help with washing",
+        )
+        for day in range(3)
+    ]
+    assert notify_delivery.send_queued() == {}  # the plan was agreed with them: no texts
     frozen_clock.shift(dt.timedelta(days=1, minutes=30))
     care.record_visit(
         referral=world.referral_b,
-        visit=visit,
+        visit=visits[0],
         user=responder,
         outcome=care.VisitOutcome.RESCHEDULED,
         note="Person out at a hospital appointment",
@@ -129,15 +133,48 @@ def test_the_carer_is_told_when_a_visit_is_set_and_when_it_moves(world, notify, 
         new_end=tomorrow + dt.timedelta(hours=5),
     )
     notify_delivery.send_queued()
-    planned, moved = (m["personalisation"] for m in notify.sent)
-    assert (planned["visit_from"], planned["visit_to"], planned["changed"]) == (
-        "10:00 on Wednesday 25 November",
-        "11:00",
-        "no",
+    (moved,) = notify.sent
+    assert moved["personalisation"] == {
+        "visit_from": "14:00 today",  # worded when sent: the move was made on the day
+        "visit_to": "15:00",
+        "service": "Recovery at Home",
+        "phone": "0191 555 0100",
+    }
+    assert moved["template_id"] == TEMPLATES["visit_changed_sms"]
+    assert moved["phone_number"].replace(" ", "").endswith("900456")  # the carer's
+
+
+def test_a_message_no_longer_wanted_when_its_turn_comes_is_not_sent(world, notify, settings):
+    _consent(world, recipient="person", channel="sms")
+    _dispatch(world)
+    rah.record_arrival(referral=world.referral_b, user=world.users["rah_responder"])
+    assert notify_delivery.send_queued() == {"cancelled": 1}  # already there: nothing to say
+    _dispatch(world, UserFactory(roles=[Role.RAH_RESPONDER]))
+    world.referral_b.refresh_from_db()
+    other = PersonMessage.objects.create(
+        key="later",
+        patient=world.patient_b,
+        referral=world.referral_b,
+        kind="on_the_way",
+        channel="sms",
+        to="x",
+        personalisation={"expected_by": NOW.isoformat()},
     )
-    assert (moved["visit_from"], moved["visit_to"], moved["changed"]) == ("14:00 today", "15:00", "yes")
-    assert {m["phone_number"].replace(" ", "")[-6:] for m in notify.sent} == {"900456"}  # the carer's
-    assert "washing" not in str(notify.sent) and "hospital" not in str(notify.sent)
+    _consent(world, recipient="person", channel="sms", opted_out=True)  # changed their mind
+    notify_delivery.send_queued()
+    other.refresh_from_db()
+    assert other.status == PersonMessage.Status.CANCELLED and notify.sent == []
+
+
+def test_a_worker_that_dies_while_sending_leaves_the_message_to_go_later(world, notify, frozen_clock):
+    _consent(world, recipient="person", channel="sms")
+    _dispatch(world)
+    message = PersonMessage.objects.get()
+    assert notify_delivery._claim(message.pk)  # claimed, then the worker is gone
+    assert notify_delivery.send_queued() == {}
+    frozen_clock.shift(notify_delivery.CLAIM_TIMEOUT + dt.timedelta(seconds=1))
+    assert notify_delivery.send_queued() == {"sent": 1, "status delivered": 1}
+    assert len(notify.sent) == 1
 
 
 @pytest.mark.parametrize("choice", [None, {"recipient": "person", "channel": "sms", "opted_out": True}])
@@ -157,19 +194,29 @@ def test_a_second_responder_does_not_send_a_second_message(world, notify):
     assert len(notify.sent) == 1
 
 
-def test_notify_down_keeps_the_message_queued_and_a_refusal_is_shown(world, notify):
+def test_notify_down_keeps_the_message_queued_and_a_refusal_is_shown(world, notify, frozen_clock):
     _consent(world, recipient="person", channel="sms")
     _dispatch(world)
-    notify.answer_with.extend([500])
+    notify.answer_with.extend([500, 403])  # Notify down; then our key refused (being rotated)
     assert notify_delivery.send_queued() == {"failed": 1}
-    assert PersonMessage.objects.get().status == PersonMessage.Status.QUEUED  # tried again
+    assert PersonMessage.objects.get().status == PersonMessage.Status.QUEUED  # tried again…
+    assert notify_delivery.send_queued() == {}  # …after a minute, not at once
+    frozen_clock.shift(dt.timedelta(minutes=1))
+    assert notify_delivery.send_queued() == {"failed": 1}
+    frozen_clock.shift(dt.timedelta(minutes=2))
     assert notify_delivery.send_queued() == {"sent": 1, "status delivered": 1}
     assert len(notify.sent) == 1
     # A bad number is refused for good, with Notify's reason kept for the coordinator.
     PersonMessage.objects.all().delete()
     _dispatch(world, UserFactory(roles=[Role.RAH_RESPONDER]))  # (a second responder: no message)
     message = PersonMessage.objects.create(
-        key="k", patient=world.patient_b, referral=world.referral_b, kind="on_the_way", channel="sms", to="0"
+        key="k",
+        patient=world.patient_b,
+        referral=world.referral_b,
+        kind="on_the_way",
+        channel="sms",
+        to="0",
+        personalisation={"expected_by": NOW.isoformat()},
     )
     notify.answer_with.extend([400])
     notify_delivery.send_queued()

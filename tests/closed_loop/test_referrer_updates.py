@@ -152,8 +152,12 @@ def test_the_list_marks_new_updates_and_reading_it_clears_the_count(world, clien
     assert referrer_updates.unread_count(user=gp) == 0
     again = client.get(reverse("closed_loop:updates"))
     assert again.content.count(b">New<") == 0
-    # A new one appears in the polled rows, marked new, without reloading the page.
+    # One that arrives while the list is open is not marked read by it.
+    shown = referrer_updates.described(referrer_updates.updates_for(user=gp))
     rah.record_arrival(referral=world.referral_b, user=world.users["rah_responder"])
+    assert referrer_updates.mark_read(user=gp, shown=shown) == 0
+    assert referrer_updates.unread_count(user=gp) == 1
+    # It appears in the polled rows, marked new, without reloading the page.
     rows = client.get(reverse("closed_loop:updates_rows"))
     assert rows.content.count(b">New<") == 1 and b"First contact made" in rows.content
 

@@ -108,7 +108,7 @@ def test_every_response_arrives_in_order_through_failures_and_timeouts(world, nh
         assert _statuses(kept) == [
             ("active", "Submitted"),
             ("active", "Accepted"),
-            ("active", "Arrived (clock stopped)"),
+            ("active", "Work started"),  # the first face-to-face contact
             ("completed", "Closed: Admitted to hospital"),
         ]
         # The late answer made the sender try again: a repeat, with the same key, dropped.
@@ -198,3 +198,55 @@ def test_the_response_carries_the_person_as_sent_never_the_record(world, nhs_111
         (message,) = receiver.kept()
         subject = message["bundle"]["entry"][1]["resource"]["subject"]
         assert subject == {"display": "Margaret Ridley"}  # what the sender sent, not a record link
+
+
+def test_a_redirected_referral_answers_in_one_order_with_the_one_it_replaced(world, nhs_111):
+    with SendingSystemReceiver() as receiver:
+        _register(nhs_111, receiver)
+        with time_machine.travel(NOW, tick=False):
+            referral = _send_referral(nhs_111)
+            redirected = services.redirect_referral(
+                referral=referral, user=world.users["rah_coordinator"], service=world.cit, team=world.team_a
+            )
+            owed = SystemResponse.objects.order_by("sequence")
+            assert [(r.referral_id, r.sequence) for r in owed] == [
+                (referral.pk, 1),
+                (referral.pk, 2),
+                (redirected.pk, 3),
+            ]
+            # The redirected one's response waits for the redirect's, whichever is tried first.
+            SystemResponse.objects.filter(sequence=2).update(next_attempt_at=NOW + dt.timedelta(hours=1))
+            response_delivery.send_due_responses()
+            assert len(receiver.kept()) == 1
+        with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+            response_delivery.send_due_responses()
+        assert [m["bundle"]["entry"][1]["resource"]["id"] for m in receiver.kept()] == [
+            referral.reference,
+            referral.reference,
+            redirected.reference,
+        ]
+        # A cancel naming the redirected referral (the reference our response gave) finds it.
+        cancel = bars_message(
+            message_id="m-c", reference=redirected.reference, status="revoked", note="Not needed"
+        )
+        assert _post(nhs_111, cancel).status_code == 200
+        redirected.refresh_from_db()
+        assert redirected.status == "withdrawn"
+
+
+def test_an_endpoint_that_does_not_answer_holds_up_no_other_system(world, nhs_111, settings):
+    settings.SYSTEM_RESPONSE_TIMEOUT_SECONDS = 0.3
+    ambulance = UserFactory(username="nemas", roles=[Role.REFERRER])
+    with (
+        SendingSystemReceiver(then="slow", slow_seconds=0.6) as dead,
+        SendingSystemReceiver() as alive,
+    ):
+        _register(nhs_111, dead)
+        SendingSystem.objects.create(name="NEAS", account=ambulance, endpoint_url=f"{alive.url}/bars")
+        with time_machine.travel(NOW, tick=False):
+            for number in range(3):
+                _post(nhs_111, _message(f"111-{number}"))
+                _post(ambulance, _message(f"neas-{number}"))
+            results = response_delivery.send_due_responses()
+        assert results == {"failed": 1, "delivered": 3}  # one try at the dead one, then on
+        assert len(alive.kept()) == 3

@@ -205,6 +205,7 @@ def test_the_openapi_schema_validates_and_has_every_endpoint(db):
         .replace("/meetings/1/", "/meetings/{meeting_id}/")
         .replace("/Patient/1", "/Patient/{id}")
         .replace("/DocumentReference/1", "/DocumentReference/{id}")
+        .replace("/Binary/1", "/Binary/{id}")
         .replace("/ServiceRequest/x", "/ServiceRequest/{reference}")
         for path in api_paths
     }

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditAction, AuditEvent
+from recovery_at_home import services as rah
 from referrals import services
 from referrals.fhir import REFERRAL_REFERENCE
 from referrals.models import Reason, ReferralEvent, Status
@@ -181,3 +182,28 @@ def test_a_cancel_naming_a_referral_of_another_sender_finds_nothing(world, api):
     assert response.status_code == 404 or response.status_code == 422
     world.referral_a.refresh_from_db()
     assert world.referral_a.status == Status.RECEIVED
+
+
+def test_a_bars_update_about_another_person_is_refused(world, api):
+    made = _sent(world, api, message_id="m-1", request_id="their-sr-8")
+    assert made.status_code == 201
+    other = bars_message(message_id="m-2", request_id="their-sr-8", note="Changed")
+    other["entry"][2]["resource"]["name"] = [{"family": "Someone-Else", "given": ["Ann"]}]
+    response = api("gp_b").post("/fhir/$process-message", other, format="json")
+    assert response.status_code == 422
+    assert "Patient differs" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_a_dispatched_referral_can_no_longer_be_withdrawn(world):
+    rah.dispatch_responder(
+        referral=world.referral_b, responder=world.users["rah_responder"], user=world.users["rah_coordinator"]
+    )
+    with pytest.raises(services.TransitionRefused, match="accepted cannot be withdrawn"):
+        services.withdraw_referral(referral=world.referral_b, user=world.users["gp_b"], reason="Not needed")
+
+
+def test_opening_the_correction_page_is_audited(world, client_for):
+    client_for(world.users["gp_b"]).get(reverse("referrals:correct", args=[world.referral_b.reference]))
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW, patient=world.patient_b, detail="correct"
+    ).exists()
