@@ -15,8 +15,9 @@ from closed_loop import referrer_updates
 from closed_loop.models import ReferrerUpdate, UpdateKind
 from core.email_delivery import send_unsent_emails
 from core.models import AuditAction, AuditEvent
+from recovery_at_home import care
 from recovery_at_home import services as rah
-from recovery_at_home.models import Outcome, TriageCategory
+from recovery_at_home.models import CareDischarge, Outcome, TriageCategory
 from referrals import services
 from teams import services as teams
 from teams.models import Contact, DischargeReason
@@ -197,3 +198,42 @@ def test_the_list_costs_the_same_queries_whatever_its_length(
         services.decline_referral(referral=referral, user=world.users["rah_coordinator"], reason="x")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("closed_loop:updates"))
+
+
+def test_an_outcome_with_care_to_follow_then_the_discharge_each_reach_the_referrer(world, frozen_clock):
+    gp, coordinator, responder = (
+        world.users["gp_b"],
+        world.users["rah_coordinator"],
+        world.users["rah_responder"],
+    )
+    referral = world.referral_b
+    rah.record_arrival(referral=referral, user=responder)
+    rah.record_outcome(
+        referral=referral,
+        user=responder,
+        outcome=Outcome.REMAINED_AT_HOME,
+        planned_end_date=(NOW + dt.timedelta(days=7)).date(),
+    )
+    frozen_clock.shift(dt.timedelta(days=7))
+    care.discharge_from_care(
+        referral=referral, user=coordinator, discharged_to=CareDischarge.NO_FURTHER_SERVICE
+    )
+    assert _updates(gp) == [
+        UpdateKind.ACCEPTED,
+        UpdateKind.FIRST_CONTACT,
+        UpdateKind.OUTCOME,
+        UpdateKind.CLOSED,
+    ]
+    outcome, closed = referrer_updates.described(
+        referrer_updates.updates_for(user=gp)
+        .filter(kind__in=[UpdateKind.OUTCOME, UpdateKind.CLOSED])
+        .order_by("at")
+    )
+    assert outcome.said == "outcome recorded by Recovery at Home"
+    # Counted in days of care, the first and the last included.
+    assert closed.note == "Remained at home with short-term care (8 days), then no further service"
+    assert _emails(referral) == [
+        f"Referral {referral.reference} accepted by Recovery at Home",
+        f"Referral {referral.reference} outcome recorded by Recovery at Home",
+        f"Referral {referral.reference} closed by Recovery at Home",
+    ]
