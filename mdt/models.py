@@ -284,3 +284,44 @@ class OverdueNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} overdue on {self.for_date}"
+
+
+class CaseFindingSettings(models.Model):
+    """The thresholds of the case-finding list (`mdt.case_finding`): one row, edited by an
+    administrator, so each alliance decides how wide the net is cast."""
+
+    months = models.PositiveSmallIntegerField(
+        default=12, help_text="How far back referrals and admissions count."
+    )
+    rah_referrals = models.PositiveSmallIntegerField(
+        "Recovery at Home referrals", default=2, help_text="This many or more in the period."
+    )
+    admissions = models.PositiveSmallIntegerField(
+        default=1, help_text="Hospital or bed unit admissions: this many or more in the period."
+    )
+    teams = models.PositiveSmallIntegerField(
+        default=2, help_text="On the open caseloads of this many teams or more at once."
+    )
+    care_home_review_months = models.PositiveSmallIntegerField(
+        default=6, help_text="Care home residents not discussed at an MDT or reviewed by a team in this long."
+    )
+
+    class Meta:
+        verbose_name = "case-finding thresholds"
+        verbose_name_plural = "case-finding thresholds"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(months__gte=1), name="casefinding_months_positive"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    rah_referrals__gte=1, admissions__gte=1, teams__gte=2, care_home_review_months__gte=1
+                ),
+                name="casefinding_thresholds_sensible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Case-finding thresholds"
+
+    @classmethod
+    def current(cls) -> CaseFindingSettings:
+        return cls.objects.first() or cls()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/attendees/", views.invite, name="invite"),
     path("meetings/<int:meeting_id>/attendance/", views.attendance, name="attendance"),
     path("meetings/<int:meeting_id>/<str:step>/", views.step, name="step"),
+    path("case-finding/", views.case_finding_list, name="case_finding"),
     path("actions/", views.my_actions, name="my_actions"),
     path("actions/<int:action_id>/status/", views.action_status, name="action_status"),
     path("flag/<int:patient_id>/", views.flag, name="flag"),

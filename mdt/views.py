@@ -24,7 +24,7 @@ from core.input import posted_ids
 from core.models import AuditAction, Patient, Role
 from core.permissions import people_page_for, role_required
 from core.selectors import get_visible_patient
-from mdt import selectors, services
+from mdt import case_finding, selectors, services
 from mdt.forms import (
     ActionForm,
     ActionStatusForm,
@@ -36,7 +36,7 @@ from mdt.forms import (
     ScheduleForm,
     share_choices,
 )
-from mdt.models import Action, Meeting
+from mdt.models import Action, CaseFindingSettings, Meeting
 
 
 def _home_page(request: HttpRequest, status: int = 200, **bound) -> HttpResponse:
@@ -433,3 +433,32 @@ def flag(request: HttpRequest, patient_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{patient.full_name} is flagged for the practice's next MDT.")
     return redirect(patient)
+
+
+@people_page_for(Role.MDT_COORDINATOR)
+def case_finding_list(request: HttpRequest) -> HttpResponse:
+    """Finding people before the crisis (`mdt.case_finding`): one of the coordinator's
+    practices at a time, each person with why, added to the next meeting in one click."""
+    practices = list(request.user.practices.order_by("name"))
+    if not practices:
+        raise Http404("You coordinate no practice's MDT.")
+    chosen = next((p for p in practices if str(p.pk) == request.GET.get("practice")), practices[0])
+    candidates = case_finding.case_finding(practice=chosen)
+    upcoming = case_finding.next_meeting(practice=chosen)
+    on_agenda = set(upcoming.items.values_list("patient_id", flat=True)) if upcoming is not None else set()
+    with transaction.atomic():
+        record_patients_listed(
+            request=request, patients=[c.patient for c in candidates], detail=f"MDT case finding: {chosen}"
+        )
+    return render(
+        request,
+        "mdt/case_finding.html",
+        {
+            "practices": practices,
+            "practice": chosen,
+            "candidates": candidates,
+            "upcoming": upcoming,
+            "on_agenda": on_agenda,
+            "settings": CaseFindingSettings.current(),
+        },
+    )

@@ -42,6 +42,7 @@ WORKSPACES = [
     Workspace(Role.CIT_MEMBER, "MDT actions", "mdt:my_actions"),
     Workspace(Role.REFERRER, "MDT actions", "mdt:my_actions"),
     Workspace(Role.REFERRER, "Outcome letters", "closed_loop:letters"),
+    Workspace(Role.MDT_COORDINATOR, "Case finding", "mdt:case_finding"),
     Workspace(Role.MDT_COORDINATOR, "Outcome letters", "closed_loop:letters"),
 ]
 

@@ -174,6 +174,7 @@ MATRIX = {
     "referrals:correct": (_referral_a, {"gp_a": 200, "cit_member_a": 403, "mdt_coordinator_a": 403}, 404),
     # A referrer's own updates: the list is theirs alone, whoever else signs in.
     "contact_consent": (_referral_a, {}, 405),  # POST only
+    "mdt:case_finding": (None, MDT_A, 404),  # lists people: MDT coordinators of a practice only
     "closed_loop:updates": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "closed_loop:updates_rows": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "closed_loop:update_settings": (None, {"gp_a": 200, "gp_b": 200}, 403),
