@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "referrals",
     "recovery_at_home",
     "teams",
+    "feedback",
     "mdt",
     "closed_loop",
     "portal",
@@ -323,6 +324,8 @@ NOTIFY_TEMPLATES = {
     "on_the_way_email": env.str("NOTIFY_TEMPLATE_ON_THE_WAY_EMAIL", default=""),
     "visit_changed_sms": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_SMS", default=""),
     "visit_changed_email": env.str("NOTIFY_TEMPLATE_VISIT_CHANGED_EMAIL", default=""),
+    "feedback_sms": env.str("NOTIFY_TEMPLATE_FEEDBACK_SMS", default=""),
+    "feedback_email": env.str("NOTIFY_TEMPLATE_FEEDBACK_EMAIL", default=""),
 }
 # How long posting a response to a sending system may take before it counts as failed
 # (and is tried again with back-off: `closed_loop.response_delivery`).

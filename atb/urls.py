@@ -61,10 +61,16 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("mdt/", include("mdt.urls")),
     path("updates/", include("closed_loop.urls")),
+    path("feedback/", include("feedback.urls")),
     path(
         "referrals/<str:reference>/messages/consent/",
         closed_loop_views.contact_consent,
         name="contact_consent",
+    ),
+    path(
+        "referrals/<str:reference>/feedback/tablet/",
+        closed_loop_views.feedback_on_tablet,
+        name="feedback_on_tablet",
     ),
     path("api/", include("atb.api_urls")),
     # The FHIR endpoints of the features, under one namespace: the outcome letter is

@@ -171,6 +171,7 @@ class PersonMessage(models.Model):
     class Kind(models.TextChoices):
         ON_THE_WAY = "on_the_way", "Recovery at Home is on its way"
         VISIT_CHANGED = "visit_changed", "A planned visit changed"
+        FEEDBACK = "feedback", "Asked for feedback"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from closed_loop.models import ContactConsent, PersonMessage
 from core.audit import record_event
 from core.models import AuditAction, Patient, User
+from core.notifications import portal_link
+from feedback import services as feedback
 from recovery_at_home.models import Episode, PlannedVisit
 from referrals.models import OPEN_STATUSES, Referral, ReferralEvent
 
@@ -118,6 +121,26 @@ def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
     return message
 
 
+def queue_feedback_link(*, event: ReferralEvent, token: str) -> PersonMessage | None:
+    """After a discharge: the link to the feedback question, if they agreed to messages."""
+    referral = Referral.objects.select_related("patient__contact_consent").get(pk=event.referral_id)
+    patient = referral.patient
+    consent = getattr(patient, "contact_consent", None)
+    if consent is None or consent.opted_out or not _address(consent, patient):
+        return None
+    message = PersonMessage.objects.create(
+        key=f"person-{event.pk}",
+        patient=patient,
+        referral=referral,
+        kind=PersonMessage.Kind.FEEDBACK,
+        channel=consent.channel,
+        to=_address(consent, patient),
+        personalisation={"token": token, "service": str(referral.service)},
+    )
+    transaction.on_commit(_ask_a_worker)
+    return message
+
+
 def _being_moved(referral: Referral) -> PlannedVisit | None:
     """The visit being moved now: marked so before its replacement is planned."""
     return PlannedVisit.objects.filter(
@@ -135,7 +158,12 @@ def still_wanted(message: PersonMessage) -> str:
     if consent is None or consent.opted_out or consent.channel != message.channel:
         return ""
     now = timezone.now()
-    if message.kind == PersonMessage.Kind.ON_THE_WAY:
+    if message.kind == PersonMessage.Kind.FEEDBACK:
+        try:
+            feedback.open_invitation(token=message.personalisation["token"])
+        except feedback.FeedbackRefused:
+            return ""  # answered on a tablet meanwhile, or expired
+    elif message.kind == PersonMessage.Kind.ON_THE_WAY:
         episode = Episode.objects.select_related("referral").get(referral_id=message.referral_id)
         if episode.arrived_at is not None or episode.referral.status not in OPEN_STATUSES:
             return ""
@@ -150,6 +178,9 @@ def wording(message: PersonMessage) -> dict:
     """The template's personalisation, as the person reads it at the moment it is sent: a
     time, the service and a number to call; no name, nothing clinical."""
     moments = message.personalisation
+    if message.kind == PersonMessage.Kind.FEEDBACK:
+        link = portal_link(reverse("feedback:answer", args=[moments["token"]]))
+        return {"link": link, "service": moments["service"], "phone": settings.RAH_PHONE}
     if message.kind == PersonMessage.Kind.ON_THE_WAY:
         said = {"expected_by": _when(datetime.fromisoformat(moments["expected_by"]))}
     else:

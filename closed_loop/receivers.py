@@ -4,7 +4,7 @@ offers the letter), the person's message; and the MDT's letters when minutes clo
 
 from django.dispatch import receiver
 
-from closed_loop import outcome_letters, person_messages, referrer_updates, system_responses
+from closed_loop import feedback_offers, outcome_letters, person_messages, referrer_updates, system_responses
 from mdt.models import Meeting
 from mdt.signals import minutes_closed
 from referrals.models import InboundMessage, ReferralEvent
@@ -15,6 +15,8 @@ from referrals.signals import referral_event_recorded, referral_message_received
 def close_the_loop(sender, *, event: ReferralEvent, **kwargs) -> None:
     if event.kind in referrer_updates.UPDATE_FOR_EVENT:
         outcome_letters.write_for_closed_referral(event=event)
+        if token := feedback_offers.offer_after_discharge(event=event):
+            person_messages.queue_feedback_link(event=event, token=token)
         referrer_updates.record_update(event=event)
         system_responses.queue_response(event=event)
     person_messages.queue_for_event(event=event)

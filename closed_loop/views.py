@@ -14,13 +14,21 @@ from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.response import Response
 
-from closed_loop import fhir_letters, letter_documents, outcome_letters, person_messages, referrer_updates
+from closed_loop import (
+    feedback_offers,
+    fhir_letters,
+    letter_documents,
+    outcome_letters,
+    person_messages,
+    referrer_updates,
+)
 from closed_loop.forms import ContactConsentForm, UpdateSettingsForm
 from closed_loop.models import OutcomeLetter
 from core.access import RAH_STAFF
 from core.audit import Refused, record_event, record_patients_listed
 from core.models import AuditAction, Role
 from core.permissions import role_required
+from feedback.services import FeedbackRefused
 from referrals import selectors as referral_selectors
 from referrals.fhir_views import FhirView
 from referrals.identity import SentPerson
@@ -191,3 +199,17 @@ def _letter_for_system(request, pk: int) -> tuple[OutcomeLetter, bool]:
     if found is None:
         raise Refused("No outcome letter that you may see.", patient=_patient_of_letter(pk))
     return found, True
+
+
+@require_POST
+@transaction.atomic
+def feedback_on_tablet(request: HttpRequest, reference: str) -> HttpResponse:
+    """Open the feedback question for the person on this device, at the last visit: the
+    page shows nothing of the record, and the link sent before stops working."""
+    referral = referral_selectors.referral_or_refusal(user=request.user, reference=reference)
+    try:
+        token = feedback_offers.open_on_tablet(referral=referral, user=request.user)
+    except FeedbackRefused as refused:
+        messages.error(request, str(refused))
+        return redirect(referral)
+    return redirect("feedback:answer", token=token)

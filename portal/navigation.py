@@ -25,6 +25,7 @@ WORKSPACES = [
     Workspace(Role.SERVICE_MANAGER, "Performance", "performance"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.SERVICE_MANAGER, "Export referrals", "referral_export"),
+    Workspace(Role.SERVICE_MANAGER, "Feedback", "feedback:figures"),
     # An administrator starts in the portal (Django's admin has no way back to it).
     Workspace(Role.ADMINISTRATOR, "Audit trail", "audit_search"),
     Workspace(Role.ADMINISTRATOR, "Break-glass report", "break_glass_report"),

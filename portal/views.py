@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from closed_loop.feedback_offers import may_offer_on_tablet
 from closed_loop.forms import ContactConsentForm
 from closed_loop.models import ContactConsent, PersonMessage
 from closed_loop.outcome_letters import letter_for_referral
@@ -554,6 +555,7 @@ def _referral_page(
             **(_care(referral) if referral.shows_record else {}),
             **(_person_messages(request.user, referral) if referral.shows_record else {}),
             "outcome_letter": letter_for_referral(referral=referral) if referral.shows_record else None,
+            "offers_feedback": may_offer_on_tablet(user=request.user, referral=referral),
         },
         status=status,
     )

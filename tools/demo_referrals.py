@@ -4,13 +4,17 @@ skipped when referrals already exist."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
 from closed_loop.person_messages import record_consent
 from core.models import BedUnit, Patient, Service, User
+from feedback import services as feedback
+from feedback.models import Invitation
 from mdt import selectors as mdt_selectors
 from mdt import services as mdt_services
 from mdt.models import Meeting, MeetingSchedule
@@ -99,6 +103,7 @@ def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     services.accept_referral(referral=accepted_rah, user=coordinator)
     _seed_recovery_at_home(coordinator, users["rah.responder"], people=east + north)
     _seed_mdt(gp_a, member)
+    _seed_feedback(seed=seed)
     return Referral.objects.count()  # none existed before
 
 
@@ -215,3 +220,40 @@ def _seed_recovery_at_home(coordinator: User, responder: User, *, people: list[P
             user=coordinator,
             visits_in_hand=len(visits_in_hand(responder=responder)),
         )
+
+
+# What people said, in the proportions a service like this hears (invented).
+DEMO_ANSWERS = [
+    ("very_good", 55),
+    ("good", 25),
+    ("neither", 6),
+    ("poor", 4),
+    ("very_poor", 2),
+    ("dont_know", 8),
+]
+DEMO_COMMENTS = [
+    "They came within the hour and explained everything to my mum.",
+    "Lovely, patient staff. Thank you.",
+    "We waited longer than we were told, and nobody rang to say.",
+    "The physio got Dad walking again before the weekend.",
+]
+
+
+def _seed_feedback(*, seed: int) -> None:
+    """About a third of the history's discharges answered the question, a day after it, on
+    the link or a tablet; some with a comment a manager has still to read."""
+    rng = random.Random(seed)
+    answers, weights = zip(*DEMO_ANSWERS, strict=True)
+    for invitation in Invitation.objects.filter(used_at=None).order_by("pk"):
+        if rng.random() > 0.35:
+            continue
+        token = feedback.reissue(occasion=invitation.occasion)
+        comment = rng.choice(DEMO_COMMENTS) if rng.random() < 0.2 else ""
+        answered_at = min(invitation.created_at + timedelta(days=1), timezone.now())
+        with time_machine.travel(answered_at, tick=False):
+            feedback.answer_invitation(
+                token=token,
+                answer=rng.choices(answers, weights)[0],
+                comment=comment,
+                channel=rng.choice(["link", "tablet"]),
+            )

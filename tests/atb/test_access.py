@@ -17,6 +17,8 @@ from recovery_at_home.rota import add_shift
 from tests.urls import walk
 
 PUBLIC = {"login", "admin:login", "healthz"}  # the two sign-in pages and the health check
+# The person's feedback link needs no sign-in; a made-up one finds nothing.
+PUBLIC_NOT_FOUND = {"feedback:answer"}
 # The API authenticates by token or session and answers 401 JSON, not a sign-in page;
 # its browsable docs are a page for people, behind the sign-in page.
 API_401 = {name for name, _ in walk() if name.startswith(("api:", "fhir:")) and name != "api:docs"}
@@ -174,7 +176,26 @@ MATRIX = {
     "referrals:correct": (_referral_a, {"gp_a": 200, "cit_member_a": 403, "mdt_coordinator_a": 403}, 404),
     # A referrer's own updates: the list is theirs alone, whoever else signs in.
     "contact_consent": (_referral_a, {}, 405),  # POST only
-    "mdt:case_finding": (None, MDT_A, 404),  # lists people: MDT coordinators of a practice only
+    "mdt:case_finding": (None, MDT_A, 404),
+    # Feedback: a made-up link finds nothing, for anyone; the staff's pages by role.
+    "feedback:answer": (lambda world: ["made-up-link-made-up-link-made-up-link-made"], {}, 404),
+    "feedback:paper": (
+        None,
+        {"rah_coordinator": 200, "rah_responder": 200, "cit_member_a": 200, "service_manager": 200},
+        403,
+    ),
+    "feedback:review": (None, {"service_manager": 200}, 403),  # comments before anyone else
+    "feedback:decide": (lambda world: [1, "show"], {}, 405),  # POST only
+    "feedback:figures": (
+        None,
+        {"service_manager": 200, "administrator": 200, "rah_coordinator": 200, "cit_member_a": 200},
+        403,
+    ),
+    "feedback_on_tablet": (
+        _referral_a,
+        {},
+        405,
+    ),  # POST only  # lists people: MDT coordinators of a practice only
     "closed_loop:updates": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "closed_loop:updates_rows": (None, {"gp_a": 200, "gp_b": 200}, 403),
     "closed_loop:update_settings": (None, {"gp_a": 200, "gp_b": 200}, 403),
@@ -363,6 +384,8 @@ def test_anonymous_requests_are_sent_to_sign_in(db, client, name, path):
     response = client.get(path)
     if name in PUBLIC:
         assert response.status_code == 200
+    elif name in PUBLIC_NOT_FOUND:
+        assert response.status_code == 404
     elif name in API_401:
         assert response.status_code == 401, f"{path} answered {response.status_code}"
         assert response["WWW-Authenticate"] == "Token"

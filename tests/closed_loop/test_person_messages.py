@@ -27,6 +27,8 @@ TEMPLATES = {
     "on_the_way_email": str(uuid.UUID(int=2)),
     "visit_changed_sms": str(uuid.UUID(int=3)),
     "visit_changed_email": str(uuid.UUID(int=4)),
+    "feedback_sms": str(uuid.UUID(int=5)),
+    "feedback_email": str(uuid.UUID(int=6)),
 }
 
 
@@ -257,3 +259,22 @@ def test_consent_is_recorded_from_the_referral_page_and_audited(world, client_fo
         client_for(world.users["gp_b"]).post(url, {"recipient": "person", "channel": "sms"}).status_code
         == 403
     )
+
+
+def test_after_the_discharge_they_are_sent_the_feedback_link_which_works_once(
+    world, notify, client, settings
+):
+    settings.PORTAL_URL = "https://atb.example.nhs.uk"
+    _consent(world, recipient="person", channel="sms")
+    responder = world.users["rah_responder"]
+    rah.record_arrival(referral=world.referral_b, user=responder)
+    rah.record_outcome(referral=world.referral_b, user=responder, outcome=Outcome.HOSPITAL)
+    notify_delivery.send_queued()
+    (sms,) = notify.sent
+    assert sms["template_id"] == TEMPLATES["feedback_sms"]
+    link = sms["personalisation"]["link"]
+    assert link.startswith("https://atb.example.nhs.uk/feedback/f/")
+    path = link.removeprefix("https://atb.example.nhs.uk")
+    assert client.get(path).status_code == 200
+    client.post(path, {"answer": "good"})
+    assert client.get(path).status_code == 404  # answered: the link is spent

@@ -10,6 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.models import Role
+from feedback import services as feedback
+from feedback.models import Response
 from recovery_at_home import rota
 from recovery_at_home import services as rah_services
 from recovery_at_home.forms import DispatchForm
@@ -793,3 +795,30 @@ def test_a_gp_sees_the_referral_progress_to_the_outcome_letter_and_withdraws_ano
     assert_accessible(page)
     second.refresh_from_db()
     assert second.status == "withdrawn"
+
+
+def test_a_person_answers_the_friends_and_family_test_on_a_phone(world, browser, live_server):
+    feedback.invite(occasion="journey", service=world.rah, team=None, neighbourhood=None)
+    token = feedback.reissue(occasion="journey")
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        locale="en-GB",
+        timezone_id="Europe/London",
+    )
+    page = context.new_page()
+    page.goto(f"/feedback/f/{token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Your feedback on {world.rah}")
+    assert_accessible(page)
+    page.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_text("Choose one answer.").first).to_be_visible()  # said beside the question
+    page.get_by_label("Very good").check()
+    page.get_by_label(re.compile("Please tell us why")).fill("They came within the hour and stayed calm.")
+    page.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    assert_accessible(page)
+    screenshot(page, "feedback-phone")
+    assert Response.objects.get().answer == "very_good"
+    page.goto(f"/feedback/f/{token}/")  # the same link again: used
+    expect(page.get_by_text("used already")).to_be_visible()
+    context.close()
