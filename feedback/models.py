@@ -90,3 +90,45 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_answer_display()} ({self.service})"
+
+
+class Likert(models.IntegerChoices):
+    STRONGLY_DISAGREE = 1, "Strongly disagree"
+    DISAGREE = 2, "Disagree"
+    NEITHER = 3, "Neither agree nor disagree"
+    AGREE = 4, "Agree"
+    STRONGLY_AGREE = 5, "Strongly agree"
+
+
+class PulseSubmission(models.Model):
+    """That a member of staff answered a month's pulse: kept apart from the answer, which
+    names nobody, so each answers once and no answer can be traced to them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "month"], name="pulse_once_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.month:%Y-%m}"
+
+
+class PulseAnswer(models.Model):
+    """The workforce's own view, monthly, by team (a Community Integrated Team) or service
+    (Recovery at Home): the alliance's second measure of success."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    month = models.DateField()
+    supported = models.PositiveSmallIntegerField(choices=Likert.choices)
+    equipped = models.PositiveSmallIntegerField(choices=Likert.choices)
+    recommend = models.CharField(max_length=12, choices=Answer.choices)
+    comment = models.TextField(max_length=2000, blank=True)
+    review = models.CharField(max_length=10, choices=Response.Review.choices, default=Response.Review.SHOWN)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "service", "team"], name="pulse_month_idx")]
+
+    def __str__(self) -> str:
+        return f"Pulse {self.month:%Y-%m} ({self.team or self.service})"

@@ -8,11 +8,11 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import Neighbourhood, Role, Service, Team, User
-from feedback.models import Answer, Invitation, Response
+from feedback.models import Answer, Invitation, Likert, PulseAnswer, PulseSubmission, Response
 
 # How long a link can be answered: a fortnight after the discharge.
 LINK_LASTS = timedelta(days=14)
@@ -137,15 +137,73 @@ def record_from_paper(
     )
 
 
-def review_comment(*, response: Response, user: User, show: bool) -> Response:
-    """A manager reads a comment first, and shows it or withholds it (one that names
-    someone, or is abusive)."""
+def review_comment(*, response: Response | PulseAnswer, user: User, show: bool) -> Response | PulseAnswer:
+    """A manager reads a comment (a person's, or the staff pulse's) first, and shows it or
+    withholds it (one that names someone, or is abusive)."""
     if not user.has_role(Role.SERVICE_MANAGER):
         raise FeedbackRefused("Only a service manager reviews comments.")
-    changed = Response.objects.filter(pk=response.pk, review=Response.Review.PENDING).update(
-        review=Response.Review.SHOWN if show else Response.Review.WITHHELD, reviewed_by=user
+    # Who let a person's comment through is kept; the staff pulse keeps no user at all.
+    reviewer = {"reviewed_by": user} if isinstance(response, Response) else {}
+    changed = (
+        type(response)
+        .objects.filter(pk=response.pk, review=Response.Review.PENDING)
+        .update(review=Response.Review.SHOWN if show else Response.Review.WITHHELD, **reviewer)
     )
     if not changed:
         raise FeedbackRefused("Another manager reviewed this comment a moment ago.")
     response.refresh_from_db()
     return response
+
+
+# --- The staff pulse ---------------------------------------------------------------------
+
+PULSE_ROLES = (Role.CIT_MEMBER, Role.RAH_COORDINATOR, Role.RAH_RESPONDER)
+
+
+def pulse_team_of(user: User) -> tuple[Service, Team | None] | None:
+    """Where a member of staff answers for: their team, or Recovery at Home."""
+    team = (
+        user.teams.select_related("neighbourhood").order_by("pk").first()
+        if user.has_role(Role.CIT_MEMBER)
+        else None
+    )
+    if team is not None:
+        return Service.objects.get(code=Service.Code.COMMUNITY_INTEGRATED_TEAMS), team
+    if user.has_role(Role.RAH_COORDINATOR, Role.RAH_RESPONDER):
+        return Service.objects.get(code=Service.Code.RECOVERY_AT_HOME), None
+    return None
+
+
+def pulse_answered(*, user: User, today: date | None = None) -> bool:
+    return PulseSubmission.objects.filter(user=user, month=_month(today or timezone.localdate())).exists()
+
+
+@transaction.atomic
+def answer_pulse(
+    *, user: User, supported: int, equipped: int, recommend: str, comment: str = ""
+) -> PulseAnswer:
+    """This month's answer, once: the submission (who) and the answer (what) are two rows
+    with nothing between them."""
+    where = pulse_team_of(user)
+    if where is None:
+        raise FeedbackRefused("The pulse is for the teams' and Recovery at Home's staff.")
+    if supported not in Likert.values or equipped not in Likert.values:
+        raise FeedbackRefused("Choose an answer to each statement.")
+    comment = _checked(recommend, comment)
+    month = _month(timezone.localdate())
+    try:
+        with transaction.atomic():
+            PulseSubmission.objects.create(user=user, month=month)
+    except IntegrityError:
+        raise FeedbackRefused("You have answered this month's pulse: thank you.") from None
+    service, team = where
+    return PulseAnswer.objects.create(
+        service=service,
+        team=team,
+        month=month,
+        supported=supported,
+        equipped=equipped,
+        recommend=recommend,
+        comment=comment,
+        review=Response.Review.PENDING if comment else Response.Review.SHOWN,
+    )

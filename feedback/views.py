@@ -17,8 +17,8 @@ from core.audit import record_event
 from core.models import AuditAction, Role
 from core.permissions import role_required
 from feedback import figures, services
-from feedback.forms import AnswerForm, PaperForm
-from feedback.models import Response
+from feedback.forms import AnswerForm, PaperForm, PulseForm
+from feedback.models import PulseAnswer, Response
 
 
 @login_not_required
@@ -66,13 +66,21 @@ def review(request: HttpRequest) -> HttpResponse:
     pending = Response.objects.filter(review=Response.Review.PENDING).select_related(
         "service", "neighbourhood"
     )
-    return render(request, "feedback/review.html", {"pending": pending.order_by("month", "pk")[:50]})
+    staff = PulseAnswer.objects.filter(review=Response.Review.PENDING).select_related("service", "team")
+    return render(
+        request,
+        "feedback/review.html",
+        {
+            "pending": pending.order_by("month", "pk")[:50],
+            "staff_pending": staff.order_by("month", "pk")[:50],
+        },
+    )
 
 
 @require_POST
 @role_required(Role.SERVICE_MANAGER)
-def decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    response = get_object_or_404(Response, pk=pk)
+def decide(request: HttpRequest, pk: int, decision: str, of=Response) -> HttpResponse:
+    response = get_object_or_404(of, pk=pk)
     try:
         services.review_comment(response=response, user=request.user, show=decision == "show")
     except services.FeedbackRefused as refused:
@@ -91,8 +99,27 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         {
             "rows": figures.fft_rows(start=start, end=end),
             "comments": figures.comments_shown(start=start, end=end)[:50],
+            "pulse": figures.pulse_rows(start=start, end=end),
+            "staff_comments": figures.staff_comments_shown(start=start, end=end)[:50],
             "start": start,
             "end": end,
             "perms_review": request.user.has_role(Role.SERVICE_MANAGER),
         },
     )
+
+
+@role_required(*services.PULSE_ROLES)
+def pulse(request: HttpRequest) -> HttpResponse:
+    """This month's staff pulse: three statements and a box, once a month, anonymous."""
+    if services.pulse_answered(user=request.user):
+        return render(request, "feedback/pulse.html", {"answered": True})
+    form = PulseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.answer_pulse(user=request.user, **form.cleaned_data)
+        except services.FeedbackRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, "Thank you: your answer is in this month's pulse, anonymously.")
+        return redirect("feedback:pulse")
+    return render(request, "feedback/pulse.html", {"form": form}, status=400 if form.errors else 200)

@@ -185,7 +185,9 @@ MATRIX = {
         403,
     ),
     "feedback:review": (None, {"service_manager": 200}, 403),  # comments before anyone else
+    "feedback:pulse": (None, {"rah_coordinator": 200, "rah_responder": 200, "cit_member_a": 200}, 403),
     "feedback:decide": (lambda world: [1, "show"], {}, 405),  # POST only
+    "feedback:decide_pulse": (lambda world: [1, "show"], {}, 405),
     "feedback:figures": (
         None,
         {"service_manager": 200, "administrator": 200, "rah_coordinator": 200, "cit_member_a": 200},

@@ -12,11 +12,12 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from core.models import Role, User
 from feedback import figures, services
-from feedback.models import Invitation, Response
+from feedback.models import Invitation, PulseAnswer, PulseSubmission, Response
 from recovery_at_home import services as rah
 from recovery_at_home.models import Outcome
-from tests.factories import NeighbourhoodFactory
+from tests.factories import NeighbourhoodFactory, UserFactory
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -177,3 +178,59 @@ def test_the_figures_match_a_table_written_by_hand(world):
         )
         for r in rows
     ] == EXPECTED
+
+
+def test_the_staff_pulse_is_answered_once_a_month_and_names_nobody(world, client_for, frozen_clock):
+    member = world.users["cit_member_a"]
+    client = client_for(member)
+    assert client.get(reverse("feedback:pulse")).status_code == 200
+    client.post(
+        reverse("feedback:pulse"),
+        {"supported": "4", "equipped": "2", "recommend": "good", "comment": "Short of cars"},
+    )
+    assert PulseSubmission.objects.filter(user=member).count() == 1
+    answer = PulseAnswer.objects.get()
+    assert (answer.team, answer.supported, answer.equipped, answer.review) == (world.team_a, 4, 2, "pending")
+    assert not any(
+        field.related_model is User for field in PulseAnswer._meta.get_fields() if field.is_relation
+    )
+    with pytest.raises(services.FeedbackRefused, match="answered this month"):
+        services.answer_pulse(user=member, supported=5, equipped=5, recommend="very_good")
+    assert b"You have answered this month" in client.get(reverse("feedback:pulse")).content
+    frozen_clock.shift(dt.timedelta(days=7))  # 1 December: a new month, a new pulse
+    services.answer_pulse(user=member, supported=5, equipped=4, recommend="very_good")
+    assert PulseAnswer.objects.count() == 2
+
+
+def test_the_pulse_figures_match_a_table_written_by_hand(world):
+    # Team A has one member (cit_member_a); Recovery at Home two (the coordinator, the responder).
+    second = UserFactory(roles=[Role.CIT_MEMBER], teams=[world.team_a])
+    services.answer_pulse(user=world.users["cit_member_a"], supported=4, equipped=2, recommend="good")
+    services.answer_pulse(user=second, supported=5, equipped=3, recommend="poor")
+    services.answer_pulse(user=world.users["rah_responder"], supported=3, equipped=3, recommend="very_good")
+    rows = figures.pulse_rows(start=NOW.date(), end=NOW.date())
+    assert [
+        (r.where, r.staff, r.answered, r.response_rate, r.supported, r.equipped, r.recommend_positive)
+        for r in rows
+    ] == [  # by name: team A is "Neighbourhood …", before "Recovery at Home"
+        (world.team_a.name, 2, 2, 100.0, 4.5, 2.5, 50.0),
+        ("Recovery at Home", 2, 1, 50.0, 3.0, 3.0, 100.0),
+    ]
+
+
+def test_a_pulse_comment_is_shown_only_once_a_manager_lets_it_through(world, client_for):
+    services.answer_pulse(
+        user=world.users["rah_responder"],
+        supported=2,
+        equipped=2,
+        recommend="good",
+        comment="Too few cars at night",
+    )
+    coordinator_view = client_for(world.users["rah_coordinator"]).get(reverse("feedback:figures")).content
+    assert b"Too few cars" not in coordinator_view
+    manager = client_for(world.users["service_manager"])
+    assert b"Too few cars" in manager.get(reverse("feedback:review")).content
+    manager.post(reverse("feedback:decide_pulse", args=[PulseAnswer.objects.get().pk, "show"]))
+    assert (
+        b"Too few cars" in client_for(world.users["rah_coordinator"]).get(reverse("feedback:figures")).content
+    )
