@@ -78,6 +78,11 @@ def open_invitation(*, token: str) -> Invitation:
     return invitation
 
 
+def _review_of(comment: str) -> str:
+    """A comment waits for a manager; an answer without one counts at once."""
+    return Response.Review.PENDING if comment else Response.Review.SHOWN
+
+
 def _checked(answer: str, comment: str) -> str:
     if answer not in Answer.values:
         raise FeedbackRefused("Choose one answer.")
@@ -103,7 +108,7 @@ def answer_invitation(
         neighbourhood=invitation.neighbourhood,
         answer=answer,
         comment=comment,
-        review=Response.Review.PENDING if comment else Response.Review.SHOWN,
+        review=_review_of(comment),
         channel=channel,
         month=_month(timezone.localdate()),
     )
@@ -131,7 +136,7 @@ def record_from_paper(
         neighbourhood=neighbourhood,
         answer=answer,
         comment=comment,
-        review=Response.Review.PENDING if comment else Response.Review.SHOWN,
+        review=_review_of(comment),
         channel=Response.Channel.PAPER,
         month=_month(month),
     )
@@ -205,5 +210,5 @@ def answer_pulse(
         equipped=equipped,
         recommend=recommend,
         comment=comment,
-        review=Response.Review.PENDING if comment else Response.Review.SHOWN,
+        review=_review_of(comment),
     )
