@@ -4,7 +4,7 @@ from django.contrib import admin
 from rest_framework.authtoken.models import Token
 
 from closed_loop.models import SendingSystem, SystemResponse
-from closed_loop.response_delivery import FAILING_AFTER
+from closed_loop.response_delivery import FAILING, FAILING_AFTER
 
 
 @admin.register(SendingSystem)
@@ -33,7 +33,7 @@ class FailingFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "failing":
-            return queryset.filter(delivered_at=None, attempts__gte=FAILING_AFTER)
+            return queryset.filter(FAILING)
         if self.value() == "owed":
             return queryset.filter(delivered_at=None)
         return queryset

@@ -10,7 +10,7 @@ from fhir.resources.R4B.documentreference import DocumentReference
 
 from closed_loop.models import OutcomeLetter
 from core.notifications import portal_link
-from referrals.fhir import NHS_NUMBER, REFERRAL_REFERENCE
+from referrals.fhir import REFERRAL_REFERENCE, subject_as_sent
 from referrals.identity import SentPerson
 
 # SNOMED CT: 373942005 "Discharge summary"; 371531000 "Report of clinical encounter".
@@ -26,12 +26,7 @@ def document_reference(letter: OutcomeLetter, *, as_sent: bool = False) -> dict:
     (the sending system that referred), the person as it sent them."""
     code, display = LETTER_TYPE[letter.occasion]
     if as_sent:
-        sent = SentPerson.from_stored(letter.referral.person_as_sent)
-        subject = {
-            "identifier": {"system": NHS_NUMBER, "value": sent.nhs_number} if sent.nhs_number else None,
-            "display": sent.full_name,
-        }
-        subject = {key: value for key, value in subject.items() if value}
+        subject = subject_as_sent(SentPerson.from_stored(letter.referral.person_as_sent))
     else:
         subject = {"reference": f"Patient/{letter.patient_id}"}
     resource = {

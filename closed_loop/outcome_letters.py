@@ -16,6 +16,7 @@ from core.selectors import patients_visible_to
 from mdt.models import Meeting
 from recovery_at_home.models import Episode, PlannedVisit
 from referrals.models import Referral, ReferralEvent
+from referrals.selectors import redirect_chain
 from teams.models import CarePlanGoal, CaseloadEntry
 
 
@@ -171,7 +172,5 @@ def letter_for_its_referrer(*, user: User, pk: int) -> OutcomeLetter | None:
     letter = OutcomeLetter.objects.filter(pk=pk, referral__isnull=False).select_related("referral").first()
     if letter is None:
         return None
-    referral = letter.referral
-    while referral.redirected_from_id is not None:
-        referral = Referral.objects.get(pk=referral.redirected_from_id)
-    return letter if referral.referred_by_id == user.pk else None
+    first_sent = redirect_chain(letter.referral)[-1]
+    return letter if first_sent.referred_by_id == user.pk else None

@@ -86,9 +86,8 @@ def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
     if event.kind not in (ReferralEvent.Kind.DISPATCHED, ReferralEvent.Kind.VISIT_PLANNED):
         return None
     referral = Referral.objects.select_related("patient__contact_consent").get(pk=event.referral_id)
-    patient = referral.patient
-    consent = getattr(patient, "contact_consent", None)
-    if consent is None or consent.opted_out or not _address(consent, patient):
+    consent = _agreed(referral.patient)
+    if consent is None:
         return None
     if event.kind == ReferralEvent.Kind.DISPATCHED:
         episode = Episode.objects.get(referral=referral)
@@ -108,34 +107,46 @@ def queue_for_event(*, event: ReferralEvent) -> PersonMessage | None:
             "visit_from": visit.window_start.isoformat(),
             "visit_to": visit.window_end.isoformat(),
         }
-    message = PersonMessage.objects.create(
-        key=f"person-{event.pk}",
-        patient=patient,
-        referral=referral,
-        kind=kind,
-        channel=consent.channel,
-        to=_address(consent, patient),
-        personalisation=moments,
-    )
-    transaction.on_commit(_ask_a_worker)
-    return message
+    return _queue(event=event, referral=referral, consent=consent, kind=kind, personalisation=moments)
 
 
 def queue_feedback_link(*, event: ReferralEvent, token: str) -> PersonMessage | None:
     """After a discharge: the link to the feedback question, if they agreed to messages."""
-    referral = Referral.objects.select_related("patient__contact_consent").get(pk=event.referral_id)
-    patient = referral.patient
+    referral = Referral.objects.select_related("patient__contact_consent", "service").get(
+        pk=event.referral_id
+    )
+    consent = _agreed(referral.patient)
+    if consent is None:
+        return None
+    return _queue(
+        event=event,
+        referral=referral,
+        consent=consent,
+        kind=PersonMessage.Kind.FEEDBACK,
+        personalisation={"token": token, "service": str(referral.service)},
+    )
+
+
+def _agreed(patient: Patient) -> ContactConsent | None:
+    """Their consent to messages, if they gave it, have not opted out, and can be reached."""
     consent = getattr(patient, "contact_consent", None)
     if consent is None or consent.opted_out or not _address(consent, patient):
         return None
+    return consent
+
+
+def _queue(
+    *, event: ReferralEvent, referral: Referral, consent: ContactConsent, kind: str, personalisation: dict
+) -> PersonMessage:
+    """The message, one per timeline line, and a worker asked to send it once committed."""
     message = PersonMessage.objects.create(
         key=f"person-{event.pk}",
-        patient=patient,
+        patient=referral.patient,
         referral=referral,
-        kind=PersonMessage.Kind.FEEDBACK,
+        kind=kind,
         channel=consent.channel,
-        to=_address(consent, patient),
-        personalisation={"token": token, "service": str(referral.service)},
+        to=_address(consent, referral.patient),
+        personalisation=personalisation,
     )
     transaction.on_commit(_ask_a_worker)
     return message
@@ -154,8 +165,8 @@ def still_wanted(message: PersonMessage) -> str:
     """Where to send it now, or "" when it should not go: consent withdrawn or changed
     since, the referral ended, the responder already there, the visit past or moved again."""
     patient = Patient.objects.select_related("contact_consent").get(pk=message.patient_id)
-    consent = getattr(patient, "contact_consent", None)
-    if consent is None or consent.opted_out or consent.channel != message.channel:
+    consent = _agreed(patient)
+    if consent is None or consent.channel != message.channel:
         return ""
     now = timezone.now()
     if message.kind == PersonMessage.Kind.FEEDBACK:

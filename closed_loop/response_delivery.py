@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from closed_loop.models import SystemResponse
@@ -108,6 +108,10 @@ def send_due_responses(*, limit: int = 200, within: timedelta = timedelta(second
     return results
 
 
+# Still owed after this many tries: shown to administrators (it is still retried).
+FAILING = Q(delivered_at=None, attempts__gte=FAILING_AFTER)
+
+
 def failing() -> QuerySet[SystemResponse]:
     """Responses that keep failing: for the administrators' page."""
-    return SystemResponse.objects.filter(delivered_at=None, attempts__gte=FAILING_AFTER)
+    return SystemResponse.objects.filter(FAILING)

@@ -28,18 +28,11 @@ from closed_loop.referrer_updates import UPDATE_FOR_EVENT, status_change_of
 from closed_loop.tasks import send_system_responses
 from referrals.fhir import service_request_resource
 from referrals.models import InboundMessage, Referral, ReferralEvent
+from referrals.selectors import redirect_chain
 
 logger = logging.getLogger(__name__)
 
 BARS_EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
-
-
-def _chain(referral: Referral) -> list[Referral]:
-    """The referral and those it was redirected from, back to the one first sent."""
-    chain = [referral]
-    while chain[-1].redirected_from_id is not None:
-        chain.append(Referral.objects.only("id", "redirected_from_id").get(pk=chain[-1].redirected_from_id))
-    return chain
 
 
 def _request_message(
@@ -47,7 +40,7 @@ def _request_message(
 ) -> tuple[InboundMessage | None, SendingSystem | None]:
     """The latest message that made or changed this referral (or the referral it was
     redirected from) before the event, and the registered system that sent it."""
-    chain = _chain(referral)
+    chain = redirect_chain(referral)
     message = (
         InboundMessage.objects.filter(referral__in=chain, received_at__lte=before)
         .order_by("-received_at", "-id")
@@ -96,7 +89,7 @@ def _queue(
     # The first referral's row lock orders the thread's responses (a redirected referral's
     # with its own): two changes committing at once get consecutive numbers, in the order
     # they commit.
-    thread = _chain(referral)[-1]
+    thread = redirect_chain(referral)[-1]
     Referral.objects.select_for_update(no_key=True).filter(pk=thread.pk).exists()
     owed = SystemResponse.objects.filter(system=system, thread=thread)
     last = owed.aggregate(last=Max("sequence"))["last"] or 0

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,8 +24,9 @@ from closed_loop import (
 from closed_loop.forms import ContactConsentForm, UpdateSettingsForm
 from closed_loop.models import OutcomeLetter
 from core.access import RAH_STAFF
-from core.audit import Refused, record_event, record_patients_listed
+from core.audit import Refused, record_event
 from core.models import AuditAction, Role
+from core.pages import audited_page
 from core.permissions import role_required
 from feedback.services import FeedbackRefused
 from referrals import selectors as referral_selectors
@@ -39,11 +39,11 @@ PAGE_SIZE = 30
 def _page(request: HttpRequest, *, polled: bool = False):
     """A page of updates, the people they name audited as listed (a poll records a person
     already recorded in the last hour only once)."""
-    listed = Paginator(referrer_updates.updates_for(user=request.user), PAGE_SIZE)
-    page = listed.get_page(request.GET.get("page"))
-    record_patients_listed(
-        request=request,
-        patients=[update.referral.patient_id for update in page.object_list],
+    page, _ = audited_page(
+        request,
+        referrer_updates.updates_for(user=request.user),
+        per_page=PAGE_SIZE,
+        patients_of=lambda rows: [update.referral.patient_id for update in rows],
         detail="referral updates",
         unless_listed_within=timedelta(hours=1) if polled else None,
     )
@@ -116,13 +116,14 @@ def contact_consent(request: HttpRequest, reference: str) -> HttpResponse:
 @transaction.atomic
 def letters(request: HttpRequest) -> HttpResponse:
     """The practice's outcome letters: about the people this user may see, newest first."""
-    page = Paginator(outcome_letters.letters_visible_to(user=request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    page, query_string = audited_page(
+        request,
+        outcome_letters.letters_visible_to(user=request.user),
+        per_page=PAGE_SIZE,
+        patients_of=lambda rows: [letter.patient_id for letter in rows],
+        detail="outcome letters",
     )
-    record_patients_listed(
-        request=request, patients=[letter.patient_id for letter in page.object_list], detail="outcome letters"
-    )
-    return render(request, "closed_loop/letters.html", {"page": page})
+    return render(request, "closed_loop/letters.html", {"page": page, "query_string": query_string})
 
 
 def _letter_or_refusal(request: HttpRequest, pk: int) -> OutcomeLetter:

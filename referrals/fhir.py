@@ -22,6 +22,7 @@ from core.models import Patient, Practice, Service, StatedGender, User
 from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import REASONS_BY_SERVICE, InboundMessage, Reason, Referral, Source, Status
+from referrals.selectors import redirect_chain
 from referrals.serializers import SentPersonSerializer
 from referrals.signals import referral_message_received
 
@@ -85,15 +86,21 @@ def patient_resource(patient: Patient) -> dict:
     return FhirPatient.model_validate(_without_empty(resource)).model_dump(mode="json", exclude_none=True)
 
 
+def subject_as_sent(sent: SentPerson) -> dict:
+    """A resource's subject as the sender described the person: never our record."""
+    return _without_empty(
+        {
+            "identifier": {"system": NHS_NUMBER, "value": sent.nhs_number} if sent.nhs_number else None,
+            "display": sent.full_name,
+        }
+    )
+
+
 def _subject(referral: Referral) -> dict:
     """The record, to a viewer who may open it; otherwise the person as sent."""
     if referral.shows_record:
         return {"reference": f"Patient/{referral.patient_id}"}
-    sent = referral.person
-    return {
-        "identifier": {"system": NHS_NUMBER, "value": sent.nhs_number} if sent.nhs_number else None,
-        "display": sent.full_name,
-    }
+    return subject_as_sent(referral.person)
 
 
 def service_request_resource(referral: Referral) -> dict:
@@ -389,10 +396,7 @@ def _referral_named(request, *, sender: User) -> Referral | None:
     theirs = InboundMessage.objects.filter(sender=sender, kind=InboundMessage.Kind.REQUEST)
     if ours:
         referral = Referral.objects.filter(reference=ours[0]).select_related("service").first()
-        root = referral
-        while root is not None and root.redirected_from_id is not None:
-            root = Referral.objects.get(pk=root.redirected_from_id)
-        if root is None or not theirs.filter(referral=root).exists():
+        if referral is None or not theirs.filter(referral=redirect_chain(referral)[-1]).exists():
             return None
     elif request.id:
         message = theirs.filter(service_request_id=request.id).select_related("referral__service").first()

@@ -160,3 +160,11 @@ def versions_of(*, referral: Referral) -> list[ReferralVersion]:
             version.details.get("reason", ""), version.details.get("reason_other", "")
         )
     return versions
+
+
+def redirect_chain(referral: Referral) -> list[Referral]:
+    """The referral and those it was redirected from, back to the one first sent (last)."""
+    chain = [referral]
+    while chain[-1].redirected_from_id is not None:
+        chain.append(Referral.objects.select_related("service").get(pk=chain[-1].redirected_from_id))
+    return chain
