@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from django.utils.html import escape
 
 from closed_loop import referrer_updates
 from closed_loop.models import ReferrerUpdate, UpdateKind
@@ -166,7 +167,7 @@ def test_the_list_marks_new_updates_and_reading_it_clears_the_count(world, clien
 def test_an_update_for_a_person_sent_shows_them_as_sent_and_is_audited(world, client_for):
     services.accept_referral(referral=world.referral_b, user=world.users["rah_coordinator"])
     page = client_for(world.users["gp_b"]).get(reverse("closed_loop:updates"))
-    assert world.patient_b.family_name.encode() in page.content
+    assert escape(world.patient_b.family_name).encode() in page.content
     assert AuditEvent.objects.filter(
         action=AuditAction.LIST, patient=world.patient_b, detail="referral updates"
     ).exists()

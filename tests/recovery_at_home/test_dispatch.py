@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.models import Role
 from recovery_at_home import clock, services
@@ -80,7 +81,9 @@ def test_a_responder_goes_on_the_way_arrives_and_the_clock_stops(world, client_f
 
     on_the_way = client.post(reverse("recovery_at_home:on_the_way", args=[visit.pk]), follow=True)
     patient = world.referral_b.patient
-    assert f"On your way to {patient.full_name}" in on_the_way.content.decode()  # told it was recorded
+    assert (
+        f"On your way to {escape(patient.full_name)}" in on_the_way.content.decode()
+    )  # told it was recorded
     frozen_clock.shift(dt.timedelta(minutes=25))  # within the 30-minute idle limit
     arrived = client.post(
         reverse("recovery_at_home:visit_arrival", args=[visit.pk]),

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.models import Patient
 from referrals.models import Reason, Referral, Source
@@ -114,14 +115,14 @@ def test_the_check_names_and_offers_only_the_gps_own_patient(world, client_for):
         reverse("referrals:patient_lookup"), {"nhs_number": own.nhs_number_display}
     ).content.decode()
     assert 'data-lookup="known"' in known
-    assert f'data-given-name="{own.given_name}"' in known
+    assert f'data-given-name="{escape(own.given_name)}"' in known
     assert f'data-birth-year="{own.date_of_birth.year}"' in known
 
     stranger = client.get(
         reverse("referrals:patient_lookup"), {"nhs_number": other.nhs_number}
     ).content.decode()
     assert 'data-lookup="valid"' in stranger
-    assert other.given_name not in stranger and other.family_name not in stranger
+    assert escape(other.given_name) not in stranger and escape(other.family_name) not in stranger
     assert "data-birth" not in stranger
 
 
