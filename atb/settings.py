@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "teams",
     "feedback",
     "mdt",
+    "partners",
     "closed_loop",
     "portal",
 ]

@@ -62,6 +62,7 @@ urlpatterns = [
     path("mdt/", include("mdt.urls")),
     path("updates/", include("closed_loop.urls")),
     path("feedback/", include("feedback.urls")),
+    path("partners/", include("partners.urls")),
     path(
         "referrals/<str:reference>/messages/consent/",
         closed_loop_views.contact_consent,

@@ -15,13 +15,22 @@ but only as sent: its status, the events meant for the referrer, its outcome, an
 person as the sender typed them. Sending a referral never discloses the record the
 portal holds, and never opens it.
 
+A person's referrals to partner services (the Carers Centre, Age UK, social prescribing)
+are part of their record for those who may open it: the team that referred them on sees
+what the partner offered and what came of it.
+
+Partner staff see the people referred to their services and nothing else: each such
+referral at the minimum it needs (who, how to reach them safely, what is asked), never
+the person's record, the referral's clinical summary or anyone's other referrals. They
+have no break-glass.
+
 Service managers and administrators see figures only. A record merged into another is
 seen through the one it was merged into.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core.models import Patient, Role, Service, User
 
@@ -38,6 +47,9 @@ CLINICAL_STAFF = (
     Role.MDT_COORDINATOR,
 )
 REFERRING_ROLES = (Role.REFERRER, Role.CIT_MEMBER, Role.RAH_COORDINATOR)
+# Who refers a person (or their carer) on to a partner service: anyone who works with them,
+# the responder at the door included.
+PARTNER_REFERRING_ROLES = (*REFERRING_ROLES, Role.RAH_RESPONDER)
 # Who takes a referral by phone (from a person, a carer or another professional).
 PHONE_IN_ROLES = (Role.RAH_COORDINATOR,)
 # Recovery at Home searches too: a carer ringing back gives a name, a number or a reference.
@@ -69,8 +81,20 @@ def teams_of(*, user: User) -> list[int]:
     return user.team_ids if user.has_role(Role.CIT_MEMBER) else []
 
 
+def partner_services_of(*, user: User) -> list[int]:
+    """The partner services whose referrals the user receives."""
+    return user.partner_service_ids if user.has_role(Role.PARTNER_STAFF) else []
+
+
 def _referred(**referral_filter) -> Q:
     return Q(pk__in=Patient.objects.filter(**referral_filter).values("pk"))
+
+
+def _partner_referrals_of(people: QuerySet[Patient]) -> Q:
+    """Over Referral: referrals to partner services of these people. The service test
+    comes first and is cheap; the people are looked for only among partner referrals."""
+    partner_services = Service.objects.filter(kind=Service.Kind.PARTNER).values("pk")
+    return Q(service__in=partner_services) & Q(patient__in=people.values("pk"))
 
 
 def patient_scope(*, user: User) -> Q:
@@ -99,11 +123,23 @@ def referral_record_scope(*, user: User) -> Q:
         scope |= Q(patient__in=registered.values("pk"))
     if teams := teams_of(user=user):
         scope |= Q(team__in=teams)
+        scope |= _partner_referrals_of(
+            Patient.objects.filter(Q(caseload_entries__team__in=teams) | Q(referrals__team__in=teams))
+        )
     if user.has_role(*RAH_STAFF):
         # A hand-over is Recovery at Home's own referral of its person to the team: the
         # staff who handed over follow it (accepted, by whom, with what outcome).
         scope |= Q(service__code=Service.Code.RECOVERY_AT_HOME) | Q(handed_over_from__isnull=False)
+        scope |= _partner_referrals_of(
+            Patient.objects.filter(referrals__service__code=Service.Code.RECOVERY_AT_HOME)
+        )
     return scope
+
+
+def partner_referral_scope(*, user: User) -> Q:
+    """Over Referral: the referrals a partner's staff receive, seen at their minimum."""
+    services = partner_services_of(user=user)
+    return Q(service__in=services) if services else NO_ONE
 
 
 def referrals_sent_by_me(*, user: User) -> Q:

@@ -90,7 +90,13 @@ class BedUnitInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "base", "hours"]
+    """A partner service is added here: kind "partner", its organisation, what it offers,
+    the reason a referral to it starts with; then its staff are given the partner role and
+    the service (on the user)."""
+
+    list_display = ["name", "code", "kind", "organisation", "social_prescribing"]
+    list_filter = ["kind"]
+    list_select_related = ["organisation"]
     inlines = [BedUnitInline]
 
 
@@ -112,9 +118,22 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "organisation", "discipline", "is_active"]
     list_filter = ["role_grants__role", "organisation", "discipline", "is_active", "is_staff"]
     list_select_related = ["organisation"]
-    filter_horizontal = ["practices", "teams", "groups", "user_permissions"]
+    filter_horizontal = ["practices", "teams", "partner_services", "groups", "user_permissions"]
     fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Work", {"fields": ["job_title", "discipline", "phone", "organisation", "practices", "teams"]}),
+        (
+            "Work",
+            {
+                "fields": [
+                    "job_title",
+                    "discipline",
+                    "phone",
+                    "organisation",
+                    "practices",
+                    "teams",
+                    "partner_services",
+                ]
+            },
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from core.access import NO_ONE, patient_scope
+from core.access import NO_ONE, PARTNER_REFERRING_ROLES, patient_scope
 from core.audit import Refused
 from core.break_glass import active_grant
 from core.models import (
@@ -17,6 +17,7 @@ from core.models import (
     Patient,
     Practice,
     Role,
+    Service,
     User,
 )
 from core.uk_time import uk_day_start
@@ -113,3 +114,13 @@ def get_visible_patient(request: HttpRequest, pk: int, *, allow_break_glass: boo
             request.break_glass = grant
             return grant.patient
     raise Refused("No patient found.", patient=record)
+
+
+def partner_links_for(*, user: User, emergency: bool = False) -> dict:
+    """What a page about a person offers for referring them on to a partner: whether the
+    user may, and the partner services (none under emergency access)."""
+    may = user.has_role(*PARTNER_REFERRING_ROLES) and not emergency
+    return {
+        "can_refer_on": may,
+        "partner_services": list(Service.objects.filter(kind=Service.Kind.PARTNER)) if may else [],
+    }

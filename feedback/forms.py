@@ -28,7 +28,7 @@ class AnswerForm(forms.Form):
 
 
 class PaperForm(AnswerForm):
-    service = forms.ModelChoiceField(Service.objects.all(), empty_label=None)
+    service = forms.ModelChoiceField(Service.objects.filter(kind=Service.Kind.NHS), empty_label=None)
     team = forms.ModelChoiceField(Team.objects.all(), required=False, label="Team (for a team's discharge)")
     neighbourhood = forms.ModelChoiceField(Neighbourhood.objects.all(), required=False)
     month = EraDateField(

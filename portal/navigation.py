@@ -21,11 +21,13 @@ WORKSPACES = [
     Workspace(Role.CIT_MEMBER, "My caseload", "teams:my_caseload"),
     Workspace(Role.MDT_COORDINATOR, "MDT meetings", "mdt:home"),
     Workspace(Role.REFERRER, "Referrals", "referrals:home"),
+    Workspace(Role.PARTNER_STAFF, "Partner inbox", "partners:inbox"),
     # A manager's work is the figures; the overview is who and where.
     Workspace(Role.SERVICE_MANAGER, "Performance", "performance"),
     Workspace(Role.SERVICE_MANAGER, "Service overview", "service_overview"),
     Workspace(Role.SERVICE_MANAGER, "Export referrals", "referral_export"),
     Workspace(Role.SERVICE_MANAGER, "Feedback", "feedback:figures"),
+    Workspace(Role.SERVICE_MANAGER, "Partners", "partners:figures"),
     # An administrator starts in the portal (Django's admin has no way back to it).
     Workspace(Role.ADMINISTRATOR, "Audit trail", "audit_search"),
     Workspace(Role.ADMINISTRATOR, "Break-glass report", "break_glass_report"),

@@ -40,6 +40,7 @@ from core.permissions import people_page_for, role_required
 from core.selectors import (
     get_visible_patient,
     neighbourhood_overview,
+    partner_links_for,
     patients_visible_to,
     practices_for_record,
     practices_served_by,
@@ -47,6 +48,7 @@ from core.selectors import (
 from mdt.forms import FlagForm
 from mdt.selectors import discussions_of
 from mdt.services import open_flag
+from partners import carers
 from portal import csds, exports, merging, performance
 from portal.forms import BreakGlassForm, PatientForm, PeriodForm
 from portal.merging import duplicate_candidates
@@ -137,6 +139,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "flag_form": FlagForm(),
             "can_flag": request.user.has_role(*FLAGGING_ROLES) and not grant,
             "break_glass": grant,
+            **partner_links_for(user=request.user, emergency=bool(grant)),
+            "carers": carers.carers_of(patient=patient),
+            "carers_centre": carers.carers_centre(),
         },
     )
 
@@ -556,9 +561,21 @@ def _referral_page(
             **(_person_messages(request.user, referral) if referral.shows_record else {}),
             "outcome_letter": letter_for_referral(referral=referral) if referral.shows_record else None,
             "offers_feedback": may_offer_on_tablet(user=request.user, referral=referral),
+            **(_partners_for_referral(request.user, referral) if referral.shows_record else {}),
         },
         status=status,
     )
+
+
+def _partners_for_referral(user, referral: Referral) -> dict:
+    """Referring on from a referral (a Recovery at Home episode): the partners, and when
+    the carer is breaking down, the Carers Centre for the carer at once."""
+    links = partner_links_for(user=user)
+    centre = (
+        carers.carers_centre() if links["can_refer_on"] and carers.needs_carer_support(referral) else None
+    )
+    offer = {"centre": centre, "carers": carers.carers_of(patient=referral.patient)} if centre else None
+    return {**links, "carer_offer": offer}
 
 
 def _person_messages(user, referral: Referral) -> dict:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from core.models import Patient, Practice, Service, StatedGender, User
 from referrals import services
 from referrals.identity import SentPerson
-from referrals.models import REASONS_BY_SERVICE, InboundMessage, Reason, Referral, Source, Status
+from referrals.models import InboundMessage, Reason, Referral, Source, Status, reasons_for
 from referrals.selectors import redirect_chain
 from referrals.serializers import SentPersonSerializer
 from referrals.signals import referral_message_received
@@ -191,7 +191,7 @@ def _source(name: str) -> str:
 def _reason(texts: list[str], *, service: Service) -> tuple[str, str]:
     """(reason, the other reason): the first text naming a reason the service responds to,
     else "other" with the sender's words as they wrote them."""
-    offered = REASONS_BY_SERVICE.get(service.code, [])
+    offered = reasons_for(service)
     for text in texts:
         lowered = text.strip().lower()
         for reason in offered:

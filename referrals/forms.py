@@ -20,7 +20,7 @@ from core.models import Discipline, Practice, Service, StatedGender, Team, User
 from core.models.patients import validate_not_in_future
 from referrals import services
 from referrals.identity import CARE_DETAILS, SentPerson
-from referrals.models import REASONS_BY_SERVICE, Source, Status
+from referrals.models import REASONS_BY_SERVICE, Source, Status, reasons_for
 
 
 def _reason_choices():
@@ -80,8 +80,9 @@ class ReferralForm(CareDetailsMixin, forms.Form):
     next_of_kin_phone = UKPhoneFormField(label="Next of kin's phone", required=False)
 
     # The referral.
+    # Referrals on to a partner service are made from the person's page (`partners`).
     service = forms.ModelChoiceField(
-        Service.objects.all(),
+        Service.objects.filter(kind=Service.Kind.NHS),
         widget=forms.RadioSelect,
         empty_label=None,
         label="Refer to",
@@ -364,7 +365,9 @@ class DeclineForm(forms.Form):
 
 
 class RedirectForm(forms.Form):
-    service = forms.ModelChoiceField(Service.objects.all(), empty_label=None, label="Redirect to")
+    service = forms.ModelChoiceField(
+        Service.objects.filter(kind=Service.Kind.NHS), empty_label=None, label="Redirect to"
+    )
     team = forms.ModelChoiceField(Team.objects.all(), required=False, label="Team (for CIT)")
     note = forms.CharField(max_length=1000, required=False)
 
@@ -423,7 +426,7 @@ class CorrectionForm(forms.Form):
         initial = {name: getattr(referral, name) for name in services.CORRECTABLE}
         super().__init__(*args, initial=initial, **kwargs)
         self.referral = referral
-        offered = REASONS_BY_SERVICE.get(referral.service.code, [])
+        offered = reasons_for(referral.service)
         self.fields["reason"].choices = [(r.value, r.label) for r in offered]
 
     def clean(self):

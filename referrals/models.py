@@ -50,6 +50,11 @@ class Reason(models.TextChoices):
     SOCIAL_ISOLATION = "social_isolation", "Social isolation or loneliness"
     CARER_SUPPORT = "carer_support", "Support for the carer"
     DISCHARGE_FOLLOW_UP = "discharge_follow_up", "Follow-up after hospital discharge"
+    # Partner services: the Carers Centre, Age UK, social prescribing.
+    CARERS_ASSESSMENT = "carers_assessment", "Carer's assessment and support"
+    LIVING_WELL = "living_well", "Living well: practical help, activities, company"
+    DISCHARGE_SUPPORT = "discharge_support", "Help settling home after a hospital stay"
+    SOCIAL_PRESCRIBING = "social_prescribing", "Social prescribing: what matters to the person"
     OTHER = "other", "Other (say what)"
 
 
@@ -87,6 +92,23 @@ REASONS_BY_SERVICE = {
         Reason.OTHER,
     ],
 }
+# Any partner service, whichever an administrator adds: what the voluntary sector offers.
+PARTNER_REASONS = [
+    Reason.CARERS_ASSESSMENT,
+    Reason.CARER_BREAKDOWN,
+    Reason.LIVING_WELL,
+    Reason.DISCHARGE_SUPPORT,
+    Reason.SOCIAL_PRESCRIBING,
+    Reason.SOCIAL_ISOLATION,
+    Reason.OTHER,
+]
+
+
+def reasons_for(service: Service) -> list[Reason]:
+    """The reasons a service responds to: its own, or every partner service's."""
+    if service.kind == Service.Kind.PARTNER:
+        return PARTNER_REASONS
+    return REASONS_BY_SERVICE.get(service.code, [])
 
 
 class Status(models.TextChoices):
@@ -299,6 +321,8 @@ class ReferralEvent(models.Model):
         ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
         IDENTITY_CONFIRMED = "identity_confirmed", "Identity confirmed"
         IDENTITY_SEPARATED = "identity_separated", "Not the person on record: registered as sent"
+        SUPPORT_OFFERED = "support_offered", "Support offered"
+        WELLBEING = "wellbeing", "Wellbeing recorded"
         NOTE = "note", "Note"
         CLOSED = "closed", "Closed"
         WITHDRAWN = "withdrawn", "Withdrawn by the referrer"

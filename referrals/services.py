@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core import access
 from core.access import referral_scope
 from core.audit import record_event
 from core.models import AuditAction, Patient, Practice, Role, Service, Team, User
@@ -22,13 +23,13 @@ from core.uk_time import uk_when
 from referrals.identity import Match, SentPerson, match_patient
 from referrals.models import (
     OPEN_STATUSES,
-    REASONS_BY_SERVICE,
     Reason,
     ReferenceCounter,
     Referral,
     ReferralEvent,
     ReferralVersion,
     Status,
+    reasons_for,
 )
 from referrals.signals import referral_moved, referral_received
 
@@ -77,7 +78,10 @@ class NotTheReceiver(PermissionDenied):
 
 
 def may_act_on(*, user: User, referral: Referral) -> bool:
-    """The receiving side: Recovery at Home's coordinators, or a member of the team."""
+    """The receiving side: Recovery at Home's coordinators, a member of the team, or the
+    partner service's staff."""
+    if referral.service.kind == Service.Kind.PARTNER:
+        return referral.service_id in access.partner_services_of(user=user)
     if referral.service.code == Service.Code.RECOVERY_AT_HOME:
         return user.has_role(Role.RAH_COORDINATOR)
     return user.has_role(Role.CIT_MEMBER) and referral.team_id in user.team_ids
@@ -175,7 +179,7 @@ def call_start_problem(*, started_at: datetime, now: datetime) -> str:
 def reason_problems(*, reason: str, reason_other: str, service: Service) -> dict[str, str]:
     """What is wrong with the reason given, by field (empty when nothing): the form, the
     API and submission itself all ask here."""
-    if reason not in REASONS_BY_SERVICE.get(service.code, []):
+    if reason not in reasons_for(service):
         return {"reason": f"Choose a reason that {service} responds to."}
     if reason == Reason.OTHER and not reason_other.strip():
         return {"reason_other": "Say what the other reason is."}

@@ -19,6 +19,7 @@ from core.input import posted_ids
 from core.models import AuditAction, Practice, Role
 from core.pages import audited_page
 from core.permissions import people_page_for, role_required
+from core.selectors import partner_links_for
 from teams import selectors, services
 from teams.entry_actions import ENTRY_ACTIONS, perform_entry_action
 from teams.forms import (
@@ -165,7 +166,12 @@ def _entry_page(request: HttpRequest, entry: CaseloadEntry, status: int = 200, *
     return render(
         request,
         "teams/entry.html",
-        {"entry": entry, "goal_statuses": CarePlanGoal.Status.choices, **forms},
+        {
+            "entry": entry,
+            "goal_statuses": CarePlanGoal.Status.choices,
+            **partner_links_for(user=user),
+            **forms,
+        },
         status=status,
     )
 

@@ -17,6 +17,7 @@ from core.models import Patient, Practice, Role, Service, Team, User
 from core.two_factor import second_factor_required
 from referrals.models import Referral
 from tests.factories import (
+    CarersCentreFactory,
     CommunityTeamsServiceFactory,
     PatientFactory,
     PracticeFactory,
@@ -120,6 +121,7 @@ class World:
     users: dict[str, User]
     rah: Service
     cit: Service
+    carers_centre: Service  # a partner service; partner_staff works for it
     referral_a: Referral  # gp_a's referral of patient_a to team A (the CIT)
     referral_b: Referral  # gp_b's referral of patient_b to Recovery at Home
 
@@ -144,10 +146,15 @@ def world(db) -> World:
         ),
     }
     rah, cit = RecoveryAtHomeFactory(), CommunityTeamsServiceFactory()
+    carers_centre = CarersCentreFactory()
+    users["partner_staff"] = UserFactory(
+        username="partner_staff", roles=[Role.PARTNER_STAFF], partner_services=[carers_centre]
+    )
     patient_a, patient_b = PatientFactory(practice=practice_a), PatientFactory(practice=practice_b)
     return World(
         rah=rah,
         cit=cit,
+        carers_centre=carers_centre,
         referral_a=ReferralFactory(
             patient=patient_a,
             service=cit,

@@ -90,6 +90,11 @@ class UserFactory(factory.django.DjangoModelFactory):
         if teams:
             self.teams.set(teams)
 
+    @factory.post_generation
+    def partner_services(self, create, services, **kwargs):
+        if services:
+            self.partner_services.set(services)
+
 
 class RecoveryAtHomeFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -105,6 +110,25 @@ class CommunityTeamsServiceFactory(RecoveryAtHomeFactory):
     code = Service.Code.COMMUNITY_INTEGRATED_TEAMS
     name = "Community Integrated Teams"
     base = ""
+
+
+class CarersCentreFactory(RecoveryAtHomeFactory):
+    """A partner service, as an administrator adds one."""
+
+    code = "carers-centre"
+    kind = Service.Kind.PARTNER
+    name = "Sunderland Carers Centre"
+    base = ""
+    offers = "Carer's assessment and support"
+    default_reason = "carers_assessment"
+
+
+class SocialPrescribingFactory(CarersCentreFactory):
+    code = "social-prescribing"
+    name = "Social prescribing"
+    offers = "Link workers: what matters to the person"
+    default_reason = "social_prescribing"
+    social_prescribing = True
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS = [
     ["core"],
     ["referrals"],
-    ["recovery_at_home", "teams", "feedback"],
+    ["recovery_at_home", "teams", "feedback", "partners"],
     ["mdt"],
     ["closed_loop"],
     ["portal"],

@@ -10,10 +10,11 @@ from core.models.organisations import (
     Service,
     Team,
 )
-from core.models.patients import Patient, StatedGender
+from core.models.patients import CaringRelationship, Patient, StatedGender
 from core.models.users import Discipline, Role, RoleGrant, User
 
 __all__ = [
+    "CaringRelationship",
     "AuditAction",
     "AuditEvent",
     "BedUnit",

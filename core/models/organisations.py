@@ -80,14 +80,48 @@ class Practice(models.Model):
 
 
 class Service(models.Model):
-    """A service a referral can be sent to; its base is where coordinators work."""
+    """A service a referral can be sent to; its base is where coordinators work.
+
+    The two NHS services have codes the portal knows (their clocks, teams and reasons).
+    Partner services (the Carers Centre, Age UK, social prescribing) are data: an
+    administrator adds one, its staff are linked to it, and referrals reach it through
+    the same machinery, seen by its staff at the minimum the referral needs."""
 
     class Code(models.TextChoices):
         RECOVERY_AT_HOME = "rah", "Recovery at Home"
         COMMUNITY_INTEGRATED_TEAMS = "cit", "Community Integrated Teams"
 
-    code = models.CharField(max_length=10, choices=Code.choices, unique=True)
+    class Kind(models.TextChoices):
+        NHS = "nhs", "NHS and council service"
+        PARTNER = "partner", "Partner service (voluntary sector)"
+
+    code = models.SlugField(
+        max_length=40,
+        unique=True,
+        help_text="Short and fixed: 'rah', 'cit', or a partner's, e.g. 'carers-centre'.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NHS, db_default=Kind.NHS)
     name = models.CharField(max_length=120)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        help_text="Who runs it: a partner service's organisation.",
+    )
+    offers = models.CharField(
+        max_length=300, blank=True, help_text="What it offers, in a line, as referrers choose it."
+    )
+    default_reason = models.CharField(
+        max_length=30, blank=True, help_text="The reason a referral on to it starts with (a partner's)."
+    )
+    social_prescribing = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Records what the social prescribing information standard asks: needs, support, "
+        "outcomes and wellbeing before and after.",
+    )
     base = models.CharField(max_length=120, blank=True)
     base_address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=30, blank=True)
@@ -98,6 +132,10 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == self.Kind.PARTNER
 
 
 class BedUnit(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -182,3 +183,34 @@ def age_today(date_of_birth: date | None) -> int | None:
         - date_of_birth.year
         - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
     )
+
+
+class CaringRelationship(models.Model):
+    """A carer, a person of their own with their own record, and someone they care for.
+
+    The carer's consent is theirs: with it, the cared-for person's care team sees the
+    carer's referrals to partner services and what came of them beside the person's own."""
+
+    carer = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cares_for")
+    cared_for = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="carers")
+    relationship = models.CharField(max_length=100, help_text="e.g. daughter, husband, neighbour.")
+    main_carer = models.BooleanField(default=True)
+    consent_to_share = models.BooleanField(
+        "the carer agrees to share",
+        default=False,
+        help_text="The carer agrees that the person's care team sees their referrals and outcomes.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-main_carer", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["carer", "cared_for"], name="caring_once_per_pair"),
+            models.CheckConstraint(condition=~Q(carer=F("cared_for")), name="caring_not_for_oneself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carer} ({self.relationship}) cares for {self.cared_for}"

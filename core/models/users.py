@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.functional import cached_property
 
-from core.models.organisations import Organisation, Practice, Team
+from core.models.organisations import Organisation, Practice, Service, Team
 
 
 def person_name(*, first_name: str, last_name: str, username: str) -> str:
@@ -27,6 +27,7 @@ class Role(models.TextChoices):
     MDT_COORDINATOR = "mdt_coordinator", "MDT coordinator"
     SERVICE_MANAGER = "service_manager", "Service manager"
     ADMINISTRATOR = "administrator", "Administrator"
+    PARTNER_STAFF = "partner_staff", "Partner service staff"
 
 
 class Discipline(models.TextChoices):
@@ -62,6 +63,12 @@ class User(AbstractUser):
     )
     practices = models.ManyToManyField(Practice, blank=True, related_name="staff")
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    partner_services = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="partner_staff",
+        help_text="For partner staff: the partner services whose referrals they receive.",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -87,6 +94,10 @@ class User(AbstractUser):
     @cached_property
     def team_ids(self) -> list[int]:
         return list(self.teams.values_list("pk", flat=True))
+
+    @cached_property
+    def partner_service_ids(self) -> list[int]:
+        return list(self.partner_services.values_list("pk", flat=True))
 
 
 class RoleGrant(models.Model):

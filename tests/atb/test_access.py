@@ -32,6 +32,7 @@ ROLES = [
     "mdt_coordinator_a",
     "service_manager",
     "administrator",
+    "partner_staff",
 ]
 
 
@@ -115,6 +116,24 @@ def _meeting_item_a(world):
     return _meeting_a(world, "item")
 
 
+def _partner_referral_a(world):
+    """cit_member_a's referral of patient_a on to the Carers Centre (partner_staff's)."""
+    from partners.services import refer_to_partner
+
+    referral = world.patient_a.referrals.filter(service=world.carers_centre).first() or refer_to_partner(
+        person=world.patient_a,
+        service=world.carers_centre,
+        user=world.users["cit_member_a"],
+        reason="carers_assessment",
+        consent_to_referral=True,
+    )
+    return [referral.reference]
+
+
+# Who refers patient_a on to a partner: those who work with them; others with the role
+# find no such person; other roles may not.
+REFER_ON_A = {"gp_a": 200, "cit_member_a": 200, "gp_b": 404, "rah_coordinator": 404, "rah_responder": 404}
+
 MATRIX = {
     "home": (None, {}, 302),
     "login": (None, {}, 302),  # signed in already: sent on to their work
@@ -151,7 +170,8 @@ MATRIX = {
     "performance_figure": (lambda world: ["two_hour_met"], {"rah_coordinator": 200}, 403),
     "duplicate_patients": (None, {"administrator": 200}, 404),  # lists people: administrators only
     # Emergency access is for clinical roles; managers and administrators work with aggregates.
-    "break_glass": (None, {"service_manager": 403, "administrator": 403}, 200),
+    # Partner staff have no break-glass: they see the people referred to them, no one else.
+    "break_glass": (None, {"service_manager": 403, "administrator": 403, "partner_staff": 403}, 200),
     "audit_search": (None, {"administrator": 200}, 404),
     "patient_access_log": (_patient_a, {"administrator": 200}, 404),
     "break_glass_report": (None, {"administrator": 200}, 404),
@@ -189,6 +209,17 @@ MATRIX = {
     "feedback:decide": (lambda world: [1, "show"], {}, 405),  # POST only
     "feedback:decide_pulse": (lambda world: [1, "show"], {}, 405),
     "feedback:figures": (
+        None,
+        {"service_manager": 200, "administrator": 200, "rah_coordinator": 200, "cit_member_a": 200},
+        403,
+    ),
+    # Partners: the inbox and a referral's minimum page for the partner's staff alone.
+    "partners:inbox": (None, {"partner_staff": 200}, 404),
+    "partners:referral": (_partner_referral_a, {"partner_staff": 200}, 404),
+    "partners:act": (lambda world: [*_partner_referral_a(world), "accept"], {}, 405),  # POST only
+    "partners:refer_on": (_patient_a, REFER_ON_A, 403),
+    "partners:add_carer": (_patient_a, REFER_ON_A, 403),
+    "partners:figures": (
         None,
         {"service_manager": 200, "administrator": 200, "rah_coordinator": 200, "cit_member_a": 200},
         403,
