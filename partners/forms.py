@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from core.fields import UKPhoneFormField, UKPostcodeFormField
 from core.models import Service
@@ -8,6 +9,7 @@ from partners.models import ONS4_QUESTIONS, Term, Wellbeing
 from referrals.models import PARTNER_REASONS, Reason, Referral
 
 NOTE_LIMIT = 2000
+SCORE_MESSAGE = "A whole number from 0 to 10."
 
 
 class ReferOnForm(forms.Form):
@@ -117,13 +119,10 @@ class WellbeingForm(forms.Form):
         for name, question in ONS4_QUESTIONS:
             self.fields[name] = forms.IntegerField(
                 label=question,
-                min_value=0,
-                max_value=10,
+                widget=forms.NumberInput(attrs={"min": 0, "max": 10}),
+                validators=[MinValueValidator(0, SCORE_MESSAGE), MaxValueValidator(10, SCORE_MESSAGE)],
                 help_text="0 to 10",
-                error_messages={
-                    "required": "Give the answer, 0 to 10.",
-                    "invalid": "A whole number, 0 to 10.",
-                },
+                error_messages={"required": "Give the answer, 0 to 10.", "invalid": SCORE_MESSAGE},
             )
 
 
