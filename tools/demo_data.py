@@ -129,6 +129,49 @@ RAH_SERVICE = {
     "hours": "24 hours, 7 days",
 }
 CIT_SERVICE = {"name": "Community Integrated Teams", "hours": "08:00 to 20:00, 7 days"}
+# The alliance's partner services (an administrator adds more): code, name, organisation's
+# short name, what it offers, the reason a referral to it starts with, and whether it
+# records the social prescribing information standard's measures.
+PARTNER_SERVICES = [
+    (
+        "carers-centre",
+        "Sunderland Carers Centre",
+        "Carers Centre",
+        "Carer's assessment, breaks and support for unpaid carers",
+        "carers_assessment",
+        False,
+    ),
+    (
+        "age-uk-living-well",
+        "Age UK Sunderland: living well",
+        "Age UK",
+        "Link workers: practical help, activities and company",
+        "living_well",
+        False,
+    ),
+    (
+        "age-uk-home-from-hospital",
+        "Age UK Sunderland: home from hospital",
+        "Age UK",
+        "Help settling home after a hospital stay",
+        "discharge_support",
+        False,
+    ),
+    (
+        "social-prescribing",
+        "Sunderland social prescribing",
+        "GP Alliance",
+        "Link workers: what matters to the person, and the groups and help nearby",
+        "social_prescribing",
+        True,
+    ),
+]
+# Which partner services each demo partner worker receives referrals for.
+PARTNER_STAFF_SERVICES = {
+    "carers.centre": ["carers-centre"],
+    "age.uk": ["age-uk-living-well", "age-uk-home-from-hospital"],
+    "link.worker": ["social-prescribing"],
+}
 BED_UNITS = [
     ("Houghton", "Houghton Primary Care Centre, Houghton le Spring DH4 4DN", 20),
     ("Town End Farm", "Town End Farm, Sunderland SR5 4NX", 22),
@@ -154,6 +197,18 @@ DEMO_USERS = [
     ),
     ("manager", "Gareth", "Hall", Role.SERVICE_MANAGER, "", "SCAS", [], []),
     ("admin", "Helen", "Irving", Role.ADMINISTRATOR, "", "ICB", [], []),
+    (
+        "carers.centre",
+        "Irene",
+        "Jackson",
+        Role.PARTNER_STAFF,
+        Discipline.CARERS_SUPPORT,
+        "Carers Centre",
+        [],
+        [],
+    ),
+    ("age.uk", "Jack", "Kirkup", Role.PARTNER_STAFF, Discipline.LINK_WORKER, "Age UK", [], []),
+    ("link.worker", "Kemi", "Lawal", Role.PARTNER_STAFF, Discipline.LINK_WORKER, "GP Alliance", [], []),
 ]
 
 # Colleagues, so teams have several members and work has someone to go to: a GP at each

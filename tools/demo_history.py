@@ -790,14 +790,22 @@ def make_history(
             with time_machine.travel(datetime.combine(tuesday, time(8), tzinfo=LONDON), tick=False):
                 mdt.generate_meetings(schedule=schedule, until=today + timedelta(weeks=12))
             history.plan_meetings(schedule)
-    before = OutboundEmail.objects.aggregate(last=Max("pk"))["last"] or 0
+    before = last_email()
     done = history.run()
-    # What the portal emailed in the past was delivered then: the demo's worker sends only
-    # today's news.
-    OutboundEmail.objects.filter(pk__gt=before, created_at__lt=now - timedelta(hours=1)).update(
+    past_emails_were_sent(after=before, now=now)
+    return done
+
+
+def last_email() -> int:
+    return OutboundEmail.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def past_emails_were_sent(*, after: int, now) -> None:
+    """What the portal emailed in the past (since email `after`) was delivered then: the
+    demo's worker sends only today's news."""
+    OutboundEmail.objects.filter(pk__gt=after, created_at__lt=now - timedelta(hours=1)).update(
         status=OutboundEmail.Status.SENT, sent_at=F("created_at")
     )
-    return done
 
 
 def make_rota(*, days_back: int = 7, days_ahead: int = 14) -> int:

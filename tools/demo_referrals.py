@@ -19,6 +19,9 @@ from mdt import selectors as mdt_selectors
 from mdt import services as mdt_services
 from mdt.models import Meeting, MeetingSchedule
 from mdt.services import flag_for_mdt
+from partners import carers
+from partners import services as partners
+from partners.models import ONS4_FIELDS, Term
 from recovery_at_home import services as rah
 from recovery_at_home.models import Episode, Outcome, TriageCategory
 from recovery_at_home.reach import visits_in_hand
@@ -26,7 +29,7 @@ from referrals import services
 from referrals.identity import SentPerson
 from referrals.models import OPEN_STATUSES, Reason, Referral, Source
 from teams import services as teams
-from tools.demo_history import make_history, make_rota, mdt_schedules
+from tools.demo_history import last_email, make_history, make_rota, mdt_schedules, past_emails_were_sent
 
 
 def _patients_of(neighbourhood: str) -> list[Patient]:
@@ -104,6 +107,15 @@ def seed_demo_referrals(*, history_days: int = 0, seed: int = 2026) -> int:
     _seed_recovery_at_home(coordinator, users["rah.responder"], people=east + north)
     _seed_mdt(gp_a, member)
     _seed_feedback(seed=seed)
+    _seed_partners(
+        gp_a=gp_a,
+        gp_b=gp_b,
+        member=member,
+        coordinator=coordinator,
+        struggling=east[2],
+        declined=declined,
+        seed=seed,
+    )
     return Referral.objects.count()  # none existed before
 
 
@@ -257,3 +269,173 @@ def _seed_feedback(*, seed: int) -> None:
                 comment=comment,
                 channel=rng.choice(["link", "tablet"]),
             )
+
+
+def _at(days_ago: float):
+    """Travel to a moment in the past, so a partner's timeline reads as weeks of work."""
+    return time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False)
+
+
+def _partner(code: str) -> tuple[Service, User]:
+    service = Service.objects.get(code=code)
+    return service, service.partner_staff.order_by("pk").first()
+
+
+def _terms(kind: str, *labels: str) -> list[Term]:
+    return list(Term.objects.filter(list=kind, label__in=labels))
+
+
+def _seed_partners(*, gp_a, gp_b, member, coordinator, struggling, declined, seed: int) -> None:
+    """The partners at work: a carer breaking down waiting for the Carers Centre, a carer
+    supported to the end, Age UK taking the person the team declined, and social
+    prescribing across two practices with wellbeing asked before and after."""
+    if not Service.objects.filter(kind=Service.Kind.PARTNER).exists():
+        return
+    rng, before = random.Random(seed), last_email()
+    centre, centre_worker = _partner("carers-centre")
+    living_well, age_uk = _partner("age-uk-living-well")
+    prescribing, link_worker = _partner("social-prescribing")
+
+    # The daughter who rang Recovery at Home: a person of her own, waiting in the inbox.
+    daughter = carers.add_carer(
+        cared_for=struggling,
+        user=coordinator,
+        given_name="Susan",
+        family_name="Bell",
+        relationship="daughter",
+        phone="0191 498 0123",
+        consent_to_share=True,
+    )
+    partners.refer_to_partner(
+        person=daughter.carer,
+        service=centre,
+        user=coordinator,
+        reason=Reason.CARER_BREAKDOWN,
+        note="Cares for her mother alone and has not slept properly for a week.",
+        consent_to_referral=True,
+    )
+
+    # A husband caring for someone on the East team's caseload: supported to the end.
+    cared_for = Patient.objects.filter(caseload_entries__key_worker=member).order_by("pk").first()
+    if cared_for is not None and centre_worker is not None:
+        with _at(30):
+            husband = carers.add_carer(
+                cared_for=cared_for,
+                user=member,
+                given_name="George",
+                family_name=cared_for.family_name,
+                relationship="husband",
+                phone="0191 498 0456",
+                consent_to_share=True,
+            )
+            supported = partners.refer_to_partner(
+                person=husband.carer,
+                service=centre,
+                user=member,
+                reason=Reason.CARERS_ASSESSMENT,
+                note="Would like a break on Thursdays.",
+                consent_to_referral=True,
+            )
+        with _at(28):
+            services.act_on_referral(referral=supported, user=centre_worker, action="accept")
+        with _at(21):
+            partners.record_support(
+                referral=supported,
+                user=centre_worker,
+                needs=_terms("need", "Caring for someone", "Low mood, stress or anxiety"),
+                support=_terms("support", "Carer's assessment", "A break for the carer"),
+                offered="Assessment at home; sitting service every Thursday afternoon.",
+            )
+        with _at(7):
+            partners.record_outcome(
+                referral=supported,
+                user=centre_worker,
+                outcomes=_terms("outcome", "Carer's assessment completed", "Break for the carer arranged"),
+                outcome="Thursday sitting service in place",
+            )
+
+    # The person the team declined as better met by Age UK: referred there, accepted.
+    if age_uk is not None:
+        with _at(2):
+            lonely = partners.refer_to_partner(
+                person=declined.patient,
+                service=living_well,
+                user=member,
+                reason=Reason.SOCIAL_ISOLATION,
+                note="Widowed this year; would like company and help with shopping.",
+                consent_to_referral=True,
+            )
+        with _at(1):
+            services.act_on_referral(referral=lonely, user=age_uk, action="accept")
+
+    if link_worker is not None:
+        _seed_social_prescribing(prescribing, link_worker, gps=(gp_a, gp_b), rng=rng)
+    past_emails_were_sent(after=before, now=timezone.now())
+
+
+def _seed_social_prescribing(prescribing, link_worker, *, gps, rng) -> None:
+    """Each GP's people, most asked the four questions at the start and at the end."""
+    for gp in gps:
+        people = Patient.objects.filter(practice__in=gp.practices.all(), merged_into=None).order_by("-pk")[:6]
+        for n, person in enumerate(people):
+            days = 20 + 12 * n
+            with _at(days):
+                referral = partners.refer_to_partner(
+                    person=person,
+                    service=prescribing,
+                    user=gp,
+                    reason=Reason.SOCIAL_PRESCRIBING,
+                    note="Would like to get out more.",
+                    consent_to_referral=True,
+                )
+            if n == 5:
+                continue  # still waiting
+            with _at(days - 2):
+                if n == 4:
+                    services.act_on_referral(
+                        referral=referral,
+                        user=link_worker,
+                        action="decline",
+                        reason="Moved out of Sunderland",
+                    )
+                    continue
+                services.act_on_referral(referral=referral, user=link_worker, action="accept")
+                start = [rng.randint(2, 6), rng.randint(3, 6), rng.randint(2, 6), rng.randint(4, 9)]
+                partners.record_wellbeing(
+                    referral=referral,
+                    user=link_worker,
+                    when="before",
+                    **dict(zip(ONS4_FIELDS, start, strict=True)),
+                )
+                partners.record_support(
+                    referral=referral,
+                    user=link_worker,
+                    needs=_terms("need", rng.choice(DEMO_NEEDS), "Loneliness or isolation"),
+                    support=_terms("support", "Community groups and activities", rng.choice(DEMO_SUPPORT)),
+                    offered="Met at home; went along to the first session together.",
+                )
+            if n >= 3:
+                continue  # still being supported
+            end = [
+                min(10, start[0] + rng.randint(0, 3)),
+                min(10, start[1] + rng.randint(0, 2)),
+                min(10, start[2] + rng.randint(0, 3)),
+                max(0, start[3] - rng.randint(0, 3)),
+            ]
+            with _at(days - 14):
+                partners.record_wellbeing(
+                    referral=referral,
+                    user=link_worker,
+                    when="after",
+                    **dict(zip(ONS4_FIELDS, end, strict=True)),
+                )
+                partners.record_outcome(
+                    referral=referral,
+                    user=link_worker,
+                    outcomes=_terms("outcome", "Joined a community group or activity", "Feels less lonely"),
+                    outcome="",
+                )
+
+
+DEMO_NEEDS = ["Getting out and about", "Money, benefits or debt", "Physical activity", "Bereavement"]
+DEMO_SUPPORT = ["Befriending", "Benefits and money advice", "Physical activity sessions"]

@@ -80,7 +80,8 @@ def test_seed_demo_creates_the_sunderland_reference_data(seeded):
 
 
 def test_seed_demo_patients_have_valid_test_range_nhs_numbers(seeded):
-    numbers = list(Patient.objects.values_list("nhs_number", flat=True))
+    # The patients asked for; the carers the demo links to some of them come beside them.
+    numbers = list(Patient.objects.filter(cares_for=None).values_list("nhs_number", flat=True))
     assert len(numbers) == 80
     assert all(normalise_nhs_number(number) == number and number.startswith("999") for number in numbers)
 
@@ -115,7 +116,7 @@ def test_seed_demo_is_idempotent(seeded):
 def test_seed_demo_adds_only_the_extra_patients_when_asked_for_more(seeded):
     first_eighty = set(Patient.objects.values_list("nhs_number", flat=True))
     call_command("seed_demo", patients=100, stdout=StringIO())
-    assert Patient.objects.count() == 100
+    assert Patient.objects.filter(cares_for=None).count() == 100
     assert first_eighty < set(Patient.objects.values_list("nhs_number", flat=True))
 
 
@@ -258,3 +259,21 @@ def test_the_sign_in_page_keeps_the_username_after_a_wrong_password(db, client):
     assert response.status_code == 200
     assert 'value="gp.a"' in page
     assert "enter a correct username and password" in page
+
+
+def test_the_demo_shows_the_partners_at_work(seeded):
+    """Every partner screen has something real: inbox, a carer's outcome, the figures."""
+    from partners import figures
+    from partners.models import Wellbeing
+
+    partner_staff = User.objects.filter(role_grants__role=Role.PARTNER_STAFF)
+    assert {user.username for user in partner_staff} == {"carers.centre", "age.uk", "link.worker"}
+    for user in partner_staff:
+        assert Referral.objects.filter(service__partner_staff=user).exists(), user
+    carers_centre = Referral.objects.filter(service__code="carers-centre")
+    assert set(carers_centre.values_list("status", flat=True)) == {Status.RECEIVED, Status.CLOSED}
+    assert all(referral.patient.cares_for.exists() for referral in carers_centre)
+    pairs = Wellbeing.objects.filter(when="after").count()
+    assert pairs >= 4 and Wellbeing.objects.filter(when="before").count() > pairs
+    table = figures.partner_figures()
+    assert sum(row.paired for row in table.rows) == pairs

@@ -44,7 +44,7 @@ def _asked(referral, worker, when, scores):
         referral=referral,
         user=worker,
         when=when,
-        **dict(zip(("satisfied", "worthwhile", "happy", "anxious"), scores)),
+        **dict(zip(("satisfied", "worthwhile", "happy", "anxious"), scores, strict=True)),
     )
 
 

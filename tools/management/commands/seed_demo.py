@@ -109,6 +109,19 @@ class Command(BaseCommand):
         Service.objects.update_or_create(
             code=Service.Code.COMMUNITY_INTEGRATED_TEAMS, defaults=demo_data.CIT_SERVICE
         )
+        organisations = {org.short_name: org for org in Organisation.objects.all()}
+        for code, name, org, offers, reason, prescribing in demo_data.PARTNER_SERVICES:
+            Service.objects.update_or_create(
+                code=code,
+                defaults={
+                    "kind": Service.Kind.PARTNER,
+                    "name": name,
+                    "organisation": organisations[org],
+                    "offers": offers,
+                    "default_reason": reason,
+                    "social_prescribing": prescribing,
+                },
+            )
         for unit_name, address, beds in demo_data.BED_UNITS:
             BedUnit.objects.update_or_create(
                 name=unit_name, defaults={"service": rah, "address": address, "beds": beds}
@@ -163,6 +176,9 @@ class Command(BaseCommand):
             RoleGrant.objects.get_or_create(user=user, role=role)
             user.practices.set(Practice.objects.filter(ods_code__in=ods_codes))
             user.teams.set(Team.objects.filter(neighbourhood__code__in=team_codes))
+            user.partner_services.set(
+                Service.objects.filter(code__in=demo_data.PARTNER_STAFF_SERVICES.get(username, []))
+            )
             users.append(user)
         return users
 
