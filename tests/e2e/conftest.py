@@ -140,6 +140,7 @@ def reference_data(db):
     from django.apps import apps
 
     import_module("recovery_at_home.migrations.0002_default_triage_categories").create_categories(apps, None)
+    import_module("partners.migrations.0002_seed_terms").seed(apps, None)
 
 
 @pytest.fixture

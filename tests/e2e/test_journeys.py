@@ -822,3 +822,62 @@ def test_a_person_answers_the_friends_and_family_test_on_a_phone(world, browser,
     page.goto(f"/feedback/f/{token}/")  # the same link again: used
     expect(page.get_by_text("used already")).to_be_visible()
     context.close()
+
+
+def test_a_cit_member_refers_a_carer_to_the_carers_centre_who_accept_and_record_the_outcome(
+    world, person, reference_data
+):
+    """The carer becomes a person, is referred in two clicks from the person's page, the
+    Centre's worker sees only the referral's minimum, accepts, records what was offered
+    and the outcome; the team sees it beside the person. axe on every page."""
+    member, worker = world.users["cit_member_a"], world.users["partner_staff"]
+    page = person(member)
+    page.goto(world.patient_a.get_absolute_url())
+    page.get_by_role("link", name="Add a carer").click()
+    assert_accessible(page)
+    page.get_by_label("Carer's first name").fill("Jean")
+    page.get_by_label("Carer's last name").fill("Hallworth")
+    page.get_by_label("Relationship").fill("wife")
+    page.get_by_label("Carer's phone").fill("0191 514 0000")
+    page.get_by_label("The carer agrees that this person's care team sees their referrals").check()
+    page.get_by_role("button", name="Add the carer").click()
+    expect(page.get_by_text("Jean Hallworth is recorded as")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Refer Jean to Sunderland Carers Centre").click()  # click one
+    assert_accessible(page)
+    expect(page.get_by_label("Sunderland Carers Centre: Carer's assessment and support")).to_be_checked()
+    page.get_by_label("What would they like help with?").fill("Nights are hard; would like a break.")
+    page.get_by_label("They agree to this referral").check()
+    page.get_by_role("button", name="Send the referral").click()  # click two
+    expect(page.get_by_text("is sent to Sunderland Carers Centre")).to_be_visible()
+    referral = Referral.objects.get(service=world.carers_centre)
+
+    centre = person(worker)
+    centre.goto("/partners/")
+    assert_accessible(centre)
+    centre.get_by_role("link", name="HALLWORTH, Jean").click()
+    expect(centre.get_by_text("Nights are hard; would like a break.")).to_be_visible()
+    expect(centre.get_by_text("the wife of the person they care for")).to_be_visible()
+    expect(centre.locator("body")).not_to_contain_text(world.patient_a.family_name)
+    assert_accessible(centre)
+    centre.get_by_role("button", name="Accept").click()
+    expect(centre.get_by_text("Accepted: the referrer is told.")).to_be_visible()
+    assert_accessible(centre)
+    centre.get_by_label("Caring for someone").check()
+    centre.get_by_label("Carer's assessment", exact=True).check()
+    centre.get_by_label("What was offered, in words").fill("Sitting service on Thursdays.")
+    centre.get_by_role("button", name="Record what was offered").click()
+    expect(centre.get_by_text("Recorded what was offered.")).to_be_visible()
+    centre.get_by_label("Break for the carer arranged").check()
+    centre.get_by_label("The outcome, in words").fill("Thursdays booked")
+    centre.get_by_role("button", name="Record the outcome and close").click()
+    expect(centre.locator("#status")).to_have_text("Closed")
+    assert_accessible(centre)
+    screenshot(centre, "partner-referral")
+
+    page.goto(world.patient_a.get_absolute_url())
+    expect(page.locator("#carers")).to_contain_text("Break for the carer arranged. Thursdays booked")
+    assert_accessible(page)
+    referral.refresh_from_db()
+    assert referral.status == "closed"
