@@ -20,7 +20,7 @@ from core.uk_time import uk_day_start
 from portal.exports import csv_stream
 from recovery_at_home import clock
 from recovery_at_home.models import Episode
-from referrals.models import Reason, Referral, Source
+from referrals.models import Reason, Referral, Source, to_nhs_services
 
 CHUNK = 2000
 LONDON = ZoneInfo("Europe/London")
@@ -128,9 +128,9 @@ REFERRAL_FIELDS = ("reference", "received_at", "source", "reason", "episode__pk"
 
 def referral_rows(*, start: date, end: date) -> Iterator[list[str]]:
     since, until = _between(start, end)
-    referrals = Referral.objects.filter(received_at__gte=since, received_at__lt=until).order_by(
-        "received_at", "pk"
-    )
+    referrals = Referral.objects.filter(
+        to_nhs_services(), received_at__gte=since, received_at__lt=until
+    ).order_by("received_at", "pk")
     for reference, received, source, reason, episode in referrals.values_list(*REFERRAL_FIELDS).iterator(
         chunk_size=CHUNK
     ):

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 
 from core.uk_time import uk_day_start
 from recovery_at_home import clock
-from referrals.models import Reason, Referral, Source, Status
+from referrals.models import Reason, Referral, Source, Status, to_nhs_services
 
 CHUNK = 2000
 LONDON = ZoneInfo("Europe/London")  # the portal shows UK time; the export too
@@ -74,7 +74,7 @@ TWO_HOUR_MET = {clock.TwoHourResult.MET: "Y", clock.TwoHourResult.NOT_MET: "N"}
 def referrals_received_between(start: date, end: date) -> QuerySet[Referral]:
     """Referrals received from the start of `start` to the end of `end`, UK days."""
     since, until = uk_day_start(start), uk_day_start(end + timedelta(days=1))
-    return Referral.objects.filter(received_at__gte=since, received_at__lt=until).order_by(
+    return Referral.objects.filter(to_nhs_services(), received_at__gte=since, received_at__lt=until).order_by(
         "received_at", "pk"
     )
 

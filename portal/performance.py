@@ -20,7 +20,7 @@ from core.uk_time import uk_day_start
 from mdt.models import Action
 from recovery_at_home import clock
 from recovery_at_home.models import BedStay, Episode, Outcome, Shift
-from referrals.models import Reason, Referral, Source
+from referrals.models import Reason, Referral, Source, to_nhs_services
 from teams.models import CaseloadEntry
 
 RESPONSE_BUCKETS = [(0, 30), (30, 60), (60, 90), (90, 120), (120, 180), (180, 240), (240, None)]
@@ -57,7 +57,9 @@ class Period:
 
 
 def _referrals(period: Period) -> QuerySet[Referral]:
-    referrals = Referral.objects.filter(received_at__gte=period.since, received_at__lt=period.until)
+    referrals = Referral.objects.filter(
+        to_nhs_services(), received_at__gte=period.since, received_at__lt=period.until
+    )
     if period.locality is not None:
         referrals = referrals.filter(patient__practice__neighbourhood=period.locality)
     return referrals

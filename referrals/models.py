@@ -124,6 +124,12 @@ class Status(models.TextChoices):
 OPEN_STATUSES = [Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS]
 
 
+def to_nhs_services() -> Q:
+    """Over Referral: referrals to the NHS services. The dashboard, the exports and the
+    Community Services Data Set count these; partner services report on their own page."""
+    return Q(service__in=Service.objects.filter(kind=Service.Kind.NHS).values("pk"))
+
+
 class Referral(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")

@@ -233,3 +233,33 @@ def test_the_referrals_timeline_tells_the_referrer_what_was_offered(world):
     )
     event = referral.events.get(kind=ReferralEvent.Kind.SUPPORT_OFFERED)
     assert event.note == "Support offered: Befriending"
+
+
+def test_the_nhs_figures_and_exports_count_only_the_nhs_services(world):
+    """A partner referral is the partner's figure (Partners page), not a community
+    service's: not on the dashboard, in the export or in the CSDS extract."""
+    from portal import csds, exports, performance
+
+    partner = _refer(world)
+    today = NOW.date()
+    period = performance.Period(start=today, end=today)
+    counted = sum(row["count"] for row in performance.referrals_by(period)["source"])
+    assert counted == 2  # referral_a and referral_b
+    assert partner not in exports.referrals_received_between(today, today)
+    assert list(exports.referrals_received_between(today, today)) != []
+    references = [row[0] for row in csds.referral_rows(start=today, end=today)]
+    assert partner.reference not in references and world.referral_a.reference in references
+
+
+@pytest.mark.parametrize("who", ["cit_member_a", "rah_coordinator", "rah_responder"])
+def test_refer_on_is_offered_on_the_caseload_entry_and_the_referral(world, client_for, who):
+    from teams.services import accept_onto_caseload
+
+    member = world.users["cit_member_a"]
+    entry = accept_onto_caseload(referral=world.referral_a, key_worker=member, user=member)
+    user = world.users[who]
+    page_of = entry.get_absolute_url() if who == "cit_member_a" else world.referral_b.get_absolute_url()
+    person = world.patient_a if who == "cit_member_a" else world.patient_b
+    page = client_for(user).get(page_of).content.decode()
+    link = reverse("partners:refer_on", args=[person.pk]) + f"?service={world.carers_centre.pk}&amp;next="
+    assert link in page

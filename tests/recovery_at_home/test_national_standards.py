@@ -28,7 +28,7 @@ from portal import csds, performance
 from recovery_at_home import clock, services
 from recovery_at_home.models import Episode, Outcome, TriageCategory
 from referrals import services as referral_services
-from referrals.models import Reason, Source
+from referrals.models import PARTNER_REASONS, REASONS_BY_SERVICE, Reason, Source
 from tests.factories import PatientFactory, ReferralFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -742,8 +742,13 @@ def test_a_need_is_either_asked_for_or_found(world):
 
 
 def test_every_source_and_reason_has_a_csds_code():
+    """Every reason an NHS service takes; a partner service's own are never in the data
+    set (its referrals are not community services' activity)."""
+    nhs_reasons = {reason for reasons in REASONS_BY_SERVICE.values() for reason in reasons}
+    partner_only = set(PARTNER_REASONS) - nhs_reasons
     assert set(csds.SOURCE_CODES) == set(Source.values)
-    assert set(csds.REASON_CODES) == set(Reason.values)
+    assert set(csds.REASON_CODES) == set(Reason.values) - partner_only
+    assert partner_only == {"carers_assessment", "living_well", "discharge_support", "social_prescribing"}
 
 
 def test_each_figure_list_holds_what_its_figure_counts(world, client_for, made, reablement_made):
