@@ -209,7 +209,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # What a task prints (the console email backend's messages) is information, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two or more beat processes may run: only the holder of the beat lease sends
+# (core/leases.py). Another takes over within the lease's seconds of the holder dying.
+CELERY_BEAT_SCHEDULER = "core.scheduler:LeaderScheduler"
+BEAT_LEASE_SECONDS = env.int("BEAT_LEASE_SECONDS", default=30)
+BEAT_STANDBY_SECONDS = env.int("BEAT_STANDBY_SECONDS", default=5)
+# Save each task's last run at once, so a scheduler taking over knows what was sent.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Authentication and sessions --------------------------------------------------

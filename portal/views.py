@@ -20,6 +20,7 @@ from closed_loop.feedback_offers import may_offer_on_tablet
 from closed_loop.forms import ContactConsentForm
 from closed_loop.models import ContactConsent, PersonMessage
 from closed_loop.outcome_letters import letter_for_referral
+from core import leases
 from core.access import (
     BREAK_GLASS_ROLES,
     CITY_WIDE_PERFORMANCE_ROLES,
@@ -260,6 +261,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if "database" not in down:
         # Reported, not failed on: web pages still work while the worker is down.
         body["background_worker"] = heartbeat_status()
+        holder = leases.holder_of(name=leases.BEAT)
+        body["scheduler"] = f"led by {holder}" if holder else "no beat holds the lease"
     return JsonResponse(body, status=503 if down else 200)
 
 

@@ -204,7 +204,6 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-@transaction.atomic
 def acknowledge_alert(*, alert: Alert, user: User) -> bool:
     """True if this user acknowledged it; False if someone already had. A coordinator's
     to do (the queue's banner and the API alike), audited with the change."""

@@ -92,8 +92,8 @@ class BackgroundProcesses:
             name, "worker", "--concurrency=2", f"--hostname={name}@%h", "--without-gossip", "--without-mingle"
         )
 
-    def start_beat(self) -> subprocess.Popen:
-        return self.start("beat", "beat", f"--pidfile={self.log_dir / 'beat.pid'}")
+    def start_beat(self, name: str = "beat") -> subprocess.Popen:
+        return self.start(name, "beat", f"--pidfile={self.log_dir / f'{name}.pid'}")
 
     def kill(self, name: str) -> None:
         """SIGKILL the process and its pool: no shutdown handler runs."""

@@ -1,6 +1,7 @@
 from core.models.access import BreakGlassAccess, BreakGlassReason
 from core.models.audit import AuditAction, AuditEvent
 from core.models.heartbeats import Heartbeat
+from core.models.leases import Lease
 from core.models.notifications import OutboundEmail
 from core.models.organisations import (
     BedUnit,
@@ -14,6 +15,7 @@ from core.models.patients import CaringRelationship, Patient, StatedGender
 from core.models.users import Discipline, Role, RoleGrant, User
 
 __all__ = [
+    "Lease",
     "CaringRelationship",
     "AuditAction",
     "AuditEvent",
