@@ -139,7 +139,8 @@ def referral_record_scope(*, user: User) -> Q:
 def partner_referral_scope(*, user: User) -> Q:
     """Over Referral: the referrals a partner's staff receive, seen at their minimum."""
     services = partner_services_of(user=user)
-    return Q(service__in=services) if services else NO_ONE
+    # Partner services only, whatever the admin linked: never an NHS service's referrals.
+    return Q(service__in=services, service__kind=Service.Kind.PARTNER) if services else NO_ONE
 
 
 def referrals_sent_by_me(*, user: User) -> Q:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Prefetch
 
-from core.access import patient_scope
+from core.access import PARTNER_REFERRING_ROLES, patient_scope
 from core.audit import record_event
 from core.models import AuditAction, CaringRelationship, Patient, Service, User
 from referrals.models import Reason, Referral
@@ -50,7 +50,14 @@ def add_carer(
     consent_to_share: bool = False,
 ) -> CaringRelationship:
     """Register the carer as a person and link them. A main carer also becomes the
-    person's record's main carer, so every page naming the carer names them."""
+    person's record's main carer, so every page naming the carer names them. Only someone
+    who works with the person (and may refer on) adds their carer."""
+    if not user.has_role(*PARTNER_REFERRING_ROLES) or known_through(person=cared_for, user=user) is None:
+        raise CarerRefused("You can add the carer only of someone you work with.")
+    # The person locked: two main carers added at once, the second is told.
+    Patient.objects.select_for_update().filter(pk=cared_for.pk).first()
+    if len(f"{given_name} {family_name}") > Patient._meta.get_field("carer_name").max_length:
+        raise CarerRefused("The carer's name is too long to record.")
     carer = Patient.objects.create(
         given_name=given_name,
         family_name=family_name,
@@ -58,6 +65,8 @@ def add_carer(
         address=address or (cared_for.address if _lives_with(relationship) else ""),
         postcode=postcode or (cared_for.postcode if _lives_with(relationship) else ""),
     )
+    if main_carer:  # the new main carer takes over from the last
+        CaringRelationship.objects.filter(cared_for=cared_for, main_carer=True).update(main_carer=False)
     link = CaringRelationship.objects.create(
         carer=carer,
         cared_for=cared_for,
@@ -67,9 +76,6 @@ def add_carer(
         recorded_by=user,
     )
     if main_carer:
-        CaringRelationship.objects.filter(cared_for=cared_for, main_carer=True).exclude(pk=link.pk).update(
-            main_carer=False
-        )
         cared_for.carer_name, cared_for.carer_relationship = carer.full_name, relationship
         cared_for.carer_phone = phone
         cared_for.save(update_fields=["carer_name", "carer_relationship", "carer_phone", "updated_at"])

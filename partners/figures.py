@@ -18,6 +18,9 @@ from referrals.models import Referral, Status
 NOT_KNOWN = "Not known"  # a carer whose practice is not recorded
 ACCEPTED = (Status.ACCEPTED, Status.IN_PROGRESS, Status.CLOSED)
 WINDOW = timedelta(days=365)
+# Fewer people than this asked twice in a neighbourhood: their change is not shown, so no
+# one's own answers can be read off the page.
+SMALLEST_GROUP = 3
 
 
 @dataclass
@@ -27,7 +30,7 @@ class Row:
     accepted: int = 0
     declined: int = 0
     closed: int = 0
-    by_service: dict[str, int] = field(default_factory=dict)
+    by_service: dict[int, int] = field(default_factory=dict)  # referrals per service pk
     paired: int = 0  # people asked the four questions at the start and at the end
     change: dict[str, float | None] = field(default_factory=dict)  # mean end minus start
     needs: list[tuple[str, int]] = field(default_factory=list)  # the three most named
@@ -60,7 +63,7 @@ def partner_figures(*, now: datetime | None = None) -> Figures:
     def row(name: str | None) -> Row:
         return rows.setdefault(_place(name), Row(neighbourhood=_place(name)))
 
-    for counted in referrals.values(NEIGHBOURHOOD, "service__name").annotate(
+    for counted in referrals.values(NEIGHBOURHOOD, "service").annotate(
         referred=Count("pk"),
         accepted=Count("pk", filter=Q(status__in=ACCEPTED)),
         declined=Count("pk", filter=Q(status=Status.DECLINED)),
@@ -69,7 +72,7 @@ def partner_figures(*, now: datetime | None = None) -> Figures:
         target = row(counted[NEIGHBOURHOOD])
         for name in ("referred", "accepted", "declined", "closed"):
             setattr(target, name, getattr(target, name) + counted[name])
-        target.by_service[counted["service__name"]] = counted["referred"]
+        target.by_service[counted["service"]] = counted["referred"]
 
     prescribed = referrals.filter(service__social_prescribing=True)
     _wellbeing_change(prescribed, row)
@@ -89,12 +92,12 @@ def partner_figures(*, now: datetime | None = None) -> Figures:
             setattr(row(place), attribute, most)
 
     services = list(
-        Service.objects.filter(kind=Service.Kind.PARTNER).order_by("name").values_list("name", flat=True)
+        Service.objects.filter(kind=Service.Kind.PARTNER).order_by("name", "pk").values_list("pk", "name")
     )
     ordered = sorted(rows.values(), key=lambda r: (r.neighbourhood == NOT_KNOWN, r.neighbourhood))
     for each in ordered:
-        each.counts = [each.by_service.get(name, 0) for name in services]
-    return Figures(since=since, services=services, rows=ordered)
+        each.counts = [each.by_service.get(pk, 0) for pk, _ in services]
+    return Figures(since=since, services=[name for _, name in services], rows=ordered)
 
 
 def _wellbeing_change(referrals, row) -> None:
@@ -114,4 +117,5 @@ def _wellbeing_change(referrals, row) -> None:
     for place, people in changes.items():
         target = row(place)
         target.paired = len(people)
-        target.change = {q: round(sum(p[q] for p in people) / len(people), 1) for q in ONS4_FIELDS}
+        if len(people) >= SMALLEST_GROUP:
+            target.change = {q: round(sum(p[q] for p in people) / len(people), 1) for q in ONS4_FIELDS}

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from core.fields import UKPhoneFormField, UKPostcodeFormField
-from core.models import Service
+from core.models import Patient, Service
 from partners.models import ONS4_QUESTIONS, Term, Wellbeing
 from referrals.models import PARTNER_REASONS, Reason, Referral
 
@@ -72,6 +72,13 @@ class CarerForm(forms.Form):
         label="The carer agrees that this person's care team sees their referrals and what came of them",
         required=False,
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        name = f"{cleaned.get('given_name', '')} {cleaned.get('family_name', '')}"
+        if len(name) > Patient._meta.get_field("carer_name").max_length:
+            self.add_error("family_name", "The carer's whole name is too long to record: shorten it.")
+        return cleaned
 
 
 class DeclineForm(forms.Form):

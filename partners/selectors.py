@@ -50,7 +50,7 @@ PARTNER_EVENTS = (
 class Person:
     given_name: str
     family_name: str
-    date_of_birth: date | None
+    date_of_birth: date | None  # for the age: the page shows no date of birth
     address: str
     postcode: str
     phone: str
@@ -103,9 +103,17 @@ def partner_inbox(*, user: User, show: str = "open") -> QuerySet[Referral]:
     )
 
 
-def _person(patient: Patient) -> Person:
+# Once a referral is no longer open, the partner has no need to reach the person: their
+# address, phone and what visitors must know are not shown (the record may have changed).
+CONTACT = ("address", "postcode", "phone", "key_safety_information")
+
+
+def _person(patient: Patient, *, still_open: bool) -> Person:
     cares_for = [link.relationship for link in patient.cares_for.all()]
-    return Person(**{name: getattr(patient, name) for name in MINIMUM_PERSON}, cares_for=cares_for)
+    shown = {name: getattr(patient, name) for name in MINIMUM_PERSON}
+    if not still_open:
+        shown.update({name: "" for name in CONTACT})
+    return Person(**shown, cares_for=cares_for)
 
 
 def partner_referral(*, user: User, reference: str) -> PartnerReferral:
@@ -144,7 +152,7 @@ def partner_referral(*, user: User, reference: str) -> PartnerReferral:
         referrer=", ".join(part for part in (referral.referrer_name, referral.referrer_role) if part),
         referrer_phone=referral.referrer_phone,
         outcome=referral.outcome,
-        person=_person(referral.patient),
+        person=_person(referral.patient, still_open=referral.is_open),
         work=work,
         wellbeing=list(work.wellbeing.all()) if work else [],
         events=list(referral.events.all()),

@@ -14,7 +14,7 @@ from partners import carers
 from partners.models import ONS4_FIELDS, PartnerWork, Term, Wellbeing
 from referrals import services as referral_services
 from referrals.identity import SentPerson
-from referrals.models import Referral, ReferralEvent, Source, Status
+from referrals.models import OPEN_STATUSES, Referral, ReferralEvent, Source, Status
 
 
 class PartnerRefused(Exception):
@@ -54,6 +54,14 @@ def refer_to_partner(
         raise PartnerRefused(f"{service} is not a partner service: refer to it from the referral form.")
     if not consent_to_referral:
         raise PartnerRefused("Ask the person first: a partner referral needs their agreement.")
+    # The person's row locked: of two sending at once (a double click, two colleagues),
+    # the second finds the first's referral and is told.
+    Patient.objects.select_for_update().filter(pk=person.pk).first()
+    if open_one := Referral.objects.filter(patient=person, service=service, status__in=OPEN_STATUSES).first():
+        raise PartnerRefused(
+            f"{person.full_name} already has an open referral to {service}: {open_one.reference} "
+            f"({open_one.get_status_display().lower()})."
+        )
     return referral_services.submit_referral(
         person=SentPerson.of_record(person),
         of_record=person,
@@ -72,6 +80,7 @@ def refer_to_partner(
         clinical_summary=note,
         consent_to_referral=True,
         consent_to_share=True,
+        to_partner=True,
     )
 
 
@@ -119,6 +128,8 @@ def record_support(*, referral: Referral, user: User, needs, support, offered: s
 @transaction.atomic
 def record_wellbeing(*, referral: Referral, user: User, when: str, **scores: int) -> Wellbeing:
     """The four wellbeing answers at the start or the end; asked again, the newer stands."""
+    if not referral.service.social_prescribing:
+        raise PartnerRefused(f"{referral.service} does not record wellbeing.")
     if when not in Wellbeing.When.values or set(scores) != set(ONS4_FIELDS):
         raise PartnerRefused("Give all four answers, at the start or at the end.")
     if any(not isinstance(value, int) or not 0 <= value <= 10 for value in scores.values()):

@@ -5,6 +5,7 @@ figures."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import PARTNER_REFERRING_ROLES, PERFORMANCE_ROLES
 from core.audit import Refused, record_event
+from core.input import is_id
 from core.models import AuditAction, Patient, Role, Service
 from core.pages import audited_page
 from core.permissions import people_page_for, role_required
@@ -19,7 +21,7 @@ from core.selectors import get_visible_patient
 from partners import carers, figures, selectors, services
 from partners.forms import CarerForm, DeclineForm, OutcomeForm, ReferOnForm, SupportForm, WellbeingForm
 from referrals import services as referral_services
-from referrals.models import Referral
+from referrals.models import OPEN_STATUSES, Referral
 
 
 @people_page_for(Role.PARTNER_STAFF)
@@ -40,6 +42,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+@transaction.atomic
 def _referral_page(request, reference: str, *, forms: dict | None = None, status: int = 200) -> HttpResponse:
     referral = selectors.partner_referral(user=request.user, reference=reference)
     record_event(
@@ -52,6 +55,7 @@ def _referral_page(request, reference: str, *, forms: dict | None = None, status
     work = referral.work
     context = {
         "referral": referral,
+        "open_statuses": OPEN_STATUSES,
         "decline_form": DeclineForm(),
         "support_form": SupportForm(
             initial={"needs": work.needs.all(), "support": work.support.all(), "offered": work.offered}
@@ -142,8 +146,9 @@ def refer_on(request: HttpRequest, pk: int) -> HttpResponse:
     """Refer the person, or their carer, on to a partner: the service chosen on the page
     before (the first click), the reason ready, one more click to send."""
     person, through = _person_to_refer(request, pk)
-    chosen = Service.objects.filter(kind=Service.Kind.PARTNER, pk=request.GET.get("service") or 0).first()
-    form = ReferOnForm(request.POST or None, service=chosen)
+    asked = request.GET.get("service", "")
+    chosen = Service.objects.filter(kind=Service.Kind.PARTNER, pk=asked).first() if is_id(asked) else None
+    form = ReferOnForm(request.POST if request.method == "POST" else None, service=chosen)
     back = _back_to(request, through.get_absolute_url())
     if request.method == "POST" and form.is_valid():
         try:
@@ -153,29 +158,39 @@ def refer_on(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Referral {referral.reference} is sent to {referral.service}.")
             return redirect(back)
-    record_event(request=request, action=AuditAction.VIEW, patient=person, detail="refer on to a partner")
-    return render(
-        request,
-        "partners/refer_on.html",
-        {"form": form, "person": person, "through": through, "back": back},
-        status=400 if form.errors else 200,
-    )
+    with transaction.atomic():
+        for shown in {person, through}:
+            record_event(
+                request=request, action=AuditAction.VIEW, patient=shown, detail="refer on to a partner"
+            )
+        return render(
+            request,
+            "partners/refer_on.html",
+            {"form": form, "person": person, "through": through, "back": back},
+            status=400 if form.errors else 200,
+        )
 
 
 @role_required(*PARTNER_REFERRING_ROLES)
 def add_carer(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_visible_patient(request, pk)
-    form = CarerForm(request.POST or None)
+    form = CarerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        link = carers.add_carer(cared_for=patient, user=request.user, **form.cleaned_data)
-        messages.success(request, f"{link.carer.full_name} is recorded as {patient.full_name}'s carer.")
-        return redirect(f"{patient.get_absolute_url()}#carers")
-    return render(
-        request,
-        "partners/add_carer.html",
-        {"form": form, "patient": patient},
-        status=400 if form.errors else 200,
-    )
+        try:
+            link = carers.add_carer(cared_for=patient, user=request.user, **form.cleaned_data)
+        except carers.CarerRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"{link.carer.full_name} is recorded as {patient.full_name}'s carer.")
+            return redirect(f"{patient.get_absolute_url()}#carers")
+    with transaction.atomic():
+        record_event(request=request, action=AuditAction.VIEW, patient=patient, detail="add a carer")
+        return render(
+            request,
+            "partners/add_carer.html",
+            {"form": form, "patient": patient},
+            status=400 if form.errors else 200,
+        )
 
 
 @role_required(*PERFORMANCE_ROLES)

@@ -120,6 +120,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     entries = list(caseload_of_patient(patient_id=patient.pk))
     my_teams = set(request.user.teams.values_list("pk", flat=True))
+    # The carers are people of their own: shown here, so recorded as listed.
+    carer_rows = carers.carers_of(patient=patient)
+    record_patients_listed(
+        request=request,
+        patients=[row.link.carer for row in carer_rows],
+        detail=f"carers of patient {patient.pk}",
+    )
     return render(
         request,
         "atb/patient_detail.html",
@@ -141,7 +148,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_flag": request.user.has_role(*FLAGGING_ROLES) and not grant,
             "break_glass": grant,
             **partner_links_for(user=request.user, emergency=bool(grant)),
-            "carers": carers.carers_of(patient=patient),
+            "carers": carer_rows,
             "carers_centre": carers.carers_centre(),
         },
     )
@@ -564,20 +571,26 @@ def _referral_page(
             **(_person_messages(request.user, referral) if referral.shows_record else {}),
             "outcome_letter": letter_for_referral(referral=referral) if referral.shows_record else None,
             "offers_feedback": may_offer_on_tablet(user=request.user, referral=referral),
-            **(_partners_for_referral(request.user, referral) if referral.shows_record else {}),
+            **(_partners_for_referral(request, referral) if referral.shows_record else {}),
         },
         status=status,
     )
 
 
-def _partners_for_referral(user, referral: Referral) -> dict:
+def _partners_for_referral(request: HttpRequest, referral: Referral) -> dict:
     """Referring on from a referral (a Recovery at Home episode): the partners, and when
     the carer is breaking down, the Carers Centre for the carer at once."""
-    links = partner_links_for(user=user)
+    links = partner_links_for(user=request.user)
     centre = (
         carers.carers_centre() if links["can_refer_on"] and carers.needs_carer_support(referral) else None
     )
     offer = {"centre": centre, "carers": carers.carers_of(patient=referral.patient)} if centre else None
+    if offer:
+        record_patients_listed(
+            request=request,
+            patients=[row.link.carer for row in offer["carers"]],
+            detail=f"carers of patient {referral.patient_id}",
+        )
     return {**links, "carer_offer": offer}
 
 

@@ -114,7 +114,10 @@ class ReferralDetailSerializer(ReferralSerializer):
 
 class ReferralCreateSerializer(serializers.Serializer):
     patient = SentPersonSerializer()
-    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    # The NHS services: a partner referral is made from the person's page (`partners`).
+    service = serializers.SlugRelatedField(
+        slug_field="code", queryset=Service.objects.filter(kind=Service.Kind.NHS)
+    )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     source = serializers.ChoiceField(choices=Source.choices)
     reason = serializers.ChoiceField(choices=Reason.choices)
@@ -183,7 +186,9 @@ class DeclineSerializer(serializers.Serializer):
 
 
 class RedirectSerializer(serializers.Serializer):
-    service = serializers.SlugRelatedField(slug_field="code", queryset=Service.objects.all())
+    service = serializers.SlugRelatedField(
+        slug_field="code", queryset=Service.objects.filter(kind=Service.Kind.NHS)
+    )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 

@@ -204,11 +204,20 @@ def submit_referral(
     consent_to_referral: bool,
     consent_to_share: bool = False,
     received_at: datetime | None = None,
+    to_partner: bool = False,
 ) -> Referral:
     """Create the referral with its first timeline event, about the record the person
     sent matches (`referrals.identity`; a new record if none), and audit it: the form,
     the API and FHIR messages all come here. A service handing over a person whose record
-    it holds names it (`of_record`)."""
+    it holds names it (`of_record`). A partner service is referred to only by someone who
+    works with the person, through `partners.services.refer_to_partner` (`to_partner`),
+    which checks that relationship and the person's agreement."""
+    if service.is_partner != to_partner:
+        raise TransitionRefused(
+            f"Refer on to {service} from the person's page."
+            if service.is_partner
+            else f"{service} is not a partner service."
+        )
     if problems := reason_problems(reason=reason, reason_other=reason_other, service=service):
         raise TransitionRefused(" ".join(problems.values()))
     match = Match(patient=of_record) if of_record is not None else match_patient(person=person)
@@ -395,7 +404,10 @@ def redirect_referral(
     *, referral: Referral, user: User, service: Service, team: Team | None = None, note: str = ""
 ) -> Referral:
     """Close this referral as redirected and open one to the other service, linked to it,
-    so both timelines keep the whole history."""
+    so both timelines keep the whole history. Not to a partner service: what the referral
+    says was written for a clinical service (refer the person on from their page)."""
+    if service.is_partner:
+        raise TransitionRefused(f"Refer on to {service} from the person's page, not by redirecting.")
     if service.code == Service.Code.COMMUNITY_INTEGRATED_TEAMS:
         team = team or route_to_team(patient=referral.patient)
         if team is None:

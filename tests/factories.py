@@ -164,6 +164,8 @@ class ReferralFactory(factory.django.DjangoModelFactory):
                 phone="0191 555 0000",
             ),
             consent_to_referral=True,
+            # A partner's referral as `partners.services.refer_to_partner` makes it.
+            to_partner=service.is_partner,
             **fields,
         )
 

@@ -210,6 +210,9 @@ class CaringRelationship(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["carer", "cared_for"], name="caring_once_per_pair"),
             models.CheckConstraint(condition=~Q(carer=F("cared_for")), name="caring_not_for_oneself"),
+            models.UniqueConstraint(
+                fields=["cared_for"], condition=Q(main_carer=True), name="caring_one_main_carer"
+            ),
         ]
 
     def __str__(self) -> str:

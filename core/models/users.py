@@ -67,6 +67,7 @@ class User(AbstractUser):
         Service,
         blank=True,
         related_name="partner_staff",
+        limit_choices_to={"kind": "partner"},
         help_text="For partner staff: the partner services whose referrals they receive.",
     )
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from core.models import Role
 from partners import figures, services
@@ -60,6 +61,9 @@ def test_the_figures_by_neighbourhood_match_a_table_written_by_hand(world, presc
     _asked(a1, worker, "after", (7, 6, 8, 4))
     _asked(a2, worker, "before", (3, 4, 3, 8))
     _asked(a2, worker, "after", (5, 4, 6, 6))
+    a3 = _accepted(world, service, worker, PatientFactory(practice=world.practice_a))
+    _asked(a3, worker, "before", (6, 6, 6, 6))
+    _asked(a3, worker, "after", (8, 8, 6, 6))
     services.record_support(
         referral=a1,
         user=worker,
@@ -79,6 +83,9 @@ def test_the_figures_by_neighbourhood_match_a_table_written_by_hand(world, presc
     act_on_referral(referral=declined, user=worker, action="decline", reason="Moved away")
     b2 = _accepted(world, service, worker, PatientFactory(practice=world.practice_b))
     _asked(b2, worker, "before", (2, 2, 2, 9))
+    b3 = _accepted(world, service, worker, PatientFactory(practice=world.practice_b))
+    _asked(b3, worker, "before", (2, 2, 2, 9))  # one pair: too few to show
+    _asked(b3, worker, "after", (9, 9, 9, 0))
     # A carer with no practice on record, to the Carers Centre; and one from over a year ago.
     ReferralFactory(
         patient=PatientFactory(practice=None), service=world.carers_centre, reason="carers_assessment"
@@ -106,8 +113,8 @@ def test_the_figures_by_neighbourhood_match_a_table_written_by_hand(world, presc
         for row in table.rows
     }
     assert got == {
-        a: ([2, 0], 2, 2, 0, 0, 2, {"satisfied": 2.0, "worthwhile": 0.5, "happy": 3.0, "anxious": -2.5}),
-        b: ([2, 0], 2, 1, 1, 0, 0, {}),
+        a: ([3, 0], 3, 3, 0, 0, 3, {"satisfied": 2.0, "worthwhile": 1.0, "happy": 2.0, "anxious": -1.7}),
+        b: ([3, 0], 3, 2, 1, 0, 1, {}),  # one person asked twice: their change is not shown
         "Not known": ([0, 1], 1, 0, 0, 0, 0, {}),
     }
     assert [row.neighbourhood for row in table.rows][-1] == "Not known"
@@ -138,9 +145,11 @@ def test_wellbeing_answers_are_0_to_10_and_asked_again_the_newer_stands(world, p
 
 def test_the_figures_page_names_nobody(world, prescribing, client_for):
     service, worker = prescribing
-    referral = _accepted(world, service, worker, world.patient_a)
-    _asked(referral, worker, "before", (5, 5, 5, 5))
-    _asked(referral, worker, "after", (6, 6, 6, 4))
+    people = [world.patient_a, *(PatientFactory(practice=world.practice_a) for _ in range(2))]
+    referrals = [_accepted(world, service, worker, person) for person in people]
+    for referral in referrals:
+        _asked(referral, worker, "before", (5, 5, 5, 5))
+        _asked(referral, worker, "after", (6, 6, 6, 4))
     page = client_for(world.users["service_manager"]).get(reverse("partners:figures")).content.decode()
     assert "+1.0" in page and "-1.0" in page
-    assert world.patient_a.family_name not in page and referral.reference not in page
+    assert escape(world.patient_a.family_name) not in page and referrals[0].reference not in page
