@@ -138,6 +138,14 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'demo.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Reports (the dashboard, the exports) may read from a streaming replica; never the live
+# queue (core/replica.py). Unset, or behind by more than the lag allowed: the primary.
+REPORTS_FROM_REPLICA = bool(env.str("DATABASE_REPLICA_URL", default=""))
+if REPORTS_FROM_REPLICA:
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.replica.ReportsRouter"]
+REPLICA_MAX_LAG_SECONDS = env.int("REPLICA_MAX_LAG_SECONDS", default=30)
 # Two PostgreSQL roles (README, "How it holds patient data"): migrations run as the owner
 # (DATABASE_URL's user then); the web, worker and beat connect as DATABASE_RUNTIME_ROLE,
 # which owns nothing and may only read and append to the audit trail. Each migration
