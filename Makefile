@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: demo test install pango browser screenshots lint check-services serve-demo bench bench-alerts bench-export bench-load fuzz-api clean
+.PHONY: demo test install pango browser screenshots lint check-services serve-demo bench bench-alerts bench-export bench-load soak fuzz-api clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,7 +58,7 @@ test: export SECURE_COOKIES ?= false
 # the rest as before. Each prints its own report; the command fails if either does.
 test: export SPLIT_DATABASE_URL ?= postgres://atb_owner@127.0.0.1:5432/atb_split
 test: export SPLIT_REDIS_URL ?= redis://127.0.0.1:6379/4
-SPLIT_TESTS := tests/e2e tests/test_bad_input_walk.py tests/recovery_at_home/test_beat_failover.py
+SPLIT_TESTS := tests/e2e tests/test_bad_input_walk.py tests/recovery_at_home/test_beat_failover.py tests/test_soak.py
 test: install browser
 	@$(MANAGE) database_roles
 	@$(MANAGE) check_services
@@ -95,6 +95,23 @@ bench-export: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_benc
 bench-export: export SECRET_KEY ?= bench-only-secret-key
 bench-export: install
 	$(MANAGE) bench_export --referrals 1000000
+
+# --- make soak: ten minutes of the portal as deployed (two web, two worker, two beat, a
+# Redis of its own) under traffic, with a beat, a worker and a web process killed, Redis
+# down for 30 s and every database connection terminated; prints what it counted.
+soak: export DATABASE_URL ?= postgres://atb_owner@127.0.0.1:5432/atb_soak
+soak: export DATABASE_RUNTIME_ROLE ?= atb_app
+soak: export DATABASE_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+soak: export REDIS_URL ?= redis://127.0.0.1:6379/5
+soak: export SECRET_KEY ?= soak-only-secret-key
+soak: export SECURE_SSL_REDIRECT ?= false
+soak: export SECURE_COOKIES ?= false
+soak: export SOAK_SECONDS ?= 600
+soak: export SOAK_REDIS_DOWN_SECONDS ?= 30
+soak: export SOAK_SWEEP_SECONDS ?= 60
+soak: install
+	@$(MANAGE) database_roles
+	$(BIN)/pytest -p no:cacheprovider -s tests/test_soak.py
 
 # --- make bench-load: 60 s of mixed traffic against gunicorn (a throw-away database).
 bench-load: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench

@@ -66,13 +66,14 @@ class BackgroundProcesses:
             name, [sys.executable, "-m", "celery", "-A", "atb", *celery_args, "--loglevel=INFO"]
         )
 
-    def start_web(self, port: int) -> subprocess.Popen:
+    def start_web(self, port: int, name: str = "web") -> subprocess.Popen:
         """The web process as deployed: gunicorn, production settings."""
         gunicorn = [sys.executable, "-m", "gunicorn", "atb.wsgi", f"--bind=127.0.0.1:{port}", "--workers=1"]
-        return self._start("web", [*gunicorn, "--threads=4", "--access-logfile=-"])
+        return self._start(name, [*gunicorn, "--threads=4", "--access-logfile=-"])
 
     def _start(self, name: str, command: list[str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        # Appended: a process restarted under the same name keeps what it logged before.
+        log = open(self.log_dir / f"{name}.log", "a")  # noqa: SIM115 - closed with the process
         if os.environ.get("TEST_CLOCK_SHIFT_DAYS") and command[1] == "-m":
             command = [command[0], str(PROJECT_ROOT / "tests" / "clock_shifted.py"), *command[2:]]
         process = subprocess.Popen(

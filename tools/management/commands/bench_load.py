@@ -23,7 +23,8 @@ from tools.benchmarks import referral_form
 from tools.processes import database_url, free_port, start_gunicorn, wait_for_port
 
 MARKER = "Loadtest"
-COUNTS = {"coordinator": 20, "gp": 6, "cit": 6}
+# 200 staff at once: the alliance's coordinators, GPs and team members at a busy hour.
+COUNTS = {"coordinator": 60, "gp": 80, "cit": 60}
 
 
 class Command(BaseCommand):
