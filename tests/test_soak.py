@@ -35,6 +35,7 @@ def test_through_every_fault_nothing_is_lost_missed_or_doubled(schedules, tmp_pa
         if soak.redis is not None and soak.redis.poll() is None:
             soak.redis.kill()
     print("\n" + "\n".join(report.lines()))
+    (tmp_path / "report.txt").write_text("\n".join(report.lines()))
     assert len(report.faults) == 5, report.faults
     assert report.referrals_accepted > 0 and report.referrals_lost == []
     assert report.alerts_due > 0
