@@ -87,12 +87,14 @@ fuzz-api: install
 bench-alerts: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
 bench-alerts: export REDIS_URL ?= redis://127.0.0.1:6379/2
 bench-alerts: export SECRET_KEY ?= bench-only-secret-key
+bench-alerts: export DJANGO_SETTINGS_MODULE = tools.settings
 bench-alerts: install
 	$(MANAGE) bench_alerts --open 100000 --due 1000
 
 # --- make bench-export: the referrals CSV export of 1,000,000 rows (a throw-away database).
 bench-export: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
 bench-export: export SECRET_KEY ?= bench-only-secret-key
+bench-export: export DJANGO_SETTINGS_MODULE = tools.settings
 bench-export: install
 	$(MANAGE) bench_export --referrals 1000000
 
@@ -117,6 +119,7 @@ soak: install
 bench-load: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/atb_bench
 bench-load: export REDIS_URL ?= redis://127.0.0.1:6379/2
 bench-load: export SECRET_KEY ?= bench-only-secret-key
+bench-load: export DJANGO_SETTINGS_MODULE = tools.settings
 bench-load: install
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(MANAGE) collectstatic --noinput --verbosity 0
