@@ -17,6 +17,7 @@ from partners import carers, services
 from referrals import services as referral_services
 from referrals.models import Referral, Source
 from tests.factories import SocialPrescribingFactory, UserFactory
+from tests.partners.test_partners import _refer
 from tests.referrals.test_api import _payload
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -26,17 +27,6 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 def frozen_clock():
     with time_machine.travel(NOW, tick=False) as clock:
         yield clock
-
-
-def _refer(world, **extra):
-    return services.refer_to_partner(
-        person=world.patient_a,
-        service=world.carers_centre,
-        user=world.users["cit_member_a"],
-        reason="carers_assessment",
-        consent_to_referral=True,
-        **extra,
-    )
 
 
 def test_the_api_does_not_refer_to_a_partner_nor_redirect_to_one(world, api):
