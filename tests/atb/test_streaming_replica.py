@@ -13,19 +13,28 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from core import replica
 from tools.processes import free_port, wait_for_port
 
 BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"))), None)
 pytestmark = pytest.mark.skipif(BIN is None, reason="Debian's PostgreSQL server binaries are not here")
+# Registered before the test databases are set up (as tests/atb/test_replica.py does), so a
+# test of pages may declare it; pointed at the standby only while a test runs.
+connections.settings.setdefault(
+    replica.REPLICA, {**connections.settings["default"], "TEST": {"MIRROR": "default"}}
+)
 
 
 def _as_postgres(*command: str) -> list[str]:
@@ -62,9 +71,10 @@ def _server(data: str, port: int, log) -> subprocess.Popen:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster():
-    """(primary port, standby port): a primary and its streaming standby."""
+    """(primary port, standby port): a primary with the portal's tables and its streaming
+    standby."""
     # Not under pytest's tmp_path: its folders are root's alone, and the servers run as postgres.
     root = Path(tempfile.mkdtemp(prefix="atb-replica-"))
     if os.geteuid() == 0:
@@ -78,6 +88,20 @@ def cluster():
         _run(f"{BIN}/initdb", "-D", primary, "-U", "postgres", "--auth=trust", "--no-sync")
         servers.append(_server(primary, ports[0], log))
         assert wait_for_port(ports[0], seconds=30), (root / "servers.log").read_text()
+        # The portal's schema on the primary (as `manage.py migrate` makes it), so the
+        # dashboard's queries have tables to read on the standby.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity=0"],
+            cwd=settings.BASE_DIR,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "atb.settings",
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ports[0]}/postgres",
+                "DATABASE_RUNTIME_ROLE": "",
+            },
+            check=True,
+            capture_output=True,
+        )
         _run(
             f"{BIN}/pg_basebackup",
             "-h",
@@ -105,7 +129,7 @@ def cluster():
 
 
 @pytest.fixture
-def reports_from(cluster, settings, django_db_blocker):
+def reports_from(cluster, settings, django_db_blocker):  # noqa: F811 - the settings fixture
     """The `replica` alias pointed at the standby, reports on (no test database: the
     standby is the only database this test reads)."""
     alias = replica.REPLICA
@@ -176,3 +200,18 @@ def test_reports_follow_a_real_standby_and_leave_it_while_it_lags(reports_from):
             assert _until(lambda: _fresh() == replica.REPLICA), "caught up again: back to the standby"
             (count,) = standby.execute("SELECT count(*) FROM referrals_today").fetchone()
             assert count == 3
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", replica.REPLICA])
+def test_the_dashboard_reads_the_standby_and_the_queue_never_does(reports_from, world, client_for):
+    standby = connections[replica.REPLICA]
+    assert _until(lambda: _fresh() == replica.REPLICA)
+    manager = client_for(world.users["service_manager"])
+    with CaptureQueriesContext(standby) as on_standby:
+        assert manager.get(reverse("performance")).status_code == 200
+    assert len(on_standby.captured_queries) > 5
+    coordinator = client_for(world.users["rah_coordinator"])
+    for url in (reverse("recovery_at_home:queue"), reverse("recovery_at_home:queue_rows"), "/api/rah/queue/"):
+        with CaptureQueriesContext(standby) as on_standby:
+            assert coordinator.get(url).status_code == 200
+        assert on_standby.captured_queries == [], url
