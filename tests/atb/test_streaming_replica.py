@@ -13,14 +13,12 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -72,7 +70,7 @@ def _server(data: str, port: int, log) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(django_db_setup):
     """(primary port, standby port): a primary with the portal's tables and its streaming
     standby."""
     # Not under pytest's tmp_path: its folders are root's alone, and the servers run as postgres.
@@ -88,17 +86,41 @@ def cluster():
         _run(f"{BIN}/initdb", "-D", primary, "-U", "postgres", "--auth=trust", "--no-sync")
         servers.append(_server(primary, ports[0], log))
         assert wait_for_port(ports[0], seconds=30), (root / "servers.log").read_text()
-        # The portal's schema on the primary (as `manage.py migrate` makes it), so the
-        # dashboard's queries have tables to read on the standby.
+        # The portal's schema on the primary (the test database's, as migrated: copied,
+        # not migrated again), so the dashboard's queries have tables to read on the standby.
+        test_database = connections["default"].settings_dict
+        schema = subprocess.run(
+            [
+                f"{BIN}/pg_dump",
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "-h",
+                test_database["HOST"] or "127.0.0.1",
+                "-p",
+                str(test_database["PORT"] or 5432),
+                "-U",
+                "postgres",
+                test_database["NAME"],
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity=0"],
-            cwd=settings.BASE_DIR,
-            env={
-                **os.environ,
-                "DJANGO_SETTINGS_MODULE": "atb.settings",
-                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ports[0]}/postgres",
-                "DATABASE_RUNTIME_ROLE": "",
-            },
+            [
+                f"{BIN}/psql",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(ports[0]),
+                "-U",
+                "postgres",
+                "postgres",
+            ],
+            input=schema,
             check=True,
             capture_output=True,
         )
