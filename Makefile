@@ -53,12 +53,13 @@ test: export SECRET_KEY ?= test-only-secret-key-not-for-production
 test: export SECURE_SSL_REDIRECT ?= false
 test: export SECURE_COOKIES ?= false
 # The suite runs as two pytest processes, one per core: the browser journeys, the
-# bad-input walk and the beat failover (its own beats and worker, on this process's
+# bad-input walk, the beat failover, the soak and the alerts raised by real background
+# processes (their own beats and workers, on this process's
 # database and Redis database) on a test database and a Redis database of their own, and
 # the rest as before. Each prints its own report; the command fails if either does.
 test: export SPLIT_DATABASE_URL ?= postgres://atb_owner@127.0.0.1:5432/atb_split
 test: export SPLIT_REDIS_URL ?= redis://127.0.0.1:6379/4
-SPLIT_TESTS := tests/e2e tests/test_bad_input_walk.py tests/recovery_at_home/test_beat_failover.py tests/test_soak.py
+SPLIT_TESTS := tests/e2e tests/test_bad_input_walk.py tests/recovery_at_home/test_beat_failover.py tests/test_soak.py tests/recovery_at_home/test_alerts_in_background.py
 test: install browser
 	@$(MANAGE) database_roles
 	@$(MANAGE) check_services
