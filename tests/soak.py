@@ -33,7 +33,7 @@ from rest_framework.authtoken.models import Token
 
 from core.models import OutboundEmail, Role
 from recovery_at_home import rota
-from recovery_at_home.models import Alert, Episode
+from recovery_at_home.models import Alert, Episode, TriageCategory
 from referrals.models import Referral
 from tests.background import BackgroundProcesses
 from tests.factories import (
@@ -146,8 +146,6 @@ class Soak:
         self.category = self._category()
 
     def _category(self):
-        from recovery_at_home.models import TriageCategory
-
         return TriageCategory.objects.order_by("pk").first()
 
     # --- processes ----------------------------------------------------------------------

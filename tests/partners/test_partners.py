@@ -17,6 +17,7 @@ from core.models import AuditAction, AuditEvent, Role
 from partners import services
 from partners.models import PartnerWork, Term
 from referrals.models import Referral, ReferralEvent, Status
+from teams.services import accept_onto_caseload
 from tests.factories import ReferralFactory, SocialPrescribingFactory, UserFactory
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -253,8 +254,6 @@ def test_the_nhs_figures_and_exports_count_only_the_nhs_services(world):
 
 @pytest.mark.parametrize("who", ["cit_member_a", "rah_coordinator", "rah_responder"])
 def test_refer_on_is_offered_on_the_caseload_entry_and_the_referral(world, client_for, who):
-    from teams.services import accept_onto_caseload
-
     member = world.users["cit_member_a"]
     entry = accept_onto_caseload(referral=world.referral_a, key_worker=member, user=member)
     user = world.users[who]
